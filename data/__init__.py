@@ -1,0 +1,1 @@
+"""seqrecipes.data: tokenizers and vocabularies, tf.data transforms and dataset sources."""

@@ -1,0 +1,1 @@
+"""seqrecipes.layers: custom Keras layers, written with keras.ops only."""

@@ -1,0 +1,1 @@
+"""seqrecipes.recipes: one function per task type, plus training, decoding, export and the CLI."""

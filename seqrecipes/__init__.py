@@ -1,0 +1,8 @@
+"""seqrecipes: sequence-model recipes for Keras 3 and TensorFlow.
+
+Users write ``from seqrecipes import layers, recipes, data``. The three
+subpackages live in the repository's ``layers/``, ``recipes/`` and ``data/``
+folders; ``setup.cfg`` maps them into this namespace.
+"""
+
+__version__ = "0.1.0"
