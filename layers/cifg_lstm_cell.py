@@ -1,0 +1,59 @@
+"""The coupled input-forget gate (CIFG) LSTM cell: f_t = 1 - i_t."""
+
+import keras
+from keras import ops
+
+from seqrecipes.layers.lstm_cell import LSTMCell
+
+
+@keras.saving.register_keras_serializable(package="seqrecipes")
+class CIFGLSTMCell(LSTMCell):
+    """LSTM cell whose forget gate is tied to its input gate, so it has three gates' weights.
+
+        i_t = sigmoid(W_i x_t + U_i h_{t-1} + b_i)
+        f_t = 1 - i_t
+        g_t = tanh(W_g x_t + U_g h_{t-1} + b_g)
+        o_t = sigmoid(W_o x_t + U_o h_{t-1} + b_o)
+        c_t = f_t * c_{t-1} + i_t * g_t
+        h_t = o_t * tanh(c_t)
+
+    With ``unit_forget_bias`` the input-gate bias b_i starts at -1, so f_t = 1 - i_t starts near
+    sigmoid(1), the same start the forget bias of 1 gives ``LSTMCell``.
+
+    Symbols and weights (gate order i, g, o):
+        W = [W_i | W_g | W_o]: ``kernel``, shape (D, 3H).
+        U = [U_i | U_g | U_o]: ``recurrent_kernel``, shape (H, 3H).
+        b = [b_i | b_g | b_o]: ``bias``, shape (3H,).
+
+    Args, Call arguments, Returns: as ``LSTMCell``.
+
+    Example:
+    >>> import numpy as np
+    >>> from seqrecipes import layers
+    >>> lstm = layers.RNN(layers.CIFGLSTMCell(8))
+    >>> lstm(np.zeros((2, 5, 3), "float32")).shape
+    TensorShape([2, 8])
+
+    References:
+        Greff et al., "LSTM: A Search Space Odyssey", IEEE TNNLS 2017 (the CIFG variant).
+    """
+
+    gates = 3
+
+    def initial_bias(self, shape, dtype=None):
+        bias = self.bias_initializer(shape, dtype=dtype)
+        if not self.unit_forget_bias:
+            return bias
+        H = self.units
+        return ops.concatenate([-ops.ones((H,), dtype=bias.dtype), bias[H:]], axis=0)
+
+    def step(self, x_proj, states, recurrent_mask=None):
+        h_tm1, c_tm1 = states[0], states[1]
+        if recurrent_mask is not None:
+            h_tm1 = h_tm1 * recurrent_mask
+        z = x_proj + ops.matmul(h_tm1, self.recurrent_kernel)  # (B, 3H)
+        z_i, z_g, z_o = self.split_gates(z)
+        i = self.recurrent_activation(z_i)
+        c = (1.0 - i) * c_tm1 + i * self.activation(z_g)
+        h = self.recurrent_activation(z_o) * self.activation(c)
+        return h, [h, c]

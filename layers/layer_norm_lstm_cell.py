@@ -1,0 +1,84 @@
+"""The layer-normalised LSTM cell (Ba, Kiros and Hinton 2016)."""
+
+import keras
+from keras import ops
+
+from seqrecipes.layers.lstm_cell import LSTMCell
+
+
+@keras.saving.register_keras_serializable(package="seqrecipes")
+class LayerNormLSTMCell(LSTMCell):
+    """LSTM cell with layer normalisation of the input and recurrent projections and of the cell.
+
+    Ba et al. 2016, eq. 20-22, in this project's gate order:
+
+        [z_i, z_f, z_g, z_o] = LN(W x_t; a_x, b_x) + LN(U h_{t-1}; a_h, b_h) + b
+        i_t = sigmoid(z_i), f_t = sigmoid(z_f), g_t = tanh(z_g), o_t = sigmoid(z_o)
+        c_t = f_t * c_{t-1} + i_t * g_t
+        h_t = o_t * tanh(LN(c_t; a_c, b_c))
+
+    LN(v; a, b) = a * (v - mean(v)) / sqrt(var(v) + epsilon) + b over the last axis; the carried
+    cell state c_t is the unnormalised one, as in the paper.
+
+    Symbols and weights: W, U, b as in ``LSTMCell`` (gate order i, f, g, o), and
+        a_x, b_x: ``kernel_norm`` (a LayerNormalization over 4H).
+        a_h, b_h: ``recurrent_norm`` (over 4H).
+        a_c, b_c: ``cell_norm`` (over H).
+
+    Args:
+        units: H, a positive integer.
+        norm_epsilon: epsilon of the three normalisations.
+        **kwargs: the arguments of ``LSTMCell``.
+
+    Call arguments, Returns: as ``LSTMCell``.
+
+    Example:
+    >>> import numpy as np
+    >>> from seqrecipes import layers
+    >>> lstm = layers.RNN(layers.LayerNormLSTMCell(8))
+    >>> lstm(np.zeros((2, 5, 3), "float32")).shape
+    TensorShape([2, 8])
+
+    References:
+        Ba, Kiros and Hinton, "Layer Normalization", arXiv:1607.06450, 2016.
+    """
+
+    def __init__(self, units, norm_epsilon=1e-3, **kwargs):
+        super().__init__(units, **kwargs)
+        if not isinstance(norm_epsilon, (int, float)) or norm_epsilon <= 0:
+            raise ValueError(f"`norm_epsilon` must be a positive number. Received: norm_epsilon={norm_epsilon!r}")
+        self.norm_epsilon = float(norm_epsilon)
+        norm = dict(epsilon=self.norm_epsilon, dtype=self.dtype_policy)
+        self.kernel_norm = keras.layers.LayerNormalization(name="kernel_norm", **norm)
+        self.recurrent_norm = keras.layers.LayerNormalization(name="recurrent_norm", **norm)
+        self.cell_norm = keras.layers.LayerNormalization(name="cell_norm", **norm)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.kernel_norm.build((None, 4 * self.units))
+        self.recurrent_norm.build((None, 4 * self.units))
+        self.cell_norm.build((None, self.units))
+
+    def project_inputs(self, inputs):
+        x_proj = self.kernel_norm(ops.matmul(inputs, self.kernel))
+        if self.use_bias:
+            x_proj = x_proj + self.bias
+        return x_proj
+
+    def step(self, x_proj, states, recurrent_mask=None):
+        h_tm1, c_tm1 = states[0], states[1]
+        if recurrent_mask is not None:
+            h_tm1 = h_tm1 * recurrent_mask
+        z = x_proj + self.recurrent_norm(ops.matmul(h_tm1, self.recurrent_kernel))  # (B, 4H)
+        z_i, z_f, z_g, z_o = self.split_gates(z)
+        i = self.recurrent_activation(z_i)
+        f = self.recurrent_activation(z_f)
+        o = self.recurrent_activation(z_o)
+        c = f * c_tm1 + i * self.activation(z_g)
+        h = o * self.activation(self.cell_norm(c))
+        return h, [h, c]
+
+    def get_config(self):
+        config = super().get_config()
+        config["norm_epsilon"] = self.norm_epsilon
+        return config

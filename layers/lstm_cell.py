@@ -1,0 +1,106 @@
+"""The long short-term memory (LSTM) cell of seeds 000, 002 and 004."""
+
+import keras
+from keras import ops
+
+from seqrecipes.layers.recurrent_cell import RecurrentCell
+
+
+@keras.saving.register_keras_serializable(package="seqrecipes")
+class LSTMCell(RecurrentCell):
+    """LSTM cell with input, forget and output gates and a cell state.
+
+        i_t = sigmoid(W_i x_t + U_i h_{t-1} + b_i)
+        f_t = sigmoid(W_f x_t + U_f h_{t-1} + b_f)
+        g_t = tanh(W_g x_t + U_g h_{t-1} + b_g)
+        o_t = sigmoid(W_o x_t + U_o h_{t-1} + b_o)
+        c_t = f_t * c_{t-1} + i_t * g_t
+        h_t = o_t * tanh(c_t)
+
+    Seed 000 writes g_t inside c_t as tanh(W_c x_t + U_c h_{t-1} + b_c); seed 002 names it g_t.
+
+    Symbols and weights (Keras's layout, gate order i, f, g (Keras's "c"), o, so ``set_weights``
+    transfers both ways with ``keras.layers.LSTMCell`` and ``keras.layers.LSTM``):
+        W = [W_i | W_f | W_g | W_o]: ``kernel``, shape (D, 4H).
+        U = [U_i | U_f | U_g | U_o]: ``recurrent_kernel``, shape (H, 4H).
+        b = [b_i | b_f | b_g | b_o]: ``bias``, shape (4H,); b_f starts at 1 when
+            ``unit_forget_bias`` (Jozefowicz et al. 2015), as in Keras.
+
+    Args:
+        units: H, a positive integer.
+        recurrent_activation: the gate nonlinearity, sigmoid by default.
+        unit_forget_bias: start b_f at 1 and the other biases from ``bias_initializer``.
+        **kwargs: the arguments of ``RecurrentCell`` (activation, initializers, regularizers,
+            constraints, dropout, recurrent_dropout, seed) and of ``keras.layers.Layer``.
+
+    Call arguments:
+        inputs: x_t, shape (B, D).
+        states: [h_{t-1}, c_{t-1}], each (B, H).
+        training: whether dropout applies.
+
+    Returns:
+        (h_t, [h_t, c_t]).
+
+    Example:
+    >>> import numpy as np
+    >>> from seqrecipes import layers
+    >>> lstm = layers.RNN(layers.LSTMCell(8))
+    >>> lstm(np.zeros((2, 5, 3), "float32")).shape
+    TensorShape([2, 8])
+
+    References:
+        Hochreiter and Schmidhuber, "Long Short-Term Memory", Neural Computation 1997.
+        Jozefowicz et al., "An Empirical Exploration of Recurrent Network Architectures", ICML 2015.
+    """
+
+    gates = 4
+
+    def __init__(self, units, recurrent_activation="sigmoid", unit_forget_bias=True, **kwargs):
+        super().__init__(units, **kwargs)
+        self.recurrent_activation = keras.activations.get(recurrent_activation)
+        self.unit_forget_bias = unit_forget_bias
+
+    @property
+    def state_size(self):
+        return [self.units, self.units]
+
+    def forget_gate_slice(self):
+        """Where b_f sits in the bias vector: (start, stop)."""
+        return self.units, 2 * self.units
+
+    def initial_bias(self, shape, dtype=None):
+        bias = self.bias_initializer(shape, dtype=dtype)
+        if not self.unit_forget_bias:
+            return bias
+        start, stop = self.forget_gate_slice()
+        ones = ops.ones((stop - start,), dtype=bias.dtype)
+        return ops.concatenate([bias[:start], ones, bias[stop:]], axis=0)
+
+    def split_gates(self, z):
+        """Splits (B, kH) pre-activations into k blocks of (B, H)."""
+        H = self.units
+        return ops.split(z, self.gates, axis=-1)
+
+    def step(self, x_proj, states, recurrent_mask=None):
+        h_tm1, c_tm1 = states[0], states[1]
+        if recurrent_mask is not None:
+            h_tm1 = h_tm1 * recurrent_mask
+        z = x_proj + ops.matmul(h_tm1, self.recurrent_kernel)  # (B, 4H)
+        z_i, z_f, z_g, z_o = self.split_gates(z)
+        i = self.recurrent_activation(z_i)
+        f = self.recurrent_activation(z_f)
+        g = self.activation(z_g)
+        o = self.recurrent_activation(z_o)
+        c = f * c_tm1 + i * g
+        h = o * self.activation(c)
+        return h, [h, c]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "recurrent_activation": keras.activations.serialize(self.recurrent_activation),
+                "unit_forget_bias": self.unit_forget_bias,
+            }
+        )
+        return config

@@ -1,0 +1,200 @@
+"""The base class of the project's recurrent cells: arguments, weights, dropout masks, one step.
+
+A cell computes one time step. It splits that step in two so that a sequence layer can hoist the
+input projection out of the loop over time:
+
+    x_proj_t = project_inputs(x_t)              # W x_t + b, for all t in one matmul
+    output_t, states_t = step(x_proj_t, states_tm1)
+
+``call(inputs, states)`` chains the two for one step at a time, so the cell also works inside
+``keras.layers.RNN``, ``keras.layers.StackedRNNCells`` and a hand-written decoding loop.
+"""
+
+import keras
+from keras import ops
+
+
+def check_units(units, owner):
+    """Raises ValueError unless ``units`` is a positive integer."""
+    if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+        raise ValueError(f"`units` of {owner} must be a positive integer. Received: units={units!r}")
+
+
+def check_rate(value, name, owner):
+    """Raises ValueError unless ``value`` is a float in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+        raise ValueError(f"`{name}` of {owner} must be a number in [0, 1). Received: {name}={value!r}")
+
+
+@keras.saving.register_keras_serializable(package="seqrecipes")
+class RecurrentCell(keras.layers.Layer):
+    """Base class for cells of the form h_t = f(W x_t + U h_{t-1} + b).
+
+    Subclasses set ``gates`` (how many blocks of ``units`` columns ``kernel`` has), implement
+    ``step`` and, where they carry more than one state, ``state_size``.
+
+    Weights (created in ``build``):
+        kernel: W, shape (D, gates * H), the input projection.
+        recurrent_kernel: U, shape (H, gates * H).
+        bias: b, shape (gates * H,).
+
+    Args:
+        units: H, a positive integer, the size of the hidden state.
+        activation: the candidate activation (tanh by default).
+        use_bias: whether to add b.
+        kernel_initializer, recurrent_initializer, bias_initializer: initializers of W, U and b.
+        kernel_regularizer, recurrent_regularizer, bias_regularizer: optional regularizers.
+        kernel_constraint, recurrent_constraint, bias_constraint: optional constraints.
+        dropout: rate of the dropout on x_t. A sequence layer draws one mask per sequence.
+        recurrent_dropout: rate of the dropout on h_{t-1}, one mask per sequence.
+        seed: seed of the dropout masks.
+        **kwargs: passed on to ``keras.layers.Layer``.
+    """
+
+    gates = 1
+
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
+        owner = type(self).__name__
+        check_units(units, owner)
+        check_rate(dropout, "dropout", owner)
+        check_rate(recurrent_dropout, "recurrent_dropout", owner)
+        super().__init__(**kwargs)
+        self.units = units
+        self.activation = keras.activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = keras.regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
+        self.kernel_constraint = keras.constraints.get(kernel_constraint)
+        self.recurrent_constraint = keras.constraints.get(recurrent_constraint)
+        self.bias_constraint = keras.constraints.get(bias_constraint)
+        self.dropout = float(dropout)
+        self.recurrent_dropout = float(recurrent_dropout)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    @property
+    def state_size(self):
+        return self.units
+
+    @property
+    def output_size(self):
+        return self.units
+
+    def bias_shape(self):
+        return (self.gates * self.units,)
+
+    def initial_bias(self, shape, dtype=None):
+        return self.bias_initializer(shape, dtype=dtype)
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError(
+                f"The last axis of the input of {type(self).__name__} must be known. "
+                f"Received: input_shape={input_shape}"
+            )
+        self.kernel = self.add_weight(
+            shape=(input_dim, self.gates * self.units),
+            name="kernel",
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.recurrent_kernel = self.add_weight(
+            shape=(self.units, self.gates * self.units),
+            name="recurrent_kernel",
+            initializer=self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint,
+        )
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                shape=self.bias_shape(),
+                name="bias",
+                initializer=self.initial_bias,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+
+    def project_inputs(self, inputs):
+        """W x + b for inputs of shape (..., D); returns (..., gates * H)."""
+        x_proj = ops.matmul(inputs, self.kernel)
+        if self.use_bias:
+            x_proj = x_proj + self.bias
+        return x_proj
+
+    def step(self, x_proj, states, recurrent_mask=None):
+        """One step from the projected input. Returns (output, new_states list)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement step().")
+
+    def dropout_masks(self, step_input, h_tm1, training=False):
+        """One dropout mask for x_t and one for h_{t-1}, or None where no dropout applies.
+
+        A sequence layer calls this once per batch, so every step of a sequence shares the masks.
+        """
+        input_mask = recurrent_mask = None
+        if training and self.dropout > 0:
+            input_mask = keras.random.dropout(ops.ones_like(step_input), self.dropout, seed=self.seed_generator)
+        if training and self.recurrent_dropout > 0:
+            recurrent_mask = keras.random.dropout(
+                ops.ones_like(h_tm1), self.recurrent_dropout, seed=self.seed_generator
+            )
+        return input_mask, recurrent_mask
+
+    def call(self, inputs, states, training=False):
+        """One step: ``inputs`` (B, D), ``states`` a list as in ``state_size``."""
+        states = list(states) if isinstance(states, (list, tuple)) else [states]
+        input_mask, recurrent_mask = self.dropout_masks(inputs, states[0], training)
+        if input_mask is not None:
+            inputs = inputs * input_mask
+        return self.step(self.project_inputs(inputs), states, recurrent_mask)
+
+    def get_initial_state(self, batch_size=None):
+        sizes = self.state_size if isinstance(self.state_size, (list, tuple)) else [self.state_size]
+        return [ops.zeros((batch_size, size), dtype=self.compute_dtype) for size in sizes]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "units": self.units,
+                "activation": keras.activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
+                "recurrent_regularizer": keras.regularizers.serialize(self.recurrent_regularizer),
+                "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
+                "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
+                "recurrent_constraint": keras.constraints.serialize(self.recurrent_constraint),
+                "bias_constraint": keras.constraints.serialize(self.bias_constraint),
+                "dropout": self.dropout,
+                "recurrent_dropout": self.recurrent_dropout,
+                "seed": self.seed,
+            }
+        )
+        return config

@@ -1,0 +1,165 @@
+"""The project's sequence layer: runs any recurrent cell over time, input projection hoisted."""
+
+import keras
+from keras import ops
+
+# keras.ops.scan's `unroll`: TensorFlow runs this many steps' independent ops in parallel (Keras's own
+# RNN loop uses 32); JAX unrolls the loop body this many times.
+SCAN_UNROLL = 32
+
+# Arguments of the sequence layer itself; everything else given to SimpleRNN, GRU or LSTM goes to the cell.
+LAYER_ARGUMENTS = (
+    "return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask",
+    "name", "dtype", "trainable", "autocast", "input_shape", "batch_input_shape", "batch_size",
+)  # fmt: skip
+
+@keras.saving.register_keras_serializable(package="seqrecipes")
+class RNN(keras.layers.RNN):
+    """Runs a recurrent cell over the time axis, as ``keras.layers.RNN`` does, but faster for the
+    project's cells.
+
+    For a cell of this project (one with ``project_inputs`` and ``step``) the loop is
+
+        X = W [x_1 ... x_T] + b                    # one (B*T, D) x (D, gH) matmul, before the loop
+        h_t, s_t = step(X_t, s_{t-1})              # inside keras.ops.scan: only U h_{t-1} per step
+
+    so each step does one matmul instead of two. Dropout draws one mask for x and one for h per
+    sequence (Gal and Ghahramani 2016), never a fresh mask per step. Any other Keras cell (for
+    example ``keras.layers.StackedRNNCells``) runs through ``keras.layers.RNN``'s own loop.
+
+    Masking: at a masked step (mask False) the states are carried over unchanged, and the output
+    is the previous output (or zeros with ``zero_output_for_mask=True``), as in Keras. Right
+    padding with a mask therefore leaves the outputs at real steps and the final states unchanged.
+
+    Args:
+        cell: a recurrent cell (``SimpleRNNCell``, ``GRUCell``, ``LSTMCell``, an LSTM variant, or
+            any Keras cell), or a list of cells, which are stacked.
+        return_sequences: return the outputs of all steps (B, T, H) rather than the last (B, H).
+        return_state: also return the final states.
+        go_backwards: process the sequence in reverse (outputs come in processing order).
+        stateful: carry the final states of a batch over as the initial states of the next.
+        unroll: accepted for Keras compatibility; the loop is never unrolled.
+        zero_output_for_mask: output zeros at masked steps instead of the previous output.
+        **kwargs: passed on to ``keras.layers.Layer``.
+
+    Call arguments:
+        sequences: (B, T, D).
+        initial_state: optional list of initial states, as ``cell.state_size``.
+        mask: optional (B, T) boolean mask.
+        training: whether dropout applies.
+
+    Returns:
+        The outputs ((B, T, H) or (B, H)), followed by the final states if ``return_state``.
+
+    Example:
+    >>> import numpy as np
+    >>> from seqrecipes import layers
+    >>> rnn = layers.RNN(layers.PeepholeLSTMCell(8), return_sequences=True, return_state=True)
+    >>> outputs, h, c = rnn(np.zeros((2, 5, 3), "float32"))
+    >>> outputs.shape, h.shape
+    (TensorShape([2, 5, 8]), TensorShape([2, 8]))
+
+    References:
+        Gal and Ghahramani, "A Theoretically Grounded Application of Dropout in Recurrent Neural
+        Networks", NeurIPS 2016.
+    """
+
+    cell_class = None  # the fixed cell of SimpleRNN, GRU and LSTM; None for the generic layer
+
+    def __init__(
+        self,
+        cell,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        zero_output_for_mask=False,
+        **kwargs,
+    ):
+        super().__init__(
+            cell,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            zero_output_for_mask=zero_output_for_mask,
+            **kwargs,
+        )
+
+    @classmethod
+    def cell_from_arguments(cls, units, kwargs):
+        """Splits Keras-style arguments into a ``cls.cell_class`` cell and the layer's own kwargs."""
+        layer_kwargs = {k: v for k, v in kwargs.items() if k in LAYER_ARGUMENTS}
+        cell_kwargs = {k: v for k, v in kwargs.items() if k not in LAYER_ARGUMENTS}
+        cell = cls.cell_class(units, name="cell", dtype=layer_kwargs.get("dtype"), **cell_kwargs)
+        return cell, layer_kwargs
+
+    def get_config(self):
+        config = super().get_config()
+        if self.cell_class is None:
+            return config
+        # A fixed-cell layer stores its cell's arguments flat, as keras.layers.LSTM does.
+        cell_config = dict(self.cell.get_config())
+        for key in ("name", "dtype", "trainable"):
+            cell_config.pop(key, None)
+        config.pop("cell")
+        return {**config, **cell_config}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)  # keras.layers.RNN.from_config pops "cell" from the dict it is given
+        if cls.cell_class is None:
+            return super().from_config(config, custom_objects=custom_objects)
+        return cls(**config)
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        if len(sequences.shape) != 3:
+            raise ValueError(
+                f"{type(self).__name__} expects inputs of rank 3 (batch, time, features). "
+                f"Received: inputs.shape={tuple(sequences.shape)}"
+            )
+        return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        cell = self.cell
+        if not (hasattr(cell, "project_inputs") and hasattr(cell, "step")):
+            return super().inner_loop(sequences, initial_state, mask, training=training)
+        if mask is not None:
+            mask = ops.cast(mask, "bool")
+        if self.go_backwards:
+            sequences = ops.flip(sequences, axis=1)
+            mask = None if mask is None else ops.flip(mask, axis=1)
+
+        states = list(initial_state)
+        input_mask, recurrent_mask = cell.dropout_masks(sequences[:, 0, :], states[0], training=training)
+        if input_mask is not None:
+            sequences = sequences * input_mask[:, None, :]  # (B, T, D): one mask for all steps
+        # Transposing the (T, B, D) inputs rather than the (T, B, gH) projection moves g*H/D times less data.
+        projected = cell.project_inputs(ops.transpose(sequences, (1, 0, 2)))  # (T, B, gH)
+        first_output = ops.zeros((ops.shape(sequences)[0], cell.output_size), dtype=projected.dtype)  # (B, H)
+        zero_output = self.zero_output_for_mask
+
+        def step(carry, xs):
+            states_tm1, output_tm1 = carry
+            if mask is None:
+                x_t, mask_t = xs, None
+            else:
+                x_t, mask_t = xs
+            output, states_t = cell.step(x_t, states_tm1, recurrent_mask)
+            if mask_t is not None:
+                keep = mask_t[:, None]  # (B, 1)
+                states_t = [ops.where(keep, s, s_tm1) for s, s_tm1 in zip(states_t, states_tm1)]
+                output = ops.where(keep, output, ops.zeros_like(output) if zero_output else output_tm1)
+                carry_output = ops.where(keep, output, output_tm1)
+            else:
+                carry_output = output
+            # keras.ops.scan on TensorFlow stacks outputs shaped like the carry, so emit a
+            # carry-shaped pair and keep only its output part.
+            return (states_t, carry_output), (states_t, output)
+
+        xs = projected if mask is None else (projected, ops.transpose(mask, (1, 0)))
+        (states, last_output), (_, outputs) = ops.scan(step, (states, first_output), xs, unroll=SCAN_UNROLL)
+        outputs = ops.transpose(outputs, (1, 0, 2))  # (B, T, H)
+        return last_output, outputs, states
