@@ -12,3 +12,18 @@ from seqrecipes.layers.rnn import RNN
 from seqrecipes.layers.simple_rnn import SimpleRNN
 from seqrecipes.layers.gru import GRU
 from seqrecipes.layers.lstm import LSTM
+
+# Attention and Transformer
+from seqrecipes.layers.bahdanau_attention import BahdanauAttention
+from seqrecipes.layers.luong_attention import LuongAttention
+from seqrecipes.layers.multi_head_attention import MultiHeadAttention
+from seqrecipes.layers.positional_encoding import PositionalEncoding
+from seqrecipes.layers.position_embedding import PositionEmbedding
+from seqrecipes.layers.transformer_encoder import TransformerEncoder
+from seqrecipes.layers.transformer_decoder import TransformerDecoder
+from seqrecipes.layers.last_state import LastState
+from seqrecipes.layers.masked_mean import MaskedMean
+from seqrecipes.layers.masked_max import MaskedMax
+from seqrecipes.layers.attention_pooling import AttentionPooling
+from seqrecipes.layers.attention_decoder_cell import AttentionDecoderCell
+from seqrecipes.layers.attention_decoder import AttentionDecoder

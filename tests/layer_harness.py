@@ -14,6 +14,10 @@
 
 Layers whose call takes several tensors pass them as a dict ``inputs`` of
 keyword arguments plus ``positional`` names, e.g. ``positional=("query", "values")``.
+For such layers ``masked_input`` names the input that ``input_mask`` belongs to (its
+masked positions are perturbed in the masking check), and ``mask_arg`` names the call
+keyword that receives the mask (``"mask"`` by default, e.g. ``"value_mask"``).
+Outputs whose leading axes have the mask's shape are compared at unmasked positions only.
 """
 
 import os
@@ -35,15 +39,26 @@ def _assert_all_close(a, b, atol, msg=""):
         np.testing.assert_allclose(np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64"), atol=atol, rtol=atol, err_msg=msg)
 
 
-def _call(layer, inputs, positional, call_kwargs, mask=None):
+def _call(layer, inputs, positional, call_kwargs, mask=None, mask_arg="mask"):
     kwargs = dict(call_kwargs or {})
     if mask is not None:
-        kwargs["mask"] = mask
+        kwargs[mask_arg] = mask
     if isinstance(inputs, dict):
         args = [inputs[name] for name in positional]
         extra = {k: v for k, v in inputs.items() if k not in positional}
         return layer(*args, **extra, **kwargs)
     return layer(inputs, **kwargs)
+
+
+def _at_unmasked(outputs, mask):
+    """Outputs whose leading axes have the mask's shape, kept at unmasked positions only."""
+
+    def keep(t):
+        if t is None or t.shape[: mask.ndim] != mask.shape:
+            return t
+        return t[mask]
+
+    return keras.tree.map_structure(keep, outputs)
 
 
 def _symbolic_inputs(inputs):
@@ -54,8 +69,8 @@ def _symbolic_inputs(inputs):
     return keras.tree.map_structure(make, inputs)
 
 
-def _scalar_loss_model(layer, sym_inputs, positional, call_kwargs, sym_mask):
-    out = _call(layer, sym_inputs, positional, call_kwargs, mask=sym_mask)
+def _scalar_loss_model(layer, sym_inputs, positional, call_kwargs, sym_mask, mask_arg="mask"):
+    out = _call(layer, sym_inputs, positional, call_kwargs, mask=sym_mask, mask_arg=mask_arg)
     flat = [t for t in keras.tree.flatten(out) if t is not None and "float" in str(t.dtype)]
     # Sum of all float outputs, reduced to one value per example: a fit target.
     total = None
@@ -79,6 +94,8 @@ def run_layer_test(
     run_fit=True,
     run_mixed_precision=True,
     atol=1e-5,
+    masked_input=None,
+    mask_arg="mask",
 ):
     """Runs the shared checks on ``layer_cls(**init_kwargs)``; see the module docstring."""
     inputs = keras.tree.map_structure(np.asarray, inputs)
@@ -97,7 +114,7 @@ def run_layer_test(
 
     # 2. Eager call builds the layer; symbolic call agrees on shapes.
     layer = layer_cls(**init_kwargs)
-    eager = _call(layer, inputs, positional, call_kwargs, mask=mask)
+    eager = _call(layer, inputs, positional, call_kwargs, mask=mask, mask_arg=mask_arg)
     assert layer.built, f"{layer_cls.__name__} is not built after its first call"
     eager_np = _to_numpy(eager)
     for t in keras.tree.flatten(eager_np):
@@ -109,25 +126,30 @@ def run_layer_test(
     sym_inputs = _symbolic_inputs(inputs)
     sym_mask = None if mask is None else keras.Input(shape=mask.shape[1:], batch_size=mask.shape[0], dtype="bool")
     sym_layer = layer_cls(**init_kwargs)
-    symbolic = _call(sym_layer, sym_inputs, positional, call_kwargs, mask=sym_mask)
+    symbolic = _call(sym_layer, sym_inputs, positional, call_kwargs, mask=sym_mask, mask_arg=mask_arg)
     sym_shapes = [tuple(t.shape) for t in keras.tree.flatten(symbolic) if t is not None]
     eager_shapes = [tuple(t.shape) for t in keras.tree.flatten(eager_np) if t is not None]
     assert sym_shapes == eager_shapes, f"symbolic shapes {sym_shapes} != eager shapes {eager_shapes}"
 
     # 3. Masking: inputs at masked positions do not reach outputs at unmasked positions.
-    if mask is not None and not isinstance(inputs, dict):
-        noisy = np.array(inputs, copy=True)
+    if mask is not None and (not isinstance(inputs, dict) or masked_input is not None):
+        target = inputs[masked_input] if isinstance(inputs, dict) else inputs
+        noisy = np.array(target, copy=True)
         if np.issubdtype(noisy.dtype, np.floating):
             noisy[~mask] = noisy[~mask] + 7.0
         else:
             noisy[~mask] = noisy[~mask] + 1
-        again = _to_numpy(_call(layer, noisy, positional, call_kwargs, mask=mask))
-        _assert_all_close(again, eager_np, atol, "changing masked inputs changed the outputs")
+        if isinstance(inputs, dict):
+            noisy = {**inputs, masked_input: noisy}
+        again = _to_numpy(_call(layer, noisy, positional, call_kwargs, mask=mask, mask_arg=mask_arg))
+        _assert_all_close(
+            _at_unmasked(again, mask), _at_unmasked(eager_np, mask), atol, "changing masked inputs changed the outputs"
+        )
 
     # 4. One fit step changes the trainable weights.
     if run_fit and layer.trainable_weights:
         fit_layer = layer_cls(**init_kwargs)
-        model = _scalar_loss_model(fit_layer, _symbolic_inputs(inputs), positional, call_kwargs, sym_mask)
+        model = _scalar_loss_model(fit_layer, _symbolic_inputs(inputs), positional, call_kwargs, sym_mask, mask_arg)
         model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
         x = list(keras.tree.flatten(inputs)) + ([mask] if mask is not None else [])
         y = np.ones((np.asarray(keras.tree.flatten(inputs)[0]).shape[0], 1), "float32")
@@ -153,7 +175,7 @@ def run_layer_test(
         keras.config.set_dtype_policy("mixed_float16")
         try:
             mp_layer = layer_cls(**init_kwargs)
-            out = _to_numpy(_call(mp_layer, inputs, positional, call_kwargs, mask=mask))
+            out = _to_numpy(_call(mp_layer, inputs, positional, call_kwargs, mask=mask, mask_arg=mask_arg))
             for t in keras.tree.flatten(out):
                 if t is not None and np.issubdtype(t.dtype, np.floating):
                     assert np.all(np.isfinite(t)), f"{layer_cls.__name__} overflows under mixed_float16"

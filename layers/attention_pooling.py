@@ -1,0 +1,120 @@
+"""Attention pooling: a learned, masked weighted average of hidden states as a sentence vector."""
+
+import keras
+from keras import ops
+
+# Masking is done in float32 whatever the compute dtype, so this constant never overflows float16.
+_FLOAT32_MIN = -3.4028234663852886e38
+
+
+def _masked_softmax(scores, mask):
+    """Softmax over the last axis in float32; masked entries get exactly 0, a fully masked row is all 0."""
+    scores = ops.cast(scores, "float32")
+    if mask is None:
+        return ops.softmax(scores, axis=-1)
+    mask = ops.cast(mask, "bool")
+    weights = ops.softmax(ops.where(mask, scores, _FLOAT32_MIN), axis=-1)
+    return ops.where(mask, weights, 0.0)
+
+
+def _clone_initializer(initializer):
+    """A fresh copy of an initializer, so that no two weights share one initializer object."""
+    if isinstance(initializer, keras.initializers.Initializer):
+        return initializer.__class__.from_config(initializer.get_config())
+    return initializer
+
+
+@keras.saving.register_keras_serializable(package="seqrecipes")
+class AttentionPooling(keras.layers.Layer):
+    """Additive self-attention pooling over time (Yang et al. 2016; Bahdanau's score with a learned query).
+
+    Shapes: B batch, T length, H features, A = `units`; m_t the mask (1 at real steps).
+
+        e_t     = v^T tanh(W h_t + b)
+        alpha_t = exp(e_t) / sum_{k : m_k = 1} exp(e_k)     (alpha_t = 0 where m_t = 0)
+        s       = sum_t alpha_t h_t                          (s = 0 when every step is masked)
+
+    Weights:
+        kernel: W, shape (H, A).
+        bias: b, shape (A,).
+        attention_v: v, shape (A,).
+
+    Args:
+        units: A, a positive integer, the hidden size of the score network.
+        kernel_initializer: initializer of W and v.
+        **kwargs: passed on to `keras.layers.Layer`.
+
+    Call arguments:
+        inputs: h, shape (B, T, H).
+        mask: optional boolean (B, T); defaults to the Keras mask of `inputs`.
+        return_attention_scores: whether to return alpha as well.
+
+    Returns:
+        s of shape (B, H), or `(s, alpha)` with alpha of shape (B, T).
+
+    Example:
+    >>> import numpy as np
+    >>> from seqrecipes import layers
+    >>> pooling = layers.AttentionPooling(units=4)
+    >>> tuple(pooling(np.ones((2, 3, 5), "float32")).shape)
+    (2, 5)
+
+    References:
+        - Yang et al. (2016), Hierarchical attention networks for document classification,
+          https://aclanthology.org/N16-1174
+    """
+
+    def __init__(self, units, kernel_initializer="glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+            raise ValueError(f"`units` of AttentionPooling must be a positive integer. Received: units={units!r}")
+        self.units = units
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"`inputs` of AttentionPooling must have rank 3 (B, T, H). Received: inputs.shape={input_shape}"
+            )
+        self.kernel = self.add_weight(
+            name="kernel", shape=(input_shape[-1], self.units), initializer=_clone_initializer(self.kernel_initializer)
+        )
+        self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
+        self.attention_v = self.add_weight(
+            name="attention_v", shape=(self.units,), initializer=_clone_initializer(self.kernel_initializer)
+        )
+
+    def call(self, inputs, mask=None, return_attention_scores=False):
+        if len(inputs.shape) != 3:
+            raise ValueError(
+                f"`inputs` of AttentionPooling must have rank 3 (B, T, H). Received: inputs.shape={inputs.shape}"
+            )
+        h = inputs
+        W, b, v = self.kernel, self.bias, self.attention_v
+        e = ops.sum(v * ops.tanh(ops.matmul(h, W) + b), axis=-1)  # (B, T)
+        alpha = ops.cast(_masked_softmax(e, mask), h.dtype)  # (B, T)
+        s = ops.einsum("bt,bth->bh", alpha, h)  # (B, H)
+        if return_attention_scores:
+            return s, alpha
+        return s
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+    def compute_output_spec(self, inputs, mask=None, return_attention_scores=False):
+        s = keras.KerasTensor((inputs.shape[0], inputs.shape[2]), dtype=self.compute_dtype)
+        if return_attention_scores:
+            return s, keras.KerasTensor((inputs.shape[0], inputs.shape[1]), dtype=self.compute_dtype)
+        return s
+
+    def compute_mask(self, inputs, previous_mask):
+        # The outputs have no time axis.
+        return None
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {"units": self.units, "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
+        )
+        return config

@@ -1,0 +1,150 @@
+"""Bahdanau (additive) attention: one query vector attends over a sequence of values (seed 004)."""
+
+import keras
+from keras import ops
+
+# Masking is done in float32 whatever the compute dtype, so this constant never overflows float16.
+_FLOAT32_MIN = -3.4028234663852886e38
+
+
+def _masked_softmax(scores, mask):
+    """Softmax over the last axis in float32; masked entries get exactly 0, a fully masked row is all 0."""
+    scores = ops.cast(scores, "float32")
+    if mask is None:
+        return ops.softmax(scores, axis=-1)
+    mask = ops.cast(mask, "bool")
+    weights = ops.softmax(ops.where(mask, scores, _FLOAT32_MIN), axis=-1)
+    return ops.where(mask, weights, 0.0)
+
+
+def _clone_initializer(initializer):
+    """A fresh copy of an initializer, so that no two weights share one initializer object."""
+    if isinstance(initializer, keras.initializers.Initializer):
+        return initializer.__class__.from_config(initializer.get_config())
+    return initializer
+
+
+@keras.saving.register_keras_serializable(package="seqrecipes")
+class BahdanauAttention(keras.layers.Layer):
+    """Additive attention of Bahdanau et al. (2015): a feed-forward score of a query and each value.
+
+    Shapes: B batch, S source length, H_q query size, H_v value size, A = `units`.
+
+        e_j     = v^T tanh(W s + U h_j)                          (normalize=False)
+        e_j     = g v^T / ||v|| tanh(W s + U h_j + b)            (normalize=True)
+        alpha_j = exp(e_j) / sum_{k unmasked} exp(e_k)           (alpha_j = 0 where h_j is masked)
+        c       = sum_j alpha_j h_j
+
+    `s` is the query (the decoder state s_{i-1} in seed 004), `h_j` the j-th value (encoder output).
+    `U h_j` does not depend on the query: `compute_keys(values)` computes it once per source sequence and
+    `call(..., keys=...)` reuses it at every decoder step. `normalize=True` is the weight-normalised form
+    that TF Addons offered (Salimans & Kingma 2016).
+
+    Weights:
+        query_kernel: W, shape (H_q, A).
+        memory_kernel: U, shape (H_v, A).
+        attention_v: v, shape (A,).
+        attention_g: g, a scalar initialised to sqrt(1 / A) (only with normalize=True).
+        attention_b: b, shape (A,), initialised to zeros (only with normalize=True).
+
+    Args:
+        units: A, a positive integer, the size of the hidden layer of the score network.
+        normalize: whether to use the weight-normalised score.
+        kernel_initializer: initializer of W, U and v.
+        **kwargs: passed on to `keras.layers.Layer`.
+
+    Call arguments:
+        query: s, shape (B, H_q).
+        values: h, shape (B, S, H_v).
+        mask: optional boolean (B, S), True at real source positions. Defaults to the Keras mask of
+            `values`.
+        keys: optional precomputed `U h`, shape (B, S, A), from `compute_keys(values)`.
+
+    Returns:
+        A tuple `(context, weights)`: c of shape (B, H_v) and alpha of shape (B, S). A fully masked row
+        gives zero weights and a zero context.
+
+    Example:
+    >>> import numpy as np
+    >>> from seqrecipes import layers
+    >>> attention = layers.BahdanauAttention(units=8)
+    >>> context, weights = attention(np.ones((2, 4)), np.ones((2, 5, 6)))
+    >>> tuple(context.shape), tuple(weights.shape)
+    ((2, 6), (2, 5))
+
+    References:
+        - Bahdanau, Cho, Bengio (2015), Neural machine translation by jointly learning to align and
+          translate, https://arxiv.org/abs/1409.0473
+        - Salimans, Kingma (2016), Weight normalization, https://arxiv.org/abs/1602.07868
+    """
+
+    def __init__(self, units, normalize=False, kernel_initializer="glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+            raise ValueError(f"`units` of BahdanauAttention must be a positive integer. Received: units={units!r}")
+        self.units = units
+        self.normalize = bool(normalize)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+    def build(self, query_shape, values_shape):
+        if len(query_shape) != 2:
+            raise ValueError(f"`query` of BahdanauAttention must have rank 2 (B, H_q). Received: query.shape={query_shape}")
+        if len(values_shape) != 3:
+            raise ValueError(
+                f"`values` of BahdanauAttention must have rank 3 (B, S, H_v). Received: values.shape={values_shape}"
+            )
+        self.query_kernel = self.add_weight(
+            name="query_kernel", shape=(query_shape[-1], self.units), initializer=_clone_initializer(self.kernel_initializer)
+        )
+        self.memory_kernel = self.add_weight(
+            name="memory_kernel", shape=(values_shape[-1], self.units), initializer=_clone_initializer(self.kernel_initializer)
+        )
+        self.attention_v = self.add_weight(
+            name="attention_v", shape=(self.units,), initializer=_clone_initializer(self.kernel_initializer)
+        )
+        if self.normalize:
+            self.attention_g = self.add_weight(
+                name="attention_g", shape=(), initializer=keras.initializers.Constant((1.0 / self.units) ** 0.5)
+            )
+            self.attention_b = self.add_weight(name="attention_b", shape=(self.units,), initializer="zeros")
+
+    def compute_keys(self, values):
+        """U h_j for every j: (B, S, H_v) -> (B, S, A). Compute once per source sequence."""
+        return ops.matmul(values, self.memory_kernel)  # (B, S, A)
+
+    def call(self, query, values, mask=None, keys=None):
+        if len(query.shape) != 2:
+            raise ValueError(f"`query` of BahdanauAttention must have rank 2 (B, H_q). Received: query.shape={query.shape}")
+        if mask is None:
+            mask = getattr(values, "_keras_mask", None)
+        s, h = query, values
+        W, v = self.query_kernel, self.attention_v
+        U_h = self.compute_keys(h) if keys is None else keys  # (B, S, A)
+        W_s = ops.expand_dims(ops.matmul(s, W), axis=1)  # (B, 1, A)
+        if self.normalize:
+            g, b = self.attention_g, self.attention_b
+            v = g * v * ops.rsqrt(ops.sum(ops.square(v)))
+            e = ops.sum(v * ops.tanh(W_s + U_h + b), axis=-1)  # (B, S)
+        else:
+            e = ops.sum(v * ops.tanh(W_s + U_h), axis=-1)  # (B, S)
+        alpha = ops.cast(_masked_softmax(e, mask), h.dtype)  # (B, S)
+        c = ops.einsum("bs,bsh->bh", alpha, h)  # (B, H_v)
+        return c, alpha
+
+    def compute_output_shape(self, query_shape, values_shape):
+        return (query_shape[0], values_shape[-1]), (query_shape[0], values_shape[1])
+
+    def compute_mask(self, inputs, previous_mask):
+        # The outputs have no time axis: the source mask is used up here.
+        return None
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "units": self.units,
+                "normalize": self.normalize,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            }
+        )
+        return config

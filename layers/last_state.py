@@ -1,0 +1,65 @@
+"""The last real hidden state of a padded sequence: a sentence vector for many-to-one models (seed 004)."""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="seqrecipes")
+class LastState(keras.layers.Layer):
+    """Picks h at the last unmasked step of each sequence.
+
+    Shapes: B batch, T length, H features; m_t the mask (1 at real steps).
+
+        t*_b = max { t : m_{b,t} = 1 }
+        s_b  = h_{b, t*_b}          (s_b = 0 when every step of b is masked)
+
+    Without a mask t*_b = T - 1. The last real step is found wherever the padding is (right or left).
+
+    Args:
+        **kwargs: passed on to `keras.layers.Layer`.
+
+    Call arguments:
+        inputs: h, shape (B, T, H).
+        mask: optional boolean (B, T); defaults to the Keras mask of `inputs`.
+
+    Returns:
+        s, shape (B, H).
+
+    Example:
+    >>> import numpy as np
+    >>> from seqrecipes import layers
+    >>> h = np.arange(12, dtype="float32").reshape(2, 3, 2)
+    >>> np.asarray(layers.LastState()(h, mask=np.array([[1, 1, 0], [1, 1, 1]], bool))).tolist()
+    [[2.0, 3.0], [10.0, 11.0]]
+
+    References:
+        - Sutskever, Vinyals, Le (2014), Sequence to sequence learning with neural networks,
+          https://arxiv.org/abs/1409.3215
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"`inputs` of LastState must have rank 3 (B, T, H). Received: inputs.shape={input_shape}")
+
+    def call(self, inputs, mask=None):
+        if len(inputs.shape) != 3:
+            raise ValueError(f"`inputs` of LastState must have rank 3 (B, T, H). Received: inputs.shape={inputs.shape}")
+        h = inputs
+        if mask is None:
+            return h[:, -1]  # (B, H)
+        m = ops.cast(mask, "int32")  # (B, T)
+        T = ops.shape(h)[1]
+        t_star = T - 1 - ops.argmax(ops.flip(m, axis=1), axis=1)  # (B,): the last index where m = 1
+        s = ops.take_along_axis(h, ops.cast(t_star, "int32")[:, None, None], axis=1)[:, 0]  # (B, H)
+        return ops.where(ops.any(ops.cast(mask, "bool"), axis=1)[:, None], s, ops.zeros_like(s))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+    def compute_mask(self, inputs, previous_mask):
+        # The output has no time axis.
+        return None

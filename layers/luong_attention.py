@@ -1,0 +1,176 @@
+"""Luong (multiplicative) attention with the dot, general and concat scores of Luong et al. (2015)."""
+
+import keras
+from keras import ops
+
+# Masking is done in float32 whatever the compute dtype, so this constant never overflows float16.
+_FLOAT32_MIN = -3.4028234663852886e38
+_SCORES = ("dot", "general", "concat")
+
+
+def _masked_softmax(scores, mask):
+    """Softmax over the last axis in float32; masked entries get exactly 0, a fully masked row is all 0."""
+    scores = ops.cast(scores, "float32")
+    if mask is None:
+        return ops.softmax(scores, axis=-1)
+    mask = ops.cast(mask, "bool")
+    weights = ops.softmax(ops.where(mask, scores, _FLOAT32_MIN), axis=-1)
+    return ops.where(mask, weights, 0.0)
+
+
+def _clone_initializer(initializer):
+    """A fresh copy of an initializer, so that no two weights share one initializer object."""
+    if isinstance(initializer, keras.initializers.Initializer):
+        return initializer.__class__.from_config(initializer.get_config())
+    return initializer
+
+
+@keras.saving.register_keras_serializable(package="seqrecipes")
+class LuongAttention(keras.layers.Layer):
+    """Global attention of Luong et al. (2015): one query vector scores every value.
+
+    Shapes: B batch, S source length, H_q query size, H_v value size, A = `units`.
+
+        dot:      e_j = s^T h_j                          (needs H_q = H_v = A)
+        general:  e_j = s^T W_a h_j                      (needs H_q = A)
+        concat:   e_j = v_a^T tanh(W_a [s; h_j]) = v_a^T tanh(W_1 s + W_2 h_j),   W_a = [W_1, W_2]
+        scale:    e_j <- g e_j                           (scale=True, g a learned scalar)
+        alpha_j = exp(e_j) / sum_{k unmasked} exp(e_k)   (alpha_j = 0 where h_j is masked)
+        c       = sum_j alpha_j h_j
+
+    `s` is the query (the decoder state h_t in Luong's notation), `h_j` the j-th value (h-bar_s). The
+    part of each score that depends on the value only, the key k_j (h_j, W_a h_j or W_2 h_j), is
+    computed once per source sequence by `compute_keys(values)` and can be passed back as `keys`.
+
+    Weights:
+        memory_kernel: W_a of shape (A, H_v) for "general"; W_2 of shape (H_v, A) for "concat".
+        query_kernel: W_1, shape (H_q, A) ("concat" only).
+        attention_v: v_a, shape (A,) ("concat" only).
+        attention_g: g, a scalar initialised to 1 (scale=True only).
+
+    Args:
+        units: A, a positive integer: the query size for "dot" and "general", the hidden size of the
+            score network for "concat".
+        score: "dot", "general" or "concat".
+        scale: whether to multiply the scores by a learned scalar g.
+        kernel_initializer: initializer of W_a, W_1, W_2 and v_a.
+        **kwargs: passed on to `keras.layers.Layer`.
+
+    Call arguments:
+        query: s, shape (B, H_q).
+        values: h, shape (B, S, H_v).
+        mask: optional boolean (B, S), True at real source positions. Defaults to the Keras mask of
+            `values`.
+        keys: optional precomputed keys from `compute_keys(values)`.
+
+    Returns:
+        A tuple `(context, weights)`: c of shape (B, H_v) and alpha of shape (B, S). A fully masked row
+        gives zero weights and a zero context.
+
+    Example:
+    >>> import numpy as np
+    >>> from seqrecipes import layers
+    >>> attention = layers.LuongAttention(units=4, score="general")
+    >>> context, weights = attention(np.ones((2, 4)), np.ones((2, 5, 6)))
+    >>> tuple(context.shape), tuple(weights.shape)
+    ((2, 6), (2, 5))
+
+    References:
+        - Luong, Pham, Manning (2015), Effective approaches to attention-based neural machine
+          translation, https://arxiv.org/abs/1508.04025
+    """
+
+    def __init__(self, units, score="dot", scale=False, kernel_initializer="glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+            raise ValueError(f"`units` of LuongAttention must be a positive integer. Received: units={units!r}")
+        if score not in _SCORES:
+            raise ValueError(f"`score` of LuongAttention must be one of {_SCORES}. Received: score={score!r}")
+        self.units = units
+        self.score = score
+        self.scale = bool(scale)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+    def build(self, query_shape, values_shape):
+        if len(query_shape) != 2:
+            raise ValueError(f"`query` of LuongAttention must have rank 2 (B, H_q). Received: query.shape={query_shape}")
+        if len(values_shape) != 3:
+            raise ValueError(
+                f"`values` of LuongAttention must have rank 3 (B, S, H_v). Received: values.shape={values_shape}"
+            )
+        H_q, H_v, A = query_shape[-1], values_shape[-1], self.units
+        if self.score == "dot" and not (H_q == H_v == A):
+            raise ValueError(
+                "The dot score of LuongAttention needs query size = value size = units. "
+                f"Received: query.shape={query_shape}, values.shape={values_shape}, units={A}"
+            )
+        if self.score == "general" and H_q != A:
+            raise ValueError(
+                "The general score of LuongAttention needs query size = units. "
+                f"Received: query.shape={query_shape}, units={A}"
+            )
+        if self.score == "general":
+            self.memory_kernel = self.add_weight(
+                name="memory_kernel", shape=(A, H_v), initializer=_clone_initializer(self.kernel_initializer)
+            )
+        if self.score == "concat":
+            self.query_kernel = self.add_weight(
+                name="query_kernel", shape=(H_q, A), initializer=_clone_initializer(self.kernel_initializer)
+            )
+            self.memory_kernel = self.add_weight(
+                name="memory_kernel", shape=(H_v, A), initializer=_clone_initializer(self.kernel_initializer)
+            )
+            self.attention_v = self.add_weight(
+                name="attention_v", shape=(A,), initializer=_clone_initializer(self.kernel_initializer)
+            )
+        if self.scale:
+            self.attention_g = self.add_weight(name="attention_g", shape=(), initializer="ones")
+
+    def compute_keys(self, values):
+        """The value-only part k_j of each score, (B, S, H_v) -> (B, S, H_v or A). Compute once per source."""
+        h = values
+        if self.score == "dot":
+            return h  # (B, S, A)
+        if self.score == "general":
+            W_a = self.memory_kernel
+            return ops.matmul(h, ops.transpose(W_a))  # (B, S, A): W_a h_j
+        W_2 = self.memory_kernel
+        return ops.matmul(h, W_2)  # (B, S, A): W_2 h_j
+
+    def call(self, query, values, mask=None, keys=None):
+        if len(query.shape) != 2:
+            raise ValueError(f"`query` of LuongAttention must have rank 2 (B, H_q). Received: query.shape={query.shape}")
+        if mask is None:
+            mask = getattr(values, "_keras_mask", None)
+        s, h = query, values
+        k = self.compute_keys(h) if keys is None else keys  # (B, S, A)
+        if self.score == "concat":
+            W_1, v_a = self.query_kernel, self.attention_v
+            W_1_s = ops.expand_dims(ops.matmul(s, W_1), axis=1)  # (B, 1, A)
+            e = ops.sum(v_a * ops.tanh(W_1_s + k), axis=-1)  # (B, S)
+        else:
+            e = ops.einsum("ba,bsa->bs", s, k)  # (B, S): s^T h_j or s^T W_a h_j
+        if self.scale:
+            e = self.attention_g * e
+        alpha = ops.cast(_masked_softmax(e, mask), h.dtype)  # (B, S)
+        c = ops.einsum("bs,bsh->bh", alpha, h)  # (B, H_v)
+        return c, alpha
+
+    def compute_output_shape(self, query_shape, values_shape):
+        return (query_shape[0], values_shape[-1]), (query_shape[0], values_shape[1])
+
+    def compute_mask(self, inputs, previous_mask):
+        # The outputs have no time axis: the source mask is used up here.
+        return None
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "units": self.units,
+                "score": self.score,
+                "scale": self.scale,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            }
+        )
+        return config

@@ -1,0 +1,60 @@
+"""Element-wise mean of hidden states over the real (unmasked) steps: a sentence vector (seed 004)."""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="seqrecipes")
+class MaskedMean(keras.layers.Layer):
+    """Mean pooling over time that ignores padded steps.
+
+    Shapes: B batch, T length, H features; m_t the mask (1 at real steps).
+
+        s = sum_t m_t h_t / max(1, sum_t m_t)      (s = 0 when every step is masked)
+
+    Args:
+        **kwargs: passed on to `keras.layers.Layer`.
+
+    Call arguments:
+        inputs: h, shape (B, T, H).
+        mask: optional boolean (B, T); defaults to the Keras mask of `inputs` (all steps without one).
+
+    Returns:
+        s, shape (B, H).
+
+    Example:
+    >>> import numpy as np
+    >>> from seqrecipes import layers
+    >>> h = np.arange(12, dtype="float32").reshape(2, 3, 2)
+    >>> np.asarray(layers.MaskedMean()(h, mask=np.array([[1, 1, 0], [1, 1, 1]], bool))).tolist()
+    [[1.0, 2.0], [8.0, 9.0]]
+
+    References:
+        - Lecture notes of seed 004 (element-wise mean of the hidden vectors as a sentence vector).
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"`inputs` of MaskedMean must have rank 3 (B, T, H). Received: inputs.shape={input_shape}")
+
+    def call(self, inputs, mask=None):
+        if len(inputs.shape) != 3:
+            raise ValueError(f"`inputs` of MaskedMean must have rank 3 (B, T, H). Received: inputs.shape={inputs.shape}")
+        h = inputs
+        if mask is None:
+            return ops.mean(h, axis=1)  # (B, H)
+        m = ops.cast(mask, "float32")[:, :, None]  # (B, T, 1)
+        total = ops.sum(ops.cast(h, "float32") * m, axis=1)  # (B, H)
+        count = ops.maximum(ops.sum(m, axis=1), 1.0)  # (B, 1)
+        return ops.cast(total / count, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+    def compute_mask(self, inputs, previous_mask):
+        # The output has no time axis.
+        return None

@@ -1,0 +1,322 @@
+"""Transformer decoder block: causal self-attention, optional cross-attention, feed-forward; with a cache."""
+
+import keras
+from keras import ops
+
+from seqrecipes.layers.multi_head_attention import MultiHeadAttention
+from seqrecipes.layers.transformer_encoder import check_block_args
+from seqrecipes.layers.transformer_encoder import check_hidden_dim
+
+
+def _clone_initializer(initializer):
+    """A fresh copy of an initializer, so that no two weights share one initializer object."""
+    if isinstance(initializer, keras.initializers.Initializer):
+        return initializer.__class__.from_config(initializer.get_config())
+    return initializer
+
+
+@keras.saving.register_keras_serializable(package="seqrecipes")
+class TransformerDecoder(keras.layers.Layer):
+    """One Transformer decoder block (Vaswani et al. 2017), post-norm or pre-norm, with cached decoding.
+
+    Shapes: B batch, T target length, S source length, D model width (from the decoder inputs),
+    F = `intermediate_dim`, N = `num_heads`, each head of size H = D / N, L the cache length.
+
+        FFN(z) = W_2 f(W_1 z + b_1) + b_2
+        post-norm (normalize_first=False, the paper):
+            a = LN_1(x + Dropout(MHA_self(x, x, causal)))
+            b = LN_2(a + Dropout(MHA_cross(a, m)))              (only with an encoder sequence m)
+            y = LN_3(b + Dropout(FFN(b)))
+        pre-norm (normalize_first=True):
+            a = x + Dropout(MHA_self(LN_1(x), LN_1(x), causal))
+            b = a + Dropout(MHA_cross(LN_2(a), m))
+            y = b + Dropout(FFN(LN_3(b)))
+
+    Whether the block has cross-attention is fixed by its first call: `decoder(x)` (decoder-only, GPT)
+    or `decoder(x, m)` (encoder-decoder).
+
+    Cached decoding (functional, fixed-size tensors, usable inside `keras.ops.while_loop` and exportable):
+    `self_attention_cache` has shape (B, 2, L, N, H) (keys then values; `get_initial_cache(B, L)` makes
+    one) and `self_attention_cache_update_index=i` writes the keys and values of the T new positions at
+    i .. i+T-1 and lets them attend to positions <= their own. The cross-attention cache has shape
+    (B, 2, S, N, H): pass an empty one (`get_initial_cache(B, S)`) with
+    `cross_attention_cache_update_index=0` at the first step to fill it from `encoder_sequence`, then the
+    returned one with index None. Feeding tokens one at a time through the cache gives the same outputs
+    as one causal pass over the whole sequence.
+
+    Sublayers: `self_attention`, `self_attention_layer_norm` (LN_1), `cross_attention`,
+    `cross_attention_layer_norm` (LN_2), `feedforward_intermediate_dense` (W_1, b_1, f),
+    `feedforward_output_dense` (W_2, b_2), `feedforward_layer_norm` (LN_3), dropouts.
+
+    Args:
+        intermediate_dim: F, a positive integer, the hidden size of the feed-forward network.
+        num_heads: N, a positive integer that divides D.
+        dropout: the dropout rate of the attention weights and of every residual branch.
+        activation: f, the feed-forward activation.
+        layer_norm_epsilon: epsilon of the layer norms.
+        kernel_initializer, bias_initializer: initializers of all kernels and biases.
+        normalize_first: False for post-norm, True for pre-norm.
+        **kwargs: passed on to `keras.layers.Layer`.
+
+    Call arguments:
+        decoder_sequence: x, shape (B, T, D).
+        encoder_sequence: optional m, shape (B, S, D_m).
+        decoder_padding_mask: optional boolean padding mask of the self-attention keys, True at real
+            tokens: (B, T) without a cache (defaults to the Keras mask of x), (B, L) with one.
+        decoder_attention_mask: optional boolean (B, T, T) ((B, T, L) with a cache).
+        encoder_padding_mask: optional boolean (B, S); defaults to the Keras mask of m.
+        encoder_attention_mask: optional boolean (B, T, S).
+        self_attention_cache, self_attention_cache_update_index: see above.
+        cross_attention_cache, cross_attention_cache_update_index: see above.
+        use_causal_mask: whether position t attends only to positions <= t (True by default).
+        training: whether dropout is active.
+
+    Returns:
+        y of shape (B, T, D); with a self-attention cache, `(y, self_attention_cache)`, and with
+        cross-attention as well `(y, self_attention_cache, cross_attention_cache)`.
+
+    Example:
+    >>> import numpy as np
+    >>> from seqrecipes import layers
+    >>> decoder = layers.TransformerDecoder(intermediate_dim=16, num_heads=2)
+    >>> x = np.random.default_rng(0).normal(size=(2, 4, 8)).astype("float32")
+    >>> full = decoder(x)
+    >>> cache = decoder.get_initial_cache(batch_size=2, max_length=4)
+    >>> steps = []
+    >>> for i in range(4):
+    ...     y, cache = decoder(x[:, i : i + 1], self_attention_cache=cache, self_attention_cache_update_index=i)
+    ...     steps.append(np.asarray(y))
+    >>> bool(np.allclose(np.concatenate(steps, axis=1), full, atol=1e-5))
+    True
+
+    References:
+        - Vaswani et al. (2017), Attention is all you need, https://arxiv.org/abs/1706.03762
+    """
+
+    def __init__(
+        self,
+        intermediate_dim,
+        num_heads,
+        dropout=0.0,
+        activation="relu",
+        layer_norm_epsilon=1e-5,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        normalize_first=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        check_block_args("TransformerDecoder", intermediate_dim, num_heads, dropout)
+        self.intermediate_dim = intermediate_dim
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.activation = keras.activations.get(activation)
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.normalize_first = normalize_first
+        self.supports_masking = True
+
+    def _attention(self, name, key_dim):
+        return MultiHeadAttention(
+            num_heads=self.num_heads,
+            key_dim=key_dim,
+            dropout=self.dropout,
+            kernel_initializer=_clone_initializer(self.kernel_initializer),
+            bias_initializer=_clone_initializer(self.bias_initializer),
+            dtype=self.dtype_policy,
+            name=name,
+        )
+
+    def _layer_norm(self, name, shape):
+        layer = keras.layers.LayerNormalization(epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name=name)
+        layer.build(shape)
+        return layer
+
+    def build(self, decoder_sequence_shape, encoder_sequence_shape=None):
+        D = check_hidden_dim("TransformerDecoder", decoder_sequence_shape, self.num_heads)
+        if encoder_sequence_shape is not None and len(encoder_sequence_shape) != 3:
+            raise ValueError(
+                "`encoder_sequence` of TransformerDecoder must have rank 3 (B, S, D_m). "
+                f"Received: encoder_sequence.shape={encoder_sequence_shape}"
+            )
+        H = D // self.num_heads
+        self.self_attention = self._attention("self_attention", H)
+        self.self_attention.build(decoder_sequence_shape, decoder_sequence_shape)
+        self.self_attention_layer_norm = self._layer_norm("self_attention_layer_norm", decoder_sequence_shape)
+        self.self_attention_dropout = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy, name="self_attention_dropout")
+        self.cross_attention = None
+        if encoder_sequence_shape is not None:
+            self.cross_attention = self._attention("cross_attention", H)
+            self.cross_attention.build(decoder_sequence_shape, encoder_sequence_shape)
+            self.cross_attention_layer_norm = self._layer_norm("cross_attention_layer_norm", decoder_sequence_shape)
+            self.cross_attention_dropout = keras.layers.Dropout(
+                self.dropout, dtype=self.dtype_policy, name="cross_attention_dropout"
+            )
+        self.feedforward_intermediate_dense = keras.layers.Dense(
+            self.intermediate_dim,
+            activation=self.activation,
+            kernel_initializer=_clone_initializer(self.kernel_initializer),
+            bias_initializer=_clone_initializer(self.bias_initializer),
+            dtype=self.dtype_policy,
+            name="feedforward_intermediate_dense",
+        )
+        self.feedforward_intermediate_dense.build(decoder_sequence_shape)
+        self.feedforward_output_dense = keras.layers.Dense(
+            D,
+            kernel_initializer=_clone_initializer(self.kernel_initializer),
+            bias_initializer=_clone_initializer(self.bias_initializer),
+            dtype=self.dtype_policy,
+            name="feedforward_output_dense",
+        )
+        self.feedforward_output_dense.build(tuple(decoder_sequence_shape[:-1]) + (self.intermediate_dim,))
+        self.feedforward_layer_norm = self._layer_norm("feedforward_layer_norm", decoder_sequence_shape)
+        self.feedforward_dropout = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy, name="feedforward_dropout")
+
+    def get_initial_cache(self, batch_size, max_length):
+        """An empty (B, 2, L, N, H) key/value cache in the compute dtype (self- or cross-attention)."""
+        if not self.built:
+            raise ValueError(
+                "TransformerDecoder.get_initial_cache needs a built layer (call it once or build it). "
+                f"Received: built={self.built}"
+            )
+        return self.self_attention.get_initial_cache(batch_size, max_length)
+
+    def call(
+        self,
+        decoder_sequence,
+        encoder_sequence=None,
+        decoder_padding_mask=None,
+        decoder_attention_mask=None,
+        encoder_padding_mask=None,
+        encoder_attention_mask=None,
+        self_attention_cache=None,
+        self_attention_cache_update_index=None,
+        cross_attention_cache=None,
+        cross_attention_cache_update_index=None,
+        use_causal_mask=True,
+        training=None,
+    ):
+        has_cross_attention = self.cross_attention is not None
+        if has_cross_attention != (encoder_sequence is not None):
+            raise ValueError(
+                "TransformerDecoder was built "
+                + ("with" if has_cross_attention else "without")
+                + " cross-attention; call it always with or always without `encoder_sequence`. "
+                f"Received: encoder_sequence={'None' if encoder_sequence is None else encoder_sequence.shape}"
+            )
+        if has_cross_attention and (self_attention_cache is None) != (cross_attention_cache is None):
+            raise ValueError(
+                "With cross-attention, `self_attention_cache` and `cross_attention_cache` must both be given "
+                "or both be None. Received: "
+                f"self_attention_cache={'None' if self_attention_cache is None else self_attention_cache.shape}, "
+                f"cross_attention_cache={'None' if cross_attention_cache is None else cross_attention_cache.shape}"
+            )
+        if self_attention_cache is not None and self_attention_cache_update_index is None:
+            raise ValueError(
+                "A `self_attention_cache` needs `self_attention_cache_update_index`, the position of the first new "
+                "token. Received: self_attention_cache_update_index=None"
+            )
+
+        # Self-attention mask: key padding (B, 1, T or L) and the custom (B, T, T or L) mask.
+        if decoder_padding_mask is None and self_attention_cache is None:
+            decoder_padding_mask = getattr(decoder_sequence, "_keras_mask", None)
+        self_mask = _merge_masks(decoder_padding_mask, decoder_attention_mask)
+        if has_cross_attention:
+            if encoder_padding_mask is None:
+                encoder_padding_mask = getattr(encoder_sequence, "_keras_mask", None)
+            cross_mask = _merge_masks(encoder_padding_mask, encoder_attention_mask)
+
+        x = decoder_sequence  # (B, T, D)
+
+        # Self-attention block.
+        residual = x
+        z = self.self_attention_layer_norm(x) if self.normalize_first else x
+        z = self.self_attention(
+            z,
+            z,
+            attention_mask=self_mask,
+            use_causal_mask=use_causal_mask,
+            cache=self_attention_cache,
+            cache_update_index=self_attention_cache_update_index,
+            training=training,
+        )
+        if self_attention_cache is not None:
+            z, self_attention_cache = z
+        x = residual + self.self_attention_dropout(z, training=training)
+        if not self.normalize_first:
+            x = self.self_attention_layer_norm(x)
+
+        # Cross-attention block.
+        if has_cross_attention:
+            residual = x
+            z = self.cross_attention_layer_norm(x) if self.normalize_first else x
+            z = self.cross_attention(
+                z,
+                encoder_sequence,
+                attention_mask=cross_mask,
+                cache=cross_attention_cache,
+                cache_update_index=cross_attention_cache_update_index,
+                training=training,
+            )
+            if cross_attention_cache is not None:
+                z, cross_attention_cache = z
+            x = residual + self.cross_attention_dropout(z, training=training)
+            if not self.normalize_first:
+                x = self.cross_attention_layer_norm(x)
+
+        # Feed-forward block.
+        residual = x
+        z = self.feedforward_layer_norm(x) if self.normalize_first else x
+        z = self.feedforward_output_dense(self.feedforward_intermediate_dense(z))
+        x = residual + self.feedforward_dropout(z, training=training)
+        if not self.normalize_first:
+            x = self.feedforward_layer_norm(x)
+
+        if self_attention_cache is None:
+            return x  # (B, T, D)
+        if has_cross_attention:
+            return x, self_attention_cache, cross_attention_cache
+        return x, self_attention_cache
+
+    def compute_output_shape(self, decoder_sequence_shape, encoder_sequence_shape=None):
+        return tuple(decoder_sequence_shape)
+
+    def compute_output_spec(self, decoder_sequence, encoder_sequence=None, self_attention_cache=None, cross_attention_cache=None, **kwargs):
+        y = keras.KerasTensor(tuple(decoder_sequence.shape), dtype=self.compute_dtype)
+        if self_attention_cache is None:
+            return y
+        caches = (keras.KerasTensor(self_attention_cache.shape, dtype=self_attention_cache.dtype),)
+        if cross_attention_cache is not None:
+            caches += (keras.KerasTensor(cross_attention_cache.shape, dtype=cross_attention_cache.dtype),)
+        return (y,) + caches
+
+    def compute_mask(self, inputs, previous_mask):
+        return previous_mask
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "intermediate_dim": self.intermediate_dim,
+                "num_heads": self.num_heads,
+                "dropout": self.dropout,
+                "activation": keras.activations.serialize(self.activation),
+                "layer_norm_epsilon": self.layer_norm_epsilon,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+                "normalize_first": self.normalize_first,
+            }
+        )
+        return config
+
+
+def _merge_masks(padding_mask, attention_mask):
+    """(B, S) key padding and (B, T, S) attention masks merged into one boolean (B, T or 1, S) mask, or None."""
+    mask = None
+    if padding_mask is not None:
+        mask = ops.cast(padding_mask, "bool")[:, None, :]  # (B, 1, S)
+    if attention_mask is not None:
+        attention_mask = ops.cast(attention_mask, "bool")  # (B, T, S)
+        mask = attention_mask if mask is None else ops.logical_and(mask, attention_mask)
+    return mask
