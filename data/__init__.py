@@ -1,1 +1,117 @@
-"""seqrecipes.data: tokenizers and vocabularies, tf.data transforms and dataset sources."""
+"""seqrecipes.data: tokenizers and vocabularies, tf.data transforms and dataset sources.
+
+Tokenizers (Keras preprocessing layers made of TensorFlow ops; reserved ids 0 ``[PAD]``,
+1 ``[UNK]``, 2 ``[START]``, 3 ``[END]``): ``CharTokenizer``, ``WordTokenizer``,
+``SubwordTokenizer`` (WordPiece), ``SentencePieceTokenizer``, over a shared ``Vocabulary``.
+
+Pipeline steps (functions returning a transform for ``dataset.apply``): ``tokenize``,
+``truncate_or_pad``, ``batch_with_padding``, ``bucket_by_length``, ``teacher_forcing_shift``,
+``lm_prefixes``, ``lm_windows``, ``series_windows``, ``shuffle``, ``cache``, ``prefetch``.
+
+Sources: synthetic tasks (``adding_problem``, ``copy_memory``, ``sequence_reversal``,
+``digit_addition``, ``date_translation``, ``shapes_captioning``, ``noisy_periodic_series``),
+real data sets shipped by installed packages (``digit_rows``, ``digit_strips``,
+``statsmodels_series``), TensorFlow Datasets by name (``load_tfds``) and the user's files
+(``text_lines``, ``text_document``, ``delimited_file``, ``conll_file``, ``from_series``).
+"""
+
+from seqrecipes.data.char_tokenizer import CharTokenizer
+from seqrecipes.data.date_translation import DATE_FORMATS, date_translation, format_date, is_test_date
+from seqrecipes.data.handwritten_digits import digit_rows, digit_strips
+from seqrecipes.data.language_model import lm_prefixes, lm_windows
+from seqrecipes.data.sentence_piece_tokenizer import SentencePieceTokenizer
+from seqrecipes.data.series import clean_series, from_series, series_windows
+from seqrecipes.data.shapes_captioning import shapes_captioning
+from seqrecipes.data.statsmodels_series import STATSMODELS_SERIES, statsmodels_series, statsmodels_values
+from seqrecipes.data.subword_tokenizer import SubwordTokenizer
+from seqrecipes.data.synthetic_tasks import (
+    adding_problem,
+    copy_memory,
+    digit_addition,
+    noisy_periodic_series,
+    sequence_reversal,
+)
+from seqrecipes.data.text_files import conll_file, delimited_file, text_document, text_lines
+from seqrecipes.data.tfds_datasets import TFDS_DATASETS, load_tfds
+from seqrecipes.data.tokenizer import Tokenizer, replace_invalid_utf8
+from seqrecipes.data.transforms import (
+    batch_with_padding,
+    bucket_by_length,
+    cache,
+    choose_bucket_boundaries,
+    prefetch,
+    sequence_length,
+    shuffle,
+    teacher_forcing_shift,
+    tokenize,
+    truncate_or_pad,
+)
+from seqrecipes.data.vocabulary import (
+    END_ID,
+    END_TOKEN,
+    PAD_ID,
+    PAD_TOKEN,
+    RESERVED_TOKENS,
+    START_ID,
+    START_TOKEN,
+    UNKNOWN_ID,
+    UNKNOWN_TOKEN,
+    Vocabulary,
+)
+from seqrecipes.data.word_tokenizer import WordTokenizer, split_words
+
+__all__ = [
+    "CharTokenizer",
+    "DATE_FORMATS",
+    "END_ID",
+    "END_TOKEN",
+    "PAD_ID",
+    "PAD_TOKEN",
+    "RESERVED_TOKENS",
+    "START_ID",
+    "START_TOKEN",
+    "STATSMODELS_SERIES",
+    "SentencePieceTokenizer",
+    "SubwordTokenizer",
+    "TFDS_DATASETS",
+    "Tokenizer",
+    "UNKNOWN_ID",
+    "UNKNOWN_TOKEN",
+    "Vocabulary",
+    "WordTokenizer",
+    "adding_problem",
+    "batch_with_padding",
+    "bucket_by_length",
+    "cache",
+    "choose_bucket_boundaries",
+    "clean_series",
+    "conll_file",
+    "copy_memory",
+    "date_translation",
+    "delimited_file",
+    "digit_addition",
+    "digit_rows",
+    "digit_strips",
+    "format_date",
+    "from_series",
+    "is_test_date",
+    "lm_prefixes",
+    "lm_windows",
+    "load_tfds",
+    "noisy_periodic_series",
+    "prefetch",
+    "replace_invalid_utf8",
+    "sequence_length",
+    "sequence_reversal",
+    "series_windows",
+    "shapes_captioning",
+    "shuffle",
+    "split_words",
+    "statsmodels_series",
+    "statsmodels_values",
+    "teacher_forcing_shift",
+    "text_document",
+    "text_lines",
+    "tokenize",
+    "truncate_or_pad",
+]

@@ -1,0 +1,140 @@
+"""tf.data steps that turn token sequences into language-model examples (prefixes and windows)."""
+
+import numpy as np
+import tensorflow as tf
+
+from seqrecipes.data.transforms import dense_elements
+
+
+def _check_positive(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+
+
+def lm_prefixes(min_length=1):
+    """Every prefix of every sequence with the token that follows it (seed 002's table).
+
+    For the words of "경마장에 있는 말이 뛰고 있다" this gives the four samples
+    ("경마장에" -> "있는"), ("경마장에 있는" -> "말이"), ("경마장에 있는 말이" -> "뛰고"),
+    ("경마장에 있는 말이 뛰고" -> "있다"): a sequence of n tokens gives n - min_length samples.
+    Pad the prefixes in front (``truncate_or_pad(length, padding="pre")``) or batch them with
+    ``batch_with_padding`` for a many-to-one model.
+
+    Args:
+        min_length: the shortest prefix (1: start from the first token).
+
+    Returns:
+        A transform from 1-D token sequences to ``(prefix, next_token)`` pairs, in order.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> from seqrecipes import data
+    >>> ds = tf.data.Dataset.from_tensors([10, 11, 12]).apply(data.lm_prefixes())
+    >>> [(x.tolist(), int(y)) for x, y in ds.as_numpy_iterator()]
+    [([10], 11), ([10, 11], 12)]
+
+    References:
+        Seed 002, "RNN을 이용한 텍스트 생성"; Bengio et al., "A neural probabilistic language
+        model", JMLR 2003.
+    """
+    _check_positive("min_length", min_length)
+
+    def transform(dataset):
+        dataset = dense_elements(dataset)
+        spec = dataset.element_spec
+        if not isinstance(spec, tf.TensorSpec) or spec.shape.rank != 1:
+            raise ValueError(f"lm_prefixes expects 1-D token sequences. Received: element_spec={spec}")
+
+        def prefixes(sequence):
+            ends = tf.data.Dataset.range(min_length, tf.cast(tf.shape(sequence)[0], tf.int64))
+            return ends.map(lambda end: (sequence[:end], sequence[end]))
+
+        return dataset.flat_map(prefixes)
+
+    return transform
+
+
+def lm_windows(window_length, batch_size=None, stride=None, separator_id=None):
+    """Contiguous next-token windows over the concatenation of all sequences (truncated BPTT).
+
+    The sequences are joined into one stream of tokens (with ``separator_id`` between them when
+    given). Without ``batch_size``, window k is ``x = stream[k*s : k*s + T]`` and
+    ``y = stream[k*s + 1 : k*s + T + 1]`` with ``T = window_length`` and ``s = stride``
+    (``stride=T``, the default, makes the inputs a partition of the stream).
+
+    With ``batch_size`` B the stream is cut into B equal rows and the batches walk along them:
+    batch k is ``x = rows[:, k*T : k*T + T]``, ``y = rows[:, k*T + 1 : k*T + T + 1]``, so row b of
+    batch k + 1 continues row b of batch k — the layout a ``stateful=True`` RNN needs for
+    truncated backpropagation through time (reset its states at each epoch). This mode counts
+    the stream once, eagerly, when applied.
+
+    Args:
+        window_length: T, the number of time steps per window.
+        batch_size: B for the stateful layout, or ``None`` for single windows.
+        stride: the step between window starts (single-window mode only); defaults to T.
+        separator_id: an id inserted after each sequence (for example ``END_ID``), or ``None``.
+
+    Returns:
+        A transform from 1-D token sequences to ``(x, y)`` windows of shape ``(T,)`` (or batches of
+        shape ``(B, T)``).
+
+    Raises:
+        ValueError: with ``batch_size``, the stream is too short for one window per row (in
+            single-window mode a stream shorter than ``window_length + 1`` gives no windows).
+
+    Example:
+    >>> import tensorflow as tf
+    >>> from seqrecipes import data
+    >>> ds = tf.data.Dataset.from_tensors(tf.range(10)).apply(data.lm_windows(3))
+    >>> [(x.tolist(), y.tolist()) for x, y in ds.as_numpy_iterator()]
+    [([0, 1, 2], [1, 2, 3]), ([3, 4, 5], [4, 5, 6]), ([6, 7, 8], [7, 8, 9])]
+
+    References:
+        Williams and Peng, "An efficient gradient-based algorithm for on-line training of
+        recurrent network trajectories", 1990; seed 004 (BPTT).
+    """
+    _check_positive("window_length", window_length)
+    if batch_size is not None:
+        _check_positive("batch_size", batch_size)
+        if stride is not None:
+            raise ValueError(f"`stride` applies to single windows only, not with batch_size. Received: stride={stride}")
+    step = window_length if stride is None else stride
+    _check_positive("stride", step)
+
+    def transform(dataset):
+        dataset = dense_elements(dataset)
+        spec = dataset.element_spec
+        if not isinstance(spec, tf.TensorSpec) or spec.shape.rank != 1:
+            raise ValueError(f"lm_windows expects 1-D token sequences. Received: element_spec={spec}")
+        if separator_id is not None:
+            dataset = dataset.map(lambda s: tf.concat([s, tf.constant([separator_id], s.dtype)], axis=0))
+        stream = dataset.unbatch()
+        if batch_size is None:
+            windows = stream.window(window_length + 1, shift=step, drop_remainder=True)
+            windows = windows.flat_map(lambda w: w.batch(window_length + 1))
+            return windows.map(lambda w: (w[:-1], w[1:]))
+
+        total = int(stream.reduce(np.int64(0), lambda count, _: count + 1))
+        row_length = total // batch_size
+        num_batches = (row_length - 1) // window_length
+        if num_batches < 1:
+            raise ValueError(
+                f"The token stream ({total} tokens) is too short for {batch_size} rows of at least "
+                f"window_length + 1 = {window_length + 1} tokens. Received: window_length={window_length}, "
+                f"batch_size={batch_size}"
+            )
+        rows = stream.batch(row_length, drop_remainder=True).take(batch_size).batch(batch_size)
+        rows = tf.data.Dataset.from_tensors(next(iter(rows)))  # (B, row_length), materialized once
+
+        def windows(matrix):
+            starts = tf.data.Dataset.range(num_batches) * window_length
+            return starts.map(
+                lambda k: (
+                    tf.ensure_shape(matrix[:, k : k + window_length], [batch_size, window_length]),
+                    tf.ensure_shape(matrix[:, k + 1 : k + window_length + 1], [batch_size, window_length]),
+                )
+            )
+
+        return rows.flat_map(windows)
+
+    return transform

@@ -1,0 +1,150 @@
+"""Subword tokenizer: WordPiece over words split by the WordTokenizer rules, vocabulary learnt by keras-hub."""
+
+import keras
+import tensorflow as tf
+
+from seqrecipes.data.tokenizer import Tokenizer, _as_string_dataset, replace_invalid_utf8
+from seqrecipes.data.vocabulary import RESERVED_TOKENS, UNKNOWN_ID, UNKNOWN_TOKEN, Vocabulary
+from seqrecipes.data.word_tokenizer import split_words
+
+
+@keras.saving.register_keras_serializable(package="seqrecipes")
+class SubwordTokenizer(Tokenizer):
+    """WordPiece: words split into the longest vocabulary pieces, continuations marked ``##``.
+
+    Text is first split into words by exactly the rules of ``WordTokenizer`` (invalid UTF-8
+    replaced, optional lower-casing, punctuation and symbols as their own words, whitespace), then
+    every word is cut greedily into the longest pieces of the vocabulary (``"경마장에"`` ->
+    ``["경", "##마", "##장", "##에"]`` with a small vocabulary, ``["경마장", "##에"]`` with a larger
+    one). A word that cannot be covered becomes one ``"[UNK]"``.
+
+    ``adapt`` learns the vocabulary with ``keras_hub.tokenizers.compute_word_piece_vocabulary``
+    (the BERT WordPiece learner) with seqrecipes' reserved tokens in front. Tokenizing runs
+    ``tensorflow_text.FastWordpieceTokenizer``, the op inside ``keras_hub.tokenizers.WordPieceTokenizer``;
+    it is a TensorFlow Text op, so a process that loads a SavedModel with this layer must
+    ``import tensorflow_text`` first (``CharTokenizer`` and ``WordTokenizer`` need core ops only).
+
+    ``detokenize`` glues ``##`` pieces to their word and joins words with one space, so it inverts
+    ``tokenize`` for in-vocabulary text in canonical form (as ``WordTokenizer``).
+
+    Args:
+        vocabulary: ``None``, a list of WordPiece tokens, a ``Vocabulary`` or a vocabulary file.
+        sequence_length: pad (with 0) or truncate outputs to this many ids; ``None`` for ragged.
+        lowercase: lower-case the text first.
+        split_punctuation: make punctuation and symbol characters separate words.
+        suffix_indicator: the mark of a piece that continues a word.
+        max_size: the vocabulary size ``adapt`` learns at most, reserved tokens included.
+        dtype: integer dtype of the ids, ``"int32"`` by default.
+        **kwargs: the arguments of ``keras.layers.Layer``.
+
+    Call arguments:
+        inputs: strings of any shape.
+
+    Returns:
+        Ids: dense 1-D for a scalar string, ragged ``[batch, pieces]`` for a batch (dense with
+        ``sequence_length``).
+
+    Example:
+    >>> from seqrecipes import data
+    >>> vocab = ["경마장", "말", "##이", "##에", "있는"]
+    >>> tokenizer = data.SubwordTokenizer(vocabulary=vocab)
+    >>> tokenizer.tokenize("경마장에 있는 말이").numpy().tolist()
+    [4, 7, 8, 5, 6]
+    >>> tokenizer.detokenize([4, 7, 8, 5, 6]).numpy().decode("utf-8")
+    '경마장에 있는 말이'
+
+    References:
+        Schuster and Nakajima, "Japanese and Korean voice search", ICASSP 2012; Wu et al.,
+        "Google's neural machine translation system", 2016; Song et al., "Fast WordPiece
+        tokenization", EMNLP 2021.
+    """
+
+    def __init__(
+        self,
+        vocabulary=None,
+        sequence_length=None,
+        lowercase=False,
+        split_punctuation=True,
+        suffix_indicator="##",
+        max_size=8000,
+        **kwargs,
+    ):
+        if not isinstance(suffix_indicator, str) or not suffix_indicator:
+            raise ValueError(f"`suffix_indicator` must be a non-empty string. Received: suffix_indicator={suffix_indicator!r}")
+        if max_size is None:
+            raise ValueError("A WordPiece vocabulary needs a size limit. Received: max_size=None")
+        self.lowercase = bool(lowercase)
+        self.split_punctuation = bool(split_punctuation)
+        self.suffix_indicator = suffix_indicator
+        kwargs.pop("min_frequency", None)
+        super().__init__(vocabulary=vocabulary, sequence_length=sequence_length, max_size=max_size, **kwargs)
+
+    def set_vocabulary(self, vocabulary):
+        super().set_vocabulary(vocabulary)
+        if self.vocabulary is None:
+            return
+        import tensorflow_text
+
+        with tf.init_scope():
+            self._word_piece = tensorflow_text.FastWordpieceTokenizer(
+                vocab=self.vocabulary.tokens,
+                suffix_indicator=self.suffix_indicator,
+                unknown_token=UNKNOWN_TOKEN,
+                no_pretokenization=True,
+                support_detokenization=True,
+                token_out_type=tf.int64,
+            )
+
+    def adapt(self, data, batch_size=256):
+        """Learns a WordPiece vocabulary of at most ``max_size`` tokens from text.
+
+        Args:
+            data: a ``tf.data.Dataset`` of strings, a list or array of strings, or a string tensor.
+            batch_size: how many scalar elements are split at once.
+
+        Returns:
+            ``self``.
+
+        Raises:
+            ValueError: the data holds no words (an empty vocabulary).
+        """
+        import keras_hub
+
+        words = _as_string_dataset(data, batch_size).map(
+            lambda x: split_words(replace_invalid_utf8(tf.reshape(x, [-1])), self.lowercase, self.split_punctuation)
+        )
+        tokens = keras_hub.tokenizers.compute_word_piece_vocabulary(
+            words,
+            vocabulary_size=self.max_size,
+            split=False,
+            suffix_indicator=self.suffix_indicator,
+            reserved_tokens=list(RESERVED_TOKENS),
+        )
+        if len(tokens) <= len(RESERVED_TOKENS):
+            raise ValueError(f"The WordPiece vocabulary would be empty: the data holds no words. Received: data={data!r:.80}")
+        self.set_vocabulary(Vocabulary(tokens))
+        return self
+
+    def split(self, strings):
+        return split_words(strings, lowercase=self.lowercase, split_punctuation=self.split_punctuation)
+
+    def encode(self, strings):
+        pieces = self._word_piece.tokenize(self.split(strings))  # [B, words, pieces]
+        return pieces.merge_dims(1, 2)
+
+    def decode(self, ids):
+        size = len(self.vocabulary)
+        ids = tf.ragged.map_flat_values(lambda x: tf.where((x < 0) | (x >= size), tf.cast(UNKNOWN_ID, x.dtype), x), ids)
+        return self._word_piece.detokenize(ids)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("min_frequency", None)
+        config.update(
+            {
+                "lowercase": self.lowercase,
+                "split_punctuation": self.split_punctuation,
+                "suffix_indicator": self.suffix_indicator,
+            }
+        )
+        return config

@@ -1,0 +1,348 @@
+"""The base class of seqrecipes tokenizers: a Keras preprocessing layer made of TensorFlow ops."""
+
+import logging
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from seqrecipes.data.vocabulary import (
+    END_ID,
+    END_TOKEN,
+    PAD_ID,
+    PAD_TOKEN,
+    START_ID,
+    START_TOKEN,
+    UNKNOWN_ID,
+    UNKNOWN_TOKEN,
+    Vocabulary,
+    _check_limits,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _as_string_tensor(inputs, name="inputs"):
+    if isinstance(inputs, tf.RaggedTensor):
+        if inputs.dtype != tf.string:
+            raise TypeError(f"`{name}` must hold strings. Received: {name}.dtype={inputs.dtype.name}")
+        return inputs
+    if isinstance(inputs, str):
+        inputs = inputs.encode("utf-8")
+    try:
+        tensor = tf.convert_to_tensor(inputs)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"`{name}` must be strings. Received: {name}={inputs!r:.80}") from error
+    if tensor.dtype != tf.string:
+        raise TypeError(f"`{name}` must hold strings. Received: {name}.dtype={tensor.dtype.name}")
+    return tensor
+
+
+def replace_invalid_utf8(strings):
+    """Replaces every byte sequence that is not valid UTF-8 by U+FFFD; never raises."""
+    return tf.strings.unicode_transcode(
+        strings, input_encoding="UTF-8", output_encoding="UTF-8", errors="replace", replacement_char=0xFFFD
+    )
+
+
+@keras.saving.register_keras_serializable(package="seqrecipes")
+class Tokenizer(keras.layers.Layer):
+    """Base class: strings to ids and back with TensorFlow ops, over a ``Vocabulary``.
+
+    A subclass defines how a batch of strings splits into string tokens (``split``) and how a
+    batch of token strings joins back (``join_tokens``); this class does the rest: vocabulary
+    building (``adapt``), id lookup, padding to ``sequence_length``, cleaning ids before
+    detokenizing, vocabulary files and the Keras config. Everything that runs on tensors is a
+    TensorFlow op, so ``tokenize`` and ``detokenize`` work eagerly, inside ``tf.data`` maps, inside
+    a ``tf.function`` and in a SavedModel.
+
+    Reserved ids (the same for every tokenizer, see ``seqrecipes.data.vocabulary``):
+    ``pad_id`` 0 ``"[PAD]"``, ``unknown_id`` 1 ``"[UNK]"``, ``start_id`` 2 ``"[START]"``,
+    ``end_id`` 3 ``"[END]"``.
+
+    Bytes that are not valid UTF-8 are replaced by U+FFFD before splitting; tokenizing never raises
+    on text content.
+
+    Args:
+        vocabulary: ``None`` (call ``adapt`` later), a list of tokens (with or without the
+            reserved tokens in front), a ``Vocabulary``, or the path of a vocabulary file written
+            by ``save_vocabulary``.
+        sequence_length: ``None`` for ragged outputs; an integer to pad with 0 or truncate every
+            output to that many ids (a dense tensor).
+        max_size: the largest vocabulary ``adapt`` builds, the reserved tokens included.
+        min_frequency: the smallest count a token needs to enter the vocabulary in ``adapt``.
+        dtype: the integer dtype of the ids. Defaults to ``"int32"``.
+        **kwargs: the arguments of ``keras.layers.Layer`` (``name``).
+
+    Call arguments:
+        inputs: strings, any shape; the same as ``tokenize(inputs)``.
+
+    Returns:
+        For a scalar string, a dense 1-D tensor of ids. For a tensor of strings, a
+        ``tf.RaggedTensor`` with one more (ragged) axis, or a dense tensor of shape
+        ``inputs.shape + (sequence_length,)`` when ``sequence_length`` is set.
+
+    Example:
+    >>> from seqrecipes import data
+    >>> tokenizer = data.CharTokenizer(vocabulary=list("ab"))
+    >>> tokenizer.tokenize(["ab", "ba?"]).to_list()
+    [[4, 5], [5, 4, 1]]
+
+    References:
+        keras-hub ``keras_hub.tokenizers.Tokenizer``; ``keras.layers.TextVectorization``.
+    """
+
+    def __init__(self, vocabulary=None, sequence_length=None, max_size=None, min_frequency=1, dtype="int32", **kwargs):
+        if sequence_length is not None and (
+            isinstance(sequence_length, bool) or not isinstance(sequence_length, int) or sequence_length < 1
+        ):
+            raise ValueError(
+                f"`sequence_length` must be a positive integer or None. Received: sequence_length={sequence_length!r}"
+            )
+        _check_limits(max_size, min_frequency)
+        kwargs.setdefault("trainable", False)
+        super().__init__(dtype=dtype, **kwargs)
+        if "int" not in str(self.compute_dtype):
+            raise ValueError(f"A tokenizer's dtype must be an integer dtype. Received: dtype={dtype!r}")
+        self.sequence_length = sequence_length
+        self.max_size = max_size
+        self.min_frequency = min_frequency
+        # Strings pass through Layer.__call__ unconverted, as in keras-hub's preprocessing layers.
+        self._convert_input_args = False
+        self._allow_non_tensor_positional_args = True
+        self.vocabulary = None
+        self.set_vocabulary(vocabulary)
+        self.built = True
+
+    # Reserved tokens and ids: fixed, so they are known before a vocabulary is set.
+    pad_token = PAD_TOKEN
+    unknown_token = UNKNOWN_TOKEN
+    start_token = START_TOKEN
+    end_token = END_TOKEN
+    pad_id = PAD_ID
+    unknown_id = UNKNOWN_ID
+    start_id = START_ID
+    end_id = END_ID
+
+    # ----------------------------------------------------------------------------------------
+    # What a subclass defines.
+
+    def split(self, strings):
+        """Splits a 1-D tensor of valid UTF-8 strings into a ragged ``[batch, tokens]`` tensor."""
+        raise NotImplementedError(f"{type(self).__name__} must define split().")
+
+    def join_tokens(self, tokens):
+        """Joins a ragged ``[batch, tokens]`` tensor of token strings into a 1-D string tensor."""
+        raise NotImplementedError(f"{type(self).__name__} must define join_tokens().")
+
+    def encode(self, strings):
+        """1-D valid UTF-8 strings -> ragged int64 ids ``[batch, tokens]`` (split, then look up)."""
+        return self.tokens_to_ids(self.split(strings))
+
+    def decode(self, ids):
+        """Ragged int64 ids without padding/start/end ``[batch, tokens]`` -> 1-D strings."""
+        return self.join_tokens(self.ids_to_tokens(ids))
+
+    # ----------------------------------------------------------------------------------------
+    # Vocabulary.
+
+    def set_vocabulary(self, vocabulary):
+        """Sets the vocabulary from a list of tokens, a ``Vocabulary`` or a vocabulary file path.
+
+        Args:
+            vocabulary: see the class arguments; ``None`` clears it.
+        """
+        if vocabulary is None:
+            self.vocabulary = None
+            return
+        if isinstance(vocabulary, (str, os.PathLike)):
+            vocabulary = Vocabulary.load(vocabulary)
+        elif not isinstance(vocabulary, Vocabulary):
+            if isinstance(vocabulary, np.ndarray):
+                vocabulary = vocabulary.tolist()
+            if not isinstance(vocabulary, (list, tuple)):
+                raise TypeError(
+                    "`vocabulary` must be a list of tokens, a Vocabulary or a file path. "
+                    f"Received: vocabulary={type(vocabulary).__name__}"
+                )
+            vocabulary = Vocabulary(vocabulary)
+        self.vocabulary = vocabulary
+        self._token_to_id_table, self._id_to_token_table = vocabulary.lookup_tables()
+
+    def adapt(self, data, batch_size=256):
+        """Builds the vocabulary from text, within ``max_size`` and ``min_frequency``.
+
+        Args:
+            data: a ``tf.data.Dataset`` of strings (scalar or batched elements), a list or array of
+                strings, or a string tensor.
+            batch_size: how many scalar elements are split at once.
+
+        Returns:
+            ``self``, for chaining.
+
+        Raises:
+            ValueError: no token passes the limits (an empty vocabulary).
+        """
+        dataset = _as_string_dataset(data, batch_size)
+        tokens = dataset.map(lambda x: self.split(replace_invalid_utf8(tf.reshape(x, [-1]))))
+        self.set_vocabulary(Vocabulary.build(tokens, max_size=self.max_size, min_frequency=self.min_frequency))
+        return self
+
+    def get_vocabulary(self):
+        """The vocabulary as a list of tokens in id order, reserved tokens first."""
+        self._check_vocabulary()
+        return self.vocabulary.tokens
+
+    def vocabulary_size(self):
+        """The number of ids, reserved ones included (the size an Embedding or softmax needs)."""
+        self._check_vocabulary()
+        return len(self.vocabulary)
+
+    def token_to_id(self, token):
+        """The id of one token (Python); the unknown id for an unknown token."""
+        self._check_vocabulary()
+        return self.vocabulary.token_to_id(token)
+
+    def id_to_token(self, token_id):
+        """The token of one id (Python); raises ValueError for an id out of range."""
+        self._check_vocabulary()
+        return self.vocabulary.id_to_token(token_id)
+
+    def save_vocabulary(self, path):
+        """Writes the vocabulary file (see ``Vocabulary.save``) and returns its path."""
+        self._check_vocabulary()
+        return self.vocabulary.save(path)
+
+    def load_vocabulary(self, path):
+        """Replaces the vocabulary by the one in a vocabulary file; returns ``self``."""
+        self.set_vocabulary(Vocabulary.load(path))
+        return self
+
+    @property
+    def special_token_ids(self):
+        """The reserved ids ``[pad_id, unknown_id, start_id, end_id]``."""
+        return [PAD_ID, UNKNOWN_ID, START_ID, END_ID]
+
+    def _check_vocabulary(self):
+        if self.vocabulary is None:
+            raise ValueError(
+                f"{type(self).__name__} has no vocabulary yet: call adapt(data) or pass `vocabulary=`. "
+                "Received: vocabulary=None"
+            )
+
+    # ----------------------------------------------------------------------------------------
+    # Tensors.
+
+    def tokens_to_ids(self, tokens):
+        """Looks up string tokens (any shape, dense or ragged) and returns int64 ids."""
+        self._check_vocabulary()
+        if isinstance(tokens, tf.RaggedTensor):
+            return tf.ragged.map_flat_values(self._token_to_id_table.lookup, tokens)
+        return self._token_to_id_table.lookup(tf.convert_to_tensor(tokens, tf.string))
+
+    def ids_to_tokens(self, ids):
+        """Looks up ids (any shape, dense or ragged); unknown and out-of-range ids give ``"[UNK]"``."""
+        self._check_vocabulary()
+        if isinstance(ids, tf.RaggedTensor):
+            return tf.ragged.map_flat_values(lambda x: self._id_to_token_table.lookup(tf.cast(x, tf.int64)), ids)
+        return self._id_to_token_table.lookup(tf.cast(tf.convert_to_tensor(ids), tf.int64))
+
+    def tokenize(self, inputs):
+        """Strings to ids (see the class ``Returns``).
+
+        Args:
+            inputs: a string or a tensor (list, array) of strings of any rank.
+
+        Returns:
+            Ids of ``dtype``: dense 1-D for a scalar input, ragged (or dense with
+            ``sequence_length``) with one more axis otherwise.
+        """
+        self._check_vocabulary()
+        inputs = _as_string_tensor(inputs)
+        if isinstance(inputs, tf.RaggedTensor):
+            return inputs.with_flat_values(self.tokenize(inputs.flat_values))
+        if inputs.shape.rank is None:
+            raise ValueError(f"`inputs` must have a known rank. Received: inputs.shape={inputs.shape}")
+        scalar = inputs.shape.rank == 0
+        flat = replace_invalid_utf8(tf.reshape(inputs, [-1]))
+        ids = tf.cast(self.encode(flat), self.compute_dtype)  # ragged [N, None]
+        if self.sequence_length is not None:
+            ids = ids[:, : self.sequence_length].to_tensor(default_value=0, shape=[None, self.sequence_length])
+            return tf.reshape(ids, tf.concat([tf.shape(inputs), [self.sequence_length]], axis=0))
+        if scalar:
+            return ids[0]
+        if inputs.shape.rank == 1:
+            return ids
+        return _nest_rows(ids, inputs)
+
+    def detokenize(self, ids):
+        """Ids back to strings.
+
+        Each sequence is cut at its first ``end_id``; padding (0) and ``start_id`` are dropped;
+        unknown and out-of-range ids become ``"[UNK]"``. For in-vocabulary text this inverts
+        ``tokenize`` (the subclass documents what its splitting keeps).
+
+        Args:
+            ids: integer ids, dense or ragged, shape ``[..., tokens]``; a 1-D input is one
+                sequence.
+
+        Returns:
+            A string tensor of shape ``ids.shape[:-1]`` (a scalar for 1-D ``ids``).
+        """
+        self._check_vocabulary()
+        if isinstance(ids, tf.RaggedTensor):
+            ids = ids.to_tensor(default_value=PAD_ID)
+        ids = tf.convert_to_tensor(ids)
+        if not ids.dtype.is_integer:
+            raise TypeError(f"`ids` must be integers. Received: ids.dtype={ids.dtype.name}")
+        if ids.shape.rank == 0:
+            raise ValueError(f"`ids` must have at least one axis (the tokens). Received: ids.shape={ids.shape}")
+        ids = tf.cast(ids, tf.int64)
+        outer = tf.shape(ids)[:-1]
+        flat = tf.reshape(ids, [-1, tf.shape(ids)[-1]])
+        before_end = tf.equal(tf.math.cumsum(tf.cast(tf.equal(flat, END_ID), tf.int32), axis=-1), 0)
+        keep = before_end & tf.not_equal(flat, PAD_ID) & tf.not_equal(flat, START_ID)
+        strings = self.decode(tf.ragged.boolean_mask(flat, keep))
+        return tf.reshape(strings, outer)
+
+    def call(self, inputs):
+        return self.tokenize(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.sequence_length,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vocabulary": None if self.vocabulary is None else self.vocabulary.tokens,
+                "sequence_length": self.sequence_length,
+                "max_size": self.max_size,
+                "min_frequency": self.min_frequency,
+            }
+        )
+        return config
+
+
+def _nest_rows(ids, inputs):
+    # Rank > 2 inputs: rebuild the outer axes as uniform ragged rows, innermost first.
+    shape = tf.shape(inputs, out_type=tf.int64)
+    for axis in range(inputs.shape.rank - 1, 0, -1):
+        ids = tf.RaggedTensor.from_uniform_row_length(ids, shape[axis])
+    return ids
+
+
+def _as_string_dataset(data, batch_size):
+    if isinstance(data, tf.data.Dataset):
+        spec = data.element_spec
+        if not isinstance(spec, (tf.TensorSpec, tf.RaggedTensorSpec)) or spec.dtype != tf.string:
+            raise TypeError(
+                "adapt() needs a dataset whose elements are strings; map it to the text first. "
+                f"Received: element_spec={spec}"
+            )
+        if spec.shape.rank == 0:
+            data = data.batch(batch_size)
+        return data
+    tensor = _as_string_tensor(data, name="data")
+    return tf.data.Dataset.from_tensor_slices(tf.reshape(tensor, [-1])).batch(batch_size)

@@ -1,0 +1,448 @@
+"""tf.data steps for text: each function returns a transform for ``dataset.apply``.
+
+A typical sequence-to-sequence pipeline::
+
+    pairs = data.date_translation(num_examples=10_000, seed=0)      # (human, iso) strings
+    train = (
+        pairs.apply(data.tokenize((source_tokenizer, target_tokenizer)))
+        .apply(data.teacher_forcing_shift())                    # ((source, [START]+target), target+[END])
+        .apply(data.cache())
+        .apply(data.shuffle(seed=0))
+        .apply(data.bucket_by_length(batch_size=64))             # or data.batch_with_padding(64)
+        .apply(data.prefetch())
+    )
+
+Element structures: a step that works on "sequence components" treats every component of rank
+one or more as a sequence along its first axis and leaves scalars (labels) alone.
+"""
+
+import logging
+
+import numpy as np
+import tensorflow as tf
+
+from seqrecipes.data.tokenizer import Tokenizer
+from seqrecipes.data.vocabulary import END_ID, PAD_ID, START_ID
+
+logger = logging.getLogger(__name__)
+
+
+def _unpack(args):
+    return args[0] if len(args) == 1 else args
+
+
+def _check_positive(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+
+
+def _padding_values(spec, pad_value):
+    def value(s):
+        if s.dtype == tf.string:
+            return tf.constant("", tf.string)
+        if s.dtype == tf.bool:
+            return tf.constant(False)
+        return tf.constant(pad_value, s.dtype)
+
+    return tf.nest.map_structure(value, spec)
+
+
+def tokenize(tokenizer, num_parallel_calls=tf.data.AUTOTUNE):
+    """Tokenizes the string components of every element.
+
+    Args:
+        tokenizer: a ``Tokenizer`` applied to every string component (labels and other numeric
+            components pass through), or a structure matching the element, with a tokenizer or
+            ``None`` (leave as is) per component, e.g. ``(source_tokenizer, target_tokenizer)``.
+        num_parallel_calls: the ``map`` parallelism; ``tf.data.AUTOTUNE`` by default. The
+            output order is deterministic.
+
+    Returns:
+        A transform: each scalar string becomes a dense 1-D id tensor (or a fixed-length one when
+        the tokenizer has ``sequence_length``).
+
+    Example:
+    >>> import tensorflow as tf
+    >>> from seqrecipes import data
+    >>> tokenizer = data.CharTokenizer(vocabulary=list("abc"))
+    >>> ds = tf.data.Dataset.from_tensor_slices((["ab", "cab"], [0, 1]))
+    >>> [(x.tolist(), int(y)) for x, y in ds.apply(data.tokenize(tokenizer)).as_numpy_iterator()]
+    [([4, 5], 0), ([6, 4, 5], 1)]
+
+    References:
+        OpenNMT-tf ``opennmt/data/dataset.py`` (data steps as functions for ``dataset.apply``).
+    """
+
+    def transform(dataset):
+        spec = dataset.element_spec
+        if isinstance(tokenizer, Tokenizer):
+            tokenizers = tf.nest.map_structure(lambda s: tokenizer if s.dtype == tf.string else None, spec)
+        else:
+            try:
+                tf.nest.assert_same_structure(tokenizer, spec, check_types=False)
+            except (ValueError, TypeError) as error:
+                raise ValueError(
+                    "`tokenizer` must be one Tokenizer or a structure matching the dataset element. "
+                    f"Received: tokenizer={tokenizer!r:.120}, element_spec={spec}"
+                ) from error
+            tokenizers = tokenizer
+
+        def apply(tok, x):
+            return x if tok is None else tok.tokenize(x)
+
+        def fn(*args):
+            element = _unpack(args)
+            return tf.nest.map_structure(apply, tokenizers, element)
+
+        return dataset.map(fn, num_parallel_calls=num_parallel_calls, deterministic=True)
+
+    return transform
+
+
+def truncate_or_pad(length, pad_value=PAD_ID, padding="post", truncating="post"):
+    """Makes every sequence component exactly ``length`` long.
+
+    Args:
+        length: the length, or a structure matching the element with an int or ``None``
+            (leave as is) per component.
+        pad_value: the value padding adds (0, the padding id, by default; ``""`` for strings).
+        padding: ``"post"`` pads at the end, ``"pre"`` at the front (as Keras' ``pad_sequences``;
+            seed 002's text-generation table pads its prefixes in front).
+        truncating: ``"post"`` keeps the first ``length`` items, ``"pre"`` the last.
+
+    Returns:
+        A transform whose sequence components have static first dimension ``length``.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> from seqrecipes import data
+    >>> ds = tf.data.Dataset.from_tensor_slices(tf.ragged.constant([[5, 6, 7], [8]]))
+    >>> [x.tolist() for x in ds.apply(data.truncate_or_pad(2, padding="pre")).as_numpy_iterator()]
+    [[5, 6], [0, 8]]
+    """
+    for name, value in (("padding", padding), ("truncating", truncating)):
+        if value not in ("pre", "post"):
+            raise ValueError(f"`{name}` must be 'pre' or 'post'. Received: {name}={value!r}")
+
+    def fit(x, n):
+        if n is None or x.shape.rank == 0:
+            return x
+        if isinstance(x, tf.RaggedTensor):
+            x = x.to_tensor()
+        x = x[:n] if truncating == "post" else x[tf.maximum(tf.shape(x)[0] - n, 0) :]
+        missing = n - tf.shape(x)[0]
+        first = [0, missing] if padding == "post" else [missing, 0]
+        paddings = tf.stack([first] + [[0, 0]] * (x.shape.rank - 1))
+        value = "" if x.dtype == tf.string else tf.cast(pad_value, x.dtype)
+        x = tf.pad(x, paddings, constant_values=value)
+        return tf.ensure_shape(x, [n] + x.shape.as_list()[1:])
+
+    def transform(dataset):
+        spec = dataset.element_spec
+        if isinstance(length, (int, np.integer)) and not isinstance(length, bool):
+            _check_positive("length", length)
+            lengths = tf.nest.map_structure(lambda s: length, spec)
+        else:
+            tf.nest.map_structure(lambda n: n is None or _check_positive("length", n), length)
+            lengths = length
+
+        def fn(*args):
+            return tf.nest.map_structure(fit, _unpack(args), lengths)
+
+        return dataset.map(fn, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+    return transform
+
+
+def batch_with_padding(batch_size, pad_value=PAD_ID, drop_remainder=False):
+    """Batches, padding every sequence component to the longest in its batch ("pad to longest").
+
+    Args:
+        batch_size: examples per batch.
+        pad_value: the padding value for numeric components (``""`` for strings).
+        drop_remainder: drop a last, smaller batch.
+
+    Returns:
+        A transform over ``dataset.padded_batch``.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> from seqrecipes import data
+    >>> ds = tf.data.Dataset.from_tensor_slices(tf.ragged.constant([[5, 6, 7], [8]]))
+    >>> next(iter(ds.apply(data.batch_with_padding(2)))).numpy().tolist()
+    [[5, 6, 7], [8, 0, 0]]
+    """
+    _check_positive("batch_size", batch_size)
+
+    def transform(dataset):
+        dataset = dense_elements(dataset)
+        values = _padding_values(dataset.element_spec, pad_value)
+        return dataset.padded_batch(batch_size, padding_values=values, drop_remainder=drop_remainder)
+
+    return transform
+
+
+def dense_elements(dataset):
+    """Makes ragged element components dense (``from_tensor_slices`` of a ragged tensor yields a
+    ``RaggedTensorSpec`` even for 1-D rows); other datasets are returned unchanged."""
+    specs = tf.nest.flatten(dataset.element_spec)
+    if not any(isinstance(s, tf.RaggedTensorSpec) for s in specs):
+        return dataset
+
+    def densify(*args):
+        return tf.nest.map_structure(
+            lambda x: x.to_tensor() if isinstance(x, tf.RaggedTensor) else tf.identity(x), _unpack(args)
+        )
+
+    return dataset.map(densify, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
+def sequence_length(*args):
+    """The default length of an element (int32): the longest first axis of its sequence components."""
+    lengths = [tf.shape(x, out_type=tf.int32)[0] for x in tf.nest.flatten(_unpack(args)) if x.shape.rank != 0]
+    if not lengths:
+        raise ValueError(
+            "The element has no sequence component (rank one or more) to measure. "
+            f"Received: element ranks={[x.shape.rank for x in tf.nest.flatten(_unpack(args))]}"
+        )
+    return tf.reduce_max(tf.stack(lengths))
+
+
+def choose_bucket_boundaries(lengths, num_buckets=8):
+    """Bucket boundaries that split observed lengths into about equally full buckets.
+
+    Boundary ``b`` separates lengths ``< b`` from lengths ``>= b`` (as in
+    ``tf.data.Dataset.bucket_by_sequence_length``). The candidates are the ``i / num_buckets``
+    quantiles (``method="higher"``) plus one; duplicates and boundaries that would leave the first
+    or last bucket empty are dropped, so skewed data can give fewer buckets.
+
+    Args:
+        lengths: observed sequence lengths (a list or 1-D array of positive integers).
+        num_buckets: the number of buckets wanted (at least 2).
+
+    Returns:
+        A sorted list of int boundaries (``len <= num_buckets - 1``; empty when every length is
+        the same).
+
+    Example:
+    >>> from seqrecipes import data
+    >>> data.choose_bucket_boundaries(range(1, 101), num_buckets=4)
+    [27, 52, 77]
+    """
+    if isinstance(num_buckets, bool) or not isinstance(num_buckets, (int, np.integer)) or num_buckets < 2:
+        raise ValueError(f"`num_buckets` must be an integer of at least 2. Received: num_buckets={num_buckets!r}")
+    lengths = np.asarray(list(lengths), dtype=np.int64)
+    if lengths.size == 0:
+        raise ValueError("Cannot choose bucket boundaries from no lengths. Received: lengths=[]")
+    quantiles = np.quantile(lengths, np.arange(1, num_buckets) / num_buckets, method="higher")
+    low, high = lengths.min(), lengths.max()
+    return sorted({int(q) + 1 for q in quantiles if low < int(q) + 1 <= high})
+
+
+def bucket_by_length(
+    batch_size,
+    boundaries=None,
+    num_buckets=8,
+    sample_size=10_000,
+    pad_value=PAD_ID,
+    drop_remainder=False,
+    length_fn=None,
+):
+    """Batches examples of similar length together, padding each batch to its own longest.
+
+    With ``boundaries=None`` the boundaries are chosen from the data: the transform reads the
+    lengths of the first ``sample_size`` elements once, eagerly, when it is applied, and passes
+    them to ``choose_bucket_boundaries``. Shuffle before bucketing (batches then mix examples
+    from across the data) and after if you need batch order shuffled too.
+
+    Args:
+        batch_size: examples per batch (the same in every bucket).
+        boundaries: explicit bucket boundaries, or ``None`` to choose them from the data.
+        num_buckets: how many buckets to aim for when choosing boundaries.
+        sample_size: how many elements to measure when choosing boundaries.
+        pad_value: the padding value for numeric components.
+        drop_remainder: drop each bucket's last, smaller batch.
+        length_fn: ``fn(*element) -> int scalar``; defaults to ``sequence_length`` (the longest
+            first axis among the sequence components).
+
+    Returns:
+        A transform over ``tf.data.Dataset.bucket_by_sequence_length``. The boundaries used are
+        logged at INFO level.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> from seqrecipes import data
+    >>> seqs = tf.ragged.constant([[1], [1, 2, 3, 4], [1, 2], [1, 2, 3, 4, 5]])
+    >>> ds = tf.data.Dataset.from_tensor_slices(seqs).apply(data.bucket_by_length(2, boundaries=[3]))
+    >>> [b.shape[1] for b in ds]
+    [2, 5]
+
+    References:
+        Khomenko et al., "Accelerating recurrent neural network training using sequence
+        bucketing and multi-GPU data parallelization", 2016.
+    """
+    _check_positive("batch_size", batch_size)
+    _check_positive("sample_size", sample_size)
+    if boundaries is not None:
+        boundaries = [int(b) for b in boundaries]
+        if any(b < 1 for b in boundaries) or boundaries != sorted(set(boundaries)):
+            raise ValueError(
+                f"`boundaries` must be strictly increasing positive integers. Received: boundaries={boundaries}"
+            )
+    measure = length_fn or sequence_length
+
+    def transform(dataset):
+        dataset = dense_elements(dataset)
+        chosen = boundaries
+        if chosen is None:
+            lengths = list(dataset.take(sample_size).map(measure).as_numpy_iterator())
+            if not lengths:
+                raise ValueError("Cannot choose bucket boundaries: the dataset is empty. Received: dataset=<empty>")
+            chosen = choose_bucket_boundaries(lengths, num_buckets)
+            logger.info("bucket_by_length: boundaries %s from %d lengths", chosen, len(lengths))
+        return dataset.bucket_by_sequence_length(
+            measure,
+            bucket_boundaries=chosen,
+            bucket_batch_sizes=[batch_size] * (len(chosen) + 1),
+            padding_values=_padding_values(dataset.element_spec, pad_value),
+            drop_remainder=drop_remainder,
+        )
+
+    return transform
+
+
+def teacher_forcing_shift(start_id=START_ID, end_id=END_ID):
+    """Decoder inputs and targets for teacher forcing: ``[START] + target[:-1]`` in, ``target`` out.
+
+    With ``end_id`` set (the default), ``[END]`` is first appended to the target, so for a
+    tokenized target ``y``: decoder input ``[START] y_1 ... y_n`` and target ``y_1 ... y_n [END]``.
+    Apply before padding and batching (the target must be one unpadded sequence).
+
+    Args:
+        start_id: the id fed at the first decoder step (``[START]``, 2).
+        end_id: the id appended to the target (``[END]``, 3), or ``None`` if targets already end
+            with it.
+
+    Returns:
+        A transform mapping an element ``target`` to ``(decoder_input, target)`` and an element
+        ``(source, target)`` to ``((source, decoder_input), target)``.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> from seqrecipes import data
+    >>> ds = tf.data.Dataset.from_tensors(([7, 8, 9], [5, 6]))
+    >>> (source, decoder_in), target = next(iter(ds.apply(data.teacher_forcing_shift())))
+    >>> decoder_in.numpy().tolist(), target.numpy().tolist()
+    ([2, 5, 6], [5, 6, 3])
+
+    References:
+        Williams and Zipser, "A learning algorithm for continually running fully recurrent
+        neural networks", 1989; Sutskever et al., "Sequence to sequence learning", 2014.
+    """
+
+    def shift(target):
+        if target.shape.rank != 1:
+            raise ValueError(
+                "teacher_forcing_shift needs one unpadded target sequence per element: apply it "
+                f"before batching. Received: target.shape={target.shape}"
+            )
+        if end_id is not None:
+            target = tf.concat([target, tf.constant([end_id], target.dtype)], axis=0)
+        decoder_input = tf.concat([tf.constant([start_id], target.dtype), target[:-1]], axis=0)
+        return decoder_input, target
+
+    def transform(dataset):
+        dataset = dense_elements(dataset)
+        spec = dataset.element_spec
+        if isinstance(spec, tuple) and len(spec) == 2:
+
+            def fn(source, target):
+                decoder_input, target = shift(target)
+                return (source, decoder_input), target
+
+        elif isinstance(spec, tf.TensorSpec):
+
+            def fn(target):
+                return shift(target)
+
+        else:
+            raise ValueError(
+                "teacher_forcing_shift expects elements `target` or `(source, target)`. "
+                f"Received: element_spec={spec}"
+            )
+        return dataset.map(fn, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+    return transform
+
+
+def shuffle(buffer_size=10_000, seed=None, reshuffle_each_iteration=True):
+    """Shuffles with a buffer; with ``seed`` the first epoch's order is reproducible.
+
+    Args:
+        buffer_size: the shuffle buffer (10,000 by default: whole small data sets, a good mix
+            of large ones).
+        seed: an int for a reproducible order.
+        reshuffle_each_iteration: a new order every epoch.
+
+    Returns:
+        A transform.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> from seqrecipes import data
+    >>> ds = tf.data.Dataset.range(5).apply(data.shuffle(seed=1))
+    >>> sorted(int(x) for x in ds)
+    [0, 1, 2, 3, 4]
+    """
+    _check_positive("buffer_size", buffer_size)
+
+    def transform(dataset):
+        return dataset.shuffle(buffer_size, seed=seed, reshuffle_each_iteration=reshuffle_each_iteration)
+
+    return transform
+
+
+def cache(filename=""):
+    """Caches elements after the first epoch, in memory (default) or in ``filename`` on disk.
+
+    Put it after the expensive, deterministic steps (reading, tokenizing) and before shuffling.
+
+    Args:
+        filename: ``""`` for memory, or a file path prefix for a disk cache.
+
+    Returns:
+        A transform.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> from seqrecipes import data
+    >>> [int(x) for x in tf.data.Dataset.range(3).apply(data.cache())]
+    [0, 1, 2]
+    """
+
+    def transform(dataset):
+        return dataset.cache(filename)
+
+    return transform
+
+
+def prefetch(buffer_size=tf.data.AUTOTUNE):
+    """Prefetches batches so that the pipeline runs ahead of the training step; put it last.
+
+    Args:
+        buffer_size: batches to prepare ahead; ``tf.data.AUTOTUNE`` lets tf.data choose.
+
+    Returns:
+        A transform.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> from seqrecipes import data
+    >>> [int(x) for x in tf.data.Dataset.range(3).apply(data.prefetch())]
+    [0, 1, 2]
+    """
+
+    def transform(dataset):
+        return dataset.prefetch(buffer_size)
+
+    return transform
