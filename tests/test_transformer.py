@@ -1,0 +1,258 @@
+"""Positional encodings and Transformer blocks, checked against NumPy; causality and cached decoding."""
+
+import keras
+import numpy as np
+import pytest
+from layer_harness import run_layer_test
+from test_attention import np_mha
+from test_attention import weights_of
+
+from seqrecipes import layers
+
+RNG = np.random.default_rng(1)
+X = RNG.normal(size=(2, 5, 8)).astype("float32")  # (B, T, D)
+M = RNG.normal(size=(2, 3, 6)).astype("float32")  # (B, S, D_m)
+PAD = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], bool)
+
+# --------------------------------------------------------------------------- positions
+
+
+@pytest.mark.parametrize("D", [6, 7])
+def test_positional_encoding_matches_vaswani(D):
+    T, start = 5, 3
+    table = np.zeros((T, D))
+    for p in range(T):
+        for k in range(D):
+            i = k // 2
+            angle = (p + start) / 10000 ** (2 * i / D)
+            table[p, k] = np.sin(angle) if k % 2 == 0 else np.cos(angle)
+    pe = layers.PositionalEncoding()(np.zeros((2, T, D), "float32"), start_index=start)
+    np.testing.assert_allclose(pe, np.broadcast_to(table, (2, T, D)), atol=1e-5)
+    # Any length, and rows of a long table equal the rows computed from an offset.
+    long = np.asarray(layers.PositionalEncoding()(np.zeros((1, 3000, D), "float32")))
+    np.testing.assert_allclose(long[0, start : start + T], table, atol=1e-4)
+    assert np.all(np.isfinite(long))
+
+
+def test_positional_encoding_mask_and_harness():
+    x = keras.layers.Masking(mask_value=0.0)(X * PAD[:, :, None])
+    out = layers.PositionalEncoding()(x)
+    np.testing.assert_array_equal(out._keras_mask, PAD)
+    run_layer_test(layers.PositionalEncoding, {"max_wavelength": 500}, X, expected_output_shape=(2, 5, 8))
+
+
+def test_position_embedding_rows_limit_and_harness():
+    embedding = layers.PositionEmbedding(sequence_length=6)
+    out = embedding(X, start_index=1)
+    table = np.asarray(embedding.embeddings)
+    np.testing.assert_allclose(out, np.broadcast_to(table[1:6], X.shape), atol=0)
+    with pytest.raises(ValueError, match="sequence_length=6.*Received: inputs.shape=\\(2, 5, 8\\), start_index=2"):
+        embedding(X, start_index=2)
+    with pytest.raises(ValueError, match="Received: sequence_length=0"):
+        layers.PositionEmbedding(sequence_length=0)
+    with pytest.raises(ValueError, match="Received: inputs.shape=\\(2, 8\\)"):
+        layers.PositionEmbedding(sequence_length=6)(X[:, 0])
+    run_layer_test(layers.PositionEmbedding, {"sequence_length": 7}, X, expected_output_shape=(2, 5, 8))
+
+
+# --------------------------------------------------------------------------- NumPy blocks
+
+
+def np_layer_norm(w, x, eps=1e-5):
+    mean = x.mean(-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * w["gamma"] + w["beta"]
+
+
+def np_ffn(block, z):
+    w1, w2 = weights_of(block.feedforward_intermediate_dense), weights_of(block.feedforward_output_dense)
+    return np.maximum(z @ w1["kernel"] + w1["bias"], 0.0) @ w2["kernel"] + w2["bias"]
+
+
+def np_sublayer(x, ln, f, normalize_first):
+    """post-norm: LN(x + f(x)); pre-norm: x + f(LN(x))."""
+    if normalize_first:
+        return x + f(np_layer_norm(ln, x))
+    return np_layer_norm(ln, x + f(x))
+
+
+def np_encoder(block, x, mask):
+    pre = block.normalize_first
+    att = weights_of(block.self_attention)
+    key_mask = np.broadcast_to(mask[:, None, :], (x.shape[0], x.shape[1], x.shape[1]))
+    a = np_sublayer(x, weights_of(block.self_attention_layer_norm), lambda z: np_mha(att, z, z, key_mask)[0], pre)
+    return np_sublayer(a, weights_of(block.feedforward_layer_norm), lambda z: np_ffn(block, z), pre)
+
+
+def np_decoder(block, x, m=None, m_mask=None):
+    pre = block.normalize_first
+    T = x.shape[1]
+    causal = np.broadcast_to(np.tril(np.ones((T, T), bool)), (x.shape[0], T, T))
+    att = weights_of(block.self_attention)
+    a = np_sublayer(x, weights_of(block.self_attention_layer_norm), lambda z: np_mha(att, z, z, causal)[0], pre)
+    if m is not None:
+        cross = weights_of(block.cross_attention)
+        mask = None if m_mask is None else np.broadcast_to(m_mask[:, None, :], (x.shape[0], T, m.shape[1]))
+        a = np_sublayer(a, weights_of(block.cross_attention_layer_norm), lambda z: np_mha(cross, z, m, mask)[0], pre)
+    return np_sublayer(a, weights_of(block.feedforward_layer_norm), lambda z: np_ffn(block, z), pre)
+
+
+# --------------------------------------------------------------------------- encoder
+
+
+@pytest.mark.parametrize("normalize_first", [False, True])
+def test_transformer_encoder_matches_numpy(normalize_first):
+    encoder = layers.TransformerEncoder(intermediate_dim=12, num_heads=2, normalize_first=normalize_first)
+    out = np.asarray(encoder(X, mask=PAD))
+    ref = np_encoder(encoder, X.astype("float64"), PAD)
+    np.testing.assert_allclose(out[PAD], ref[PAD], atol=1e-4)
+    # Padding does not change the real positions; the Keras mask is the padding mask.
+    noisy = X + 5.0 * (~PAD)[:, :, None]
+    np.testing.assert_allclose(np.asarray(encoder(noisy, mask=PAD))[PAD], out[PAD], atol=1e-5)
+    masked = keras.layers.Masking(mask_value=0.0)(X * PAD[:, :, None])
+    np.testing.assert_allclose(np.asarray(encoder(masked))[PAD], out[PAD], atol=1e-5)
+
+
+@pytest.mark.parametrize("normalize_first", [False, True])
+def test_transformer_encoder_harness(normalize_first):
+    run_layer_test(
+        layers.TransformerEncoder,
+        {"intermediate_dim": 12, "num_heads": 2, "normalize_first": normalize_first, "dropout": 0.1},
+        X,
+        input_mask=PAD,
+        expected_output_shape=(2, 5, 8),
+    )
+
+
+def test_transformer_block_errors():
+    with pytest.raises(ValueError, match="Received: num_heads=0"):
+        layers.TransformerEncoder(intermediate_dim=8, num_heads=0)
+    with pytest.raises(ValueError, match="Received: intermediate_dim=-1"):
+        layers.TransformerDecoder(intermediate_dim=-1, num_heads=2)
+    with pytest.raises(ValueError, match="Received: D=8"):
+        layers.TransformerEncoder(intermediate_dim=8, num_heads=3)(X)
+    with pytest.raises(ValueError, match=r"Received: shape=\(2, 8\)"):
+        layers.TransformerDecoder(intermediate_dim=8, num_heads=2)(X[:, 0])
+    decoder = layers.TransformerDecoder(intermediate_dim=8, num_heads=2)
+    decoder(X)
+    with pytest.raises(ValueError, match="Received: encoder_sequence="):
+        decoder(X, M)
+
+
+# --------------------------------------------------------------------------- decoder
+
+
+@pytest.mark.parametrize("normalize_first", [False, True])
+@pytest.mark.parametrize("with_encoder", [False, True])
+def test_transformer_decoder_matches_numpy(normalize_first, with_encoder):
+    decoder = layers.TransformerDecoder(intermediate_dim=12, num_heads=2, normalize_first=normalize_first)
+    m_mask = np.array([[1, 1, 0], [1, 1, 1]], bool)
+    if with_encoder:
+        out = decoder(X, M, encoder_padding_mask=m_mask)
+        ref = np_decoder(decoder, X.astype("float64"), M.astype("float64"), m_mask)
+    else:
+        out = decoder(X)
+        ref = np_decoder(decoder, X.astype("float64"))
+    np.testing.assert_allclose(out, ref, atol=1e-4)
+
+
+@pytest.mark.parametrize("with_encoder", [False, True])
+def test_transformer_decoder_is_causal(with_encoder):
+    decoder = layers.TransformerDecoder(intermediate_dim=12, num_heads=2)
+    args = (M,) if with_encoder else ()
+    out = np.asarray(decoder(X, *args))
+    for t in range(5):
+        perturbed = X.copy()
+        perturbed[:, t + 1 :] += RNG.normal(size=perturbed[:, t + 1 :].shape) * 3.0
+        again = np.asarray(decoder(perturbed, *args))
+        np.testing.assert_allclose(again[:, : t + 1], out[:, : t + 1], atol=1e-6)
+        if t < 4:
+            assert not np.allclose(again[:, t + 1 :], out[:, t + 1 :], atol=1e-3)
+
+
+@pytest.mark.parametrize("normalize_first", [False, True])
+@pytest.mark.parametrize("with_encoder", [False, True])
+def test_transformer_decoder_cached_decoding_equals_full_pass(normalize_first, with_encoder):
+    decoder = layers.TransformerDecoder(intermediate_dim=12, num_heads=2, normalize_first=normalize_first)
+    m_mask = np.array([[1, 1, 0], [1, 1, 1]], bool)
+    if with_encoder:
+        full = np.asarray(decoder(X, M, encoder_padding_mask=m_mask))
+    else:
+        full = np.asarray(decoder(X))
+    self_cache = decoder.get_initial_cache(batch_size=2, max_length=5)
+    cross_cache = decoder.get_initial_cache(batch_size=2, max_length=3)
+    steps = []
+    for i in range(5):
+        x_i = X[:, i : i + 1]
+        if with_encoder:
+            y, self_cache, cross_cache = decoder(
+                x_i,
+                M,
+                encoder_padding_mask=m_mask,
+                self_attention_cache=self_cache,
+                self_attention_cache_update_index=i,
+                cross_attention_cache=cross_cache,
+                cross_attention_cache_update_index=0 if i == 0 else None,
+            )
+        else:
+            y, self_cache = decoder(x_i, self_attention_cache=self_cache, self_attention_cache_update_index=i)
+        steps.append(np.asarray(y))
+    np.testing.assert_allclose(np.concatenate(steps, axis=1), full, atol=1e-5)
+
+
+def test_transformer_decoder_cached_generation_in_one_graph():
+    """Greedy feedback generation inside keras.ops.while_loop equals recomputing the prefix each step."""
+    decoder = layers.TransformerDecoder(intermediate_dim=12, num_heads=2, normalize_first=True)
+    decoder(X)
+    first = X[:, :1]
+    steps = 5
+
+    def body(i, cache, x_i, outputs):
+        y, cache = decoder(x_i, self_attention_cache=cache, self_attention_cache_update_index=i)
+        outputs = keras.ops.slice_update(outputs, (0, i, 0), y)
+        return i + 1, cache, keras.ops.tanh(y), outputs
+
+    _, _, _, cached = keras.ops.while_loop(
+        lambda i, c, x, o: i < steps,
+        body,
+        (0, decoder.get_initial_cache(2, steps), keras.ops.convert_to_tensor(first), keras.ops.zeros((2, steps, 8))),
+    )
+    prefix = first
+    for i in range(steps):
+        y = np.asarray(decoder(prefix))[:, -1:]
+        np.testing.assert_allclose(np.asarray(cached)[:, i : i + 1], y, atol=1e-5)
+        prefix = np.concatenate([prefix, np.tanh(y)], axis=1)
+
+
+def test_transformer_decoder_padding_and_cache_errors():
+    decoder = layers.TransformerDecoder(intermediate_dim=12, num_heads=2)
+    out = np.asarray(decoder(X, decoder_padding_mask=PAD))
+    noisy = X + 5.0 * (~PAD)[:, :, None]
+    np.testing.assert_allclose(np.asarray(decoder(noisy, decoder_padding_mask=PAD))[PAD], out[PAD], atol=1e-5)
+    with pytest.raises(ValueError, match="Received: self_attention_cache_update_index=None"):
+        decoder(X[:, :1], self_attention_cache=decoder.get_initial_cache(2, 5))
+    with pytest.raises(ValueError, match="Received: built=False"):
+        layers.TransformerDecoder(intermediate_dim=12, num_heads=2).get_initial_cache(2, 5)
+
+
+@pytest.mark.parametrize("normalize_first", [False, True])
+def test_transformer_decoder_harness(normalize_first):
+    run_layer_test(
+        layers.TransformerDecoder,
+        {"intermediate_dim": 12, "num_heads": 2, "normalize_first": normalize_first},
+        X,
+        expected_output_shape=(2, 5, 8),
+    )
+
+
+def test_transformer_decoder_harness_with_encoder():
+    run_layer_test(
+        layers.TransformerDecoder,
+        {"intermediate_dim": 12, "num_heads": 2, "dropout": 0.1},
+        {"decoder_sequence": X, "encoder_sequence": M},
+        positional=("decoder_sequence", "encoder_sequence"),
+        input_mask=np.array([[1, 1, 0], [1, 1, 1]], bool),
+        masked_input="encoder_sequence",
+        mask_arg="encoder_padding_mask",
+        expected_output_shape=(2, 5, 8),
+    )
