@@ -15,7 +15,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(VENV)/bin/seqrecipes demo
+	$(PY) experiments/vanishing_gradient.py --short
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q tests
