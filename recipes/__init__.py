@@ -1,1 +1,16 @@
-"""seqrecipes.recipes: one function per task type, plus training, decoding, export and the CLI."""
+"""seqrecipes.recipes: one function per task type, plus training, decoding, export and the CLI.
+
+Every recipe returns a compiled ``RecipeModel``; ``list_recipes()`` (and ``seqrecipes list``)
+shows them with their task types.
+"""
+
+from seqrecipes.recipes.decoding import Decoder, greedy_search, sequence_lengths
+from seqrecipes.recipes.export import export, next_version
+from seqrecipes.recipes.recipe_model import RecipeModel
+from seqrecipes.recipes.registry import RECIPES, TASK_TYPES, RecipeInfo, get_recipe, register
+
+
+def list_recipes():
+    """The registered recipes, as ``RecipeInfo`` records sorted by task type and name."""
+    order = {task: i for i, task in enumerate(TASK_TYPES)}
+    return sorted(RECIPES.values(), key=lambda info: (order[info.task_type], info.name))

@@ -1,0 +1,75 @@
+"""``RecipeModel``: the functional Keras model every recipe returns.
+
+It remembers which recipe built it, with which arguments, and carries its tokenizers, so that a
+``.keras`` file reloads (``safe_mode=True``) into the same model and ``export`` can put the
+tokenization inside the SavedModel.
+"""
+
+import keras
+
+from seqrecipes.recipes.registry import get_recipe
+
+
+@keras.saving.register_keras_serializable(package="seqrecipes")
+class RecipeModel(keras.Model):
+    """A functional model built by a registered recipe.
+
+    Args:
+        inputs, outputs: as ``keras.Model(inputs, outputs)``.
+        recipe: the registered recipe's name.
+        arguments: the recipe's keyword arguments (JSON values), without the tokenizers.
+        tokenizers: a dict of ``seqrecipes.data`` tokenizers by role (``"source"``, ``"target"``,
+            ``"text"``, ``"labels"``), or None.
+        **kwargs: passed on to ``keras.Model`` (``name``).
+
+    Attributes:
+        decoder: for generating recipes, the ``Decoder`` that ``decoding`` and ``export`` run.
+
+    Saving: ``get_config`` holds the recipe name, its arguments and the serialized tokenizers;
+    ``from_config`` calls the recipe again, so the weights of the ``.keras`` file load into the same
+    structure. No Lambda layers anywhere: ``keras.saving.load_model(path, safe_mode=True)`` works.
+    """
+
+    def __init__(self, inputs, outputs, recipe, arguments, tokenizers=None, **kwargs):
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self.recipe = recipe
+        self.arguments = dict(arguments)
+        self.tokenizers = dict(tokenizers or {})
+
+    @property
+    def info(self):
+        return get_recipe(self.recipe)
+
+    @property
+    def decoder(self):
+        if self.info.decoder is None:
+            raise ValueError(f"Recipe {self.recipe!r} does not generate sequences; it has no decoder. Received: recipe={self.recipe!r}")
+        if getattr(self, "_decoder", None) is None:
+            self._decoder = self.info.decoder(self)
+        return self._decoder
+
+    def tokenizer(self, role):
+        """The tokenizer of a role; a clear error if the recipe was built without it."""
+        if role not in self.tokenizers:
+            raise ValueError(
+                f"Model {self.name!r} has no {role!r} tokenizer; pass one to the recipe "
+                f"(e.g. `{role}_tokenizer=...`). Known roles: {sorted(self.tokenizers)}. Received: role={role!r}"
+            )
+        return self.tokenizers[role]
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "recipe": self.recipe,
+            "arguments": self.arguments,
+            "tokenizers": {role: keras.saving.serialize_keras_object(t) for role, t in self.tokenizers.items()},
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        tokenizers = {
+            role: keras.saving.deserialize_keras_object(t, custom_objects=custom_objects)
+            for role, t in config.get("tokenizers", {}).items()
+        }
+        function = get_recipe(config["recipe"]).function
+        return function(**config["arguments"], **{f"{role}_tokenizer": t for role, t in tokenizers.items()}, name=config["name"])
