@@ -25,7 +25,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from seqrecipes import layers  # noqa: E402
+from seqrecipes import data, layers  # noqa: E402
 
 CELLS = {"SimpleRNN": layers.SimpleRNNCell, "GRU": layers.GRUCell, "LSTM": layers.LSTMCell}
 CONSTANT_PREDICTOR_MSE = 1.0 / 6.0
@@ -33,18 +33,9 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
 def adding_problem(num_examples, length, seed):
-    """Returns (x, y): x (N, T, 2) of (value, marker) pairs, y (N, 1) the sum of the two marked values."""
-    rng = np.random.default_rng(seed)
-    values = rng.uniform(0.0, 1.0, (num_examples, length))
-    markers = np.zeros((num_examples, length))
-    first = rng.integers(0, length // 2, num_examples)
-    second = rng.integers(length // 2, length, num_examples)
-    rows = np.arange(num_examples)
-    markers[rows, first] = 1.0
-    markers[rows, second] = 1.0
-    x = np.stack([values, markers], axis=-1).astype("float32")
-    y = (values[rows, first] + values[rows, second])[:, None].astype("float32")
-    return x, y
+    """(x, y) as NumPy arrays: x (N, T, 2) of (value, marker) pairs, y (N, 1) the marked sum."""
+    x, y = next(iter(data.adding_problem(num_examples=num_examples, length=length, seed=seed).batch(num_examples)))
+    return x.numpy(), y.numpy()[:, None]
 
 
 def build_model(cell_name, length, units, learning_rate):
@@ -58,8 +49,7 @@ def build_model(cell_name, length, units, learning_rate):
 
 def state_gradient_norms(model, cell, x, y):
     """||dL/dh_t|| for t = 1..T, by adding a zero perturbation e_t to h_t and differentiating."""
-    rnn_layer, head = model.layers[1], model.layers[2]
-    del rnn_layer
+    head = model.layers[-1]  # the Dense output layer
     x = tf.constant(x)
     length = x.shape[1]
 
