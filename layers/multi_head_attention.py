@@ -180,12 +180,13 @@ class MultiHeadAttention(keras.layers.Layer):
             )
 
     def _project(self, x, kernel, bias):
-        """x W + b for every head; one plain matmul, which is faster on CPU than an einsum."""
+        """x W + b for every head, as one 2-D matmul (faster on CPU than an einsum or a batched matmul)."""
         D, N, H = kernel.shape
-        y = ops.matmul(x, ops.reshape(kernel, (D, N * H)))  # (B, S, N*H)
+        shape = ops.shape(x)
+        y = ops.matmul(ops.reshape(x, (-1, D)), ops.reshape(kernel, (D, N * H)))  # (B*S, N*H)
         if bias is not None:
             y = y + ops.reshape(bias, (N * H,))
-        return ops.reshape(y, (ops.shape(x)[0], ops.shape(x)[1], N, H))  # (B, S, N, H)
+        return ops.reshape(y, (shape[0], shape[1], N, H))  # (B, S, N, H)
 
     def call(
         self,
@@ -261,9 +262,13 @@ class MultiHeadAttention(keras.layers.Layer):
             heads = ops.einsum("bnts,bsnh->btnh", A, V)  # (B, T, N, d_v)
 
         # Step 6.
-        output = ops.einsum("btnh,nhd->btd", heads, self.output_kernel)  # (B, T, D_q)
+        N, d_v, D_q = self.output_kernel.shape
+        shape = ops.shape(heads)
+        concat = ops.reshape(heads, (-1, N * d_v))  # (B*T, N*d_v): concat(head_1, ..., head_N)
+        output = ops.matmul(concat, ops.reshape(self.output_kernel, (N * d_v, D_q)))  # (B*T, D_q)
         if self.use_bias:
             output = output + self.output_bias
+        output = ops.reshape(output, (shape[0], shape[1], D_q))  # (B, T, D_q)
 
         results = (output,)
         if return_attention_scores:
