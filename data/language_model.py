@@ -127,7 +127,7 @@ def lm_windows(window_length, batch_size=None, stride=None, separator_id=None):
         rows = tf.data.Dataset.from_tensors(next(iter(rows)))  # (B, row_length), materialized once
 
         def windows(matrix):
-            starts = tf.data.Dataset.range(num_batches) * window_length
+            starts = tf.data.Dataset.range(num_batches).map(lambda k: k * window_length)
             return starts.map(
                 lambda k: (
                     tf.ensure_shape(matrix[:, k : k + window_length], [batch_size, window_length]),

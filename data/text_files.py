@@ -212,7 +212,8 @@ def conll_file(path, token_column=0, tag_column=-1, delimiter=None, skip_docstar
     [([b'EU', b'rejects'], [b'B-ORG', b'O']), ([b'Peter'], [b'B-PER'])]
     """
     path = _check_file(path)
-    needed = max(c + 1 if c >= 0 else -c for c in (token_column, tag_column))  # columns a line must have
+    # Columns a line must have: enough for both indices, and at least two (token and tag differ).
+    needed = max(2, *(c + 1 if c >= 0 else -c for c in (token_column, tag_column)))
     sentences, tags = [], []
     tokens_now, tags_now = [], []
     for number, line in enumerate(_read_text(path).split("\n"), start=1):
@@ -226,7 +227,7 @@ def conll_file(path, token_column=0, tag_column=-1, delimiter=None, skip_docstar
         if skip_docstart and line.startswith("-DOCSTART-"):
             continue
         fields = line.split(delimiter) if delimiter is not None else line.split()
-        if len(fields) < needed:
+        if len(fields) < needed or token_column % len(fields) == tag_column % len(fields):
             raise ValueError(
                 f"{path}:{number}: expected at least {needed} columns (token_column={token_column}, "
                 f"tag_column={tag_column}), found {len(fields)}. Received: line={line!r:.200}"

@@ -227,10 +227,14 @@ class Vocabulary:
                 f"{path}: the first four lines of a vocabulary file must be the reserved tokens "
                 f"{list(RESERVED_TOKENS)}. Received: first lines={tokens[:4]}"
             )
-        duplicates = collections.Counter(tokens)
+        first_line = {}
         for number, token in enumerate(tokens, start=1):
-            if duplicates[token] > 1 and number > len(RESERVED_TOKENS):
-                raise ValueError(f"{path}:{number}: duplicate vocabulary token. Received: token={token!r}")
+            if token in first_line:
+                raise ValueError(
+                    f"{path}:{number}: duplicate vocabulary token (first on line {first_line[token]}). "
+                    f"Received: token={token!r}"
+                )
+            first_line[token] = number
         return cls(tokens)
 
     @classmethod

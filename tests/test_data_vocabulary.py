@@ -1,0 +1,100 @@
+"""Vocabulary: reserved ids, building with size and frequency limits, the vocabulary file."""
+
+import pytest
+import tensorflow as tf
+
+from seqrecipes import data
+
+
+def test_reserved_ids_and_tokens():
+    vocab = data.Vocabulary(["a", "b"])
+    assert vocab.tokens == ["[PAD]", "[UNK]", "[START]", "[END]", "a", "b"]
+    assert (vocab.pad_id, vocab.unknown_id, vocab.start_id, vocab.end_id) == (0, 1, 2, 3)
+    assert (data.PAD_ID, data.UNKNOWN_ID, data.START_ID, data.END_ID) == (0, 1, 2, 3)
+    assert vocab.token_to_id("b") == 5
+    assert vocab.token_to_id("zzz") == 1
+    assert vocab.id_to_token(4) == "a"
+    assert len(vocab) == 6 and "a" in vocab and "zzz" not in vocab
+    # A full list (reserved first) is accepted as is.
+    assert data.Vocabulary(vocab.tokens) == vocab
+
+
+def test_build_orders_by_count_then_code_point_and_applies_limits():
+    sentences = tf.data.Dataset.from_tensor_slices(
+        tf.ragged.constant([["b", "a", "c", "a"], ["c", "d", "b", "a"], ["e"]])
+    )
+    assert data.Vocabulary.build(sentences).tokens[4:] == ["a", "b", "c", "d", "e"]
+    assert data.Vocabulary.build(sentences, min_frequency=2).tokens[4:] == ["a", "b", "c"]
+    assert data.Vocabulary.build(sentences, max_size=6).tokens[4:] == ["a", "b"]
+    assert data.Vocabulary.build(sentences, max_size=6, min_frequency=3).tokens[4:] == ["a"]
+
+
+def test_empty_vocabulary_is_a_clear_error():
+    words = tf.data.Dataset.from_tensors(["a", "b"])
+    with pytest.raises(ValueError, match=r"vocabulary would be empty.*Received: min_frequency=3"):
+        data.Vocabulary.build(words, min_frequency=3)
+    with pytest.raises(ValueError, match=r"vocabulary is empty.*Received: tokens=\[\]"):
+        data.Vocabulary([])
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"max_size": 4}, r"Received: max_size=4"),
+        ({"min_frequency": 0}, r"Received: min_frequency=0"),
+    ],
+)
+def test_bad_limits(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        data.Vocabulary.from_counts({"a": 1}, **kwargs)
+
+
+def test_bad_tokens():
+    with pytest.raises(ValueError, match=r"Duplicate vocabulary token 'a'.*Received: tokens\[2\]='a'"):
+        data.Vocabulary(["a", "b", "a"])
+    with pytest.raises(ValueError, match=r"Reserved token '\[UNK\]'.*Received: tokens\[1\]='\[UNK\]'"):
+        data.Vocabulary(["a", "[UNK]"])
+    with pytest.raises(ValueError, match=r"must not be empty"):
+        data.Vocabulary(["a", ""])
+
+
+def test_file_round_trip_with_line_breaks_backslashes_and_spaces(tmp_path):
+    tokens = ["말", " ", "\n", "\r", "\\", "\\n", "\t", "a b"]
+    vocab = data.Vocabulary(tokens)
+    path = vocab.save(str(tmp_path / "vocab.txt"))
+    lines = open(path, "rb").read().decode("utf-8").split("\n")
+    assert lines[:5] == ["[PAD]", "[UNK]", "[START]", "[END]", "말"]
+    assert lines[6:10] == ["\\n", "\\r", "\\\\", "\\\\n"]
+    assert data.Vocabulary.load(path) == vocab
+    assert data.Vocabulary.load(path).tokens[4:] == tokens
+
+
+def test_load_errors_name_the_file_and_line(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"Received: path='.*missing.txt'"):
+        data.Vocabulary.load(str(tmp_path / "missing.txt"))
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    with pytest.raises(ValueError, match=r"vocabulary file is empty"):
+        data.Vocabulary.load(str(empty))
+    no_reserved = tmp_path / "no_reserved.txt"
+    no_reserved.write_text("a\nb\n")
+    with pytest.raises(ValueError, match=r"first four lines.*Received: first lines=\['a', 'b'\]"):
+        data.Vocabulary.load(str(no_reserved))
+    duplicate = tmp_path / "duplicate.txt"
+    duplicate.write_text("[PAD]\n[UNK]\n[START]\n[END]\na\nb\na\n")
+    with pytest.raises(ValueError, match=r"duplicate.txt:7: duplicate vocabulary token"):
+        data.Vocabulary.load(str(duplicate))
+    blank = tmp_path / "blank.txt"
+    blank.write_text("[PAD]\n[UNK]\n[START]\n[END]\na\n\nb\n")
+    with pytest.raises(ValueError, match=r"blank.txt:6: empty line"):
+        data.Vocabulary.load(str(blank))
+    escape = tmp_path / "escape.txt"
+    escape.write_text("[PAD]\n[UNK]\n[START]\n[END]\na\\x\n")
+    with pytest.raises(ValueError, match=r"escape.txt:5: a backslash"):
+        data.Vocabulary.load(str(escape))
+
+
+def test_lookup_tables():
+    to_id, to_token = data.Vocabulary(["a", "b"]).lookup_tables()
+    assert to_id.lookup(tf.constant(["b", "a", "?", "[END]"])).numpy().tolist() == [5, 4, 1, 3]
+    assert to_token.lookup(tf.constant([4, 5, 0, 99], tf.int64)).numpy().tolist() == [b"a", b"b", b"[PAD]", b"[UNK]"]
