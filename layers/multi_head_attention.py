@@ -223,10 +223,9 @@ class MultiHeadAttention(keras.layers.Layer):
             else:
                 K_new = self._project(key, self.key_kernel, self.key_bias)  # (B, T, N, d_k)
                 V_new = self._project(value, self.value_kernel, self.value_bias)  # (B, T, N, d_k)
-                start = [0, cache_update_index, 0, 0]
-                K = ops.slice_update(cache[:, 0], start, ops.cast(K_new, cache.dtype))  # (B, S_max, N, d_k)
-                V = ops.slice_update(cache[:, 1], start, ops.cast(V_new, cache.dtype))  # (B, S_max, N, d_k)
-                cache = ops.stack([K, V], axis=1)  # (B, 2, S_max, N, d_k)
+                KV_new = ops.cast(ops.stack([K_new, V_new], axis=1), cache.dtype)  # (B, 2, T, N, d_k)
+                cache = ops.slice_update(cache, [0, 0, cache_update_index, 0, 0], KV_new)  # (B, 2, S_max, N, d_k)
+                K, V = cache[:, 0], cache[:, 1]  # (B, S_max, N, d_k) each
         else:
             K = self._project(key, self.key_kernel, self.key_bias)
             V = self._project(value, self.value_kernel, self.value_bias)

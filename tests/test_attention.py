@@ -455,3 +455,10 @@ def test_attention_decoder_cell_errors():
         keras.layers.RNN(cell)(Y)
     with pytest.raises(ValueError, match=r"Received: memory.shape=\(2, 6\)"):
         cell.get_initial_state(memory=H[:, 0])
+
+
+def test_attention_decoder_cell_runs_in_the_project_rnn():
+    cell = layers.AttentionDecoderCell(layers.GRUCell(5), layers.BahdanauAttention(3), units=4)
+    expected = layers.AttentionDecoder(cell)(Y, H, memory_mask=MASK)
+    outputs = layers.RNN(cell, return_sequences=True)(Y, initial_state=cell.get_initial_state(memory=H, memory_mask=MASK))
+    np.testing.assert_allclose(outputs, expected, atol=1e-6)
