@@ -141,12 +141,18 @@ class RNN(keras.layers.RNN):
         first_output = ops.zeros((ops.shape(sequences)[0], cell.output_size), dtype=projected.dtype)  # (B, H)
         zero_output = self.zero_output_for_mask
 
+        if mask is not None:
+            # The mask rides along as one last 0/1 feature: keras' TensorFlow scan fails on several
+            # scanned tensors of unknown length T (Keras 3.15), as in a model fit on padded batches.
+            m = ops.cast(ops.transpose(mask, (1, 0)), projected.dtype)[:, :, None]  # (T, B, 1)
+            projected = ops.concatenate([projected, m], axis=-1)  # (T, B, gH + 1)
+
         def step(carry, xs):
             states_tm1, output_tm1 = carry
             if mask is None:
                 x_t, mask_t = xs, None
             else:
-                x_t, mask_t = xs
+                x_t, mask_t = xs[:, :-1], xs[:, -1] > 0.5  # (B, gH), (B,)
             output, states_t = cell.step(x_t, states_tm1, recurrent_mask)
             if mask_t is not None:
                 keep = mask_t[:, None]  # (B, 1)
@@ -159,7 +165,6 @@ class RNN(keras.layers.RNN):
             # carry-shaped pair and keep only its output part.
             return (states_t, carry_output), (states_t, output)
 
-        xs = projected if mask is None else (projected, ops.transpose(mask, (1, 0)))
-        (states, last_output), (_, outputs) = ops.scan(step, (states, first_output), xs, unroll=SCAN_UNROLL)
+        (states, last_output), (_, outputs) = ops.scan(step, (states, first_output), projected, unroll=SCAN_UNROLL)
         outputs = ops.transpose(outputs, (1, 0, 2))  # (B, T, H)
         return last_output, outputs, states
