@@ -89,17 +89,21 @@ class AttentionDecoder(keras.layers.Layer):
         n = self.cell.num_loop_states
         loop_states, constants = states[:n], states[n:]
         x = ops.transpose(inputs, (1, 0, 2))  # (T, B, D_x)
-        m = None if mask is None else ops.transpose(ops.cast(mask, "bool"), (1, 0))[:, :, None]  # (T, B, 1)
+        if mask is not None:
+            # The mask rides along as one last 0/1 feature: keras' TensorFlow scan fails on several
+            # scanned tensors of unknown length T (Keras 3.15), as in a model fit on padded batches.
+            m = ops.transpose(ops.cast(mask, x.dtype), (1, 0))[:, :, None]  # (T, B, 1)
+            x = ops.concatenate([x, m], axis=-1)  # (T, B, D_x + 1)
 
         def step(carry, xs):
-            x_t, m_t = xs if m is not None else (xs, None)
+            x_t, m_t = (xs, None) if mask is None else (xs[:, :-1], xs[:, -1:] > 0.5)  # (B, D_x), (B, 1)
             _, new_states = self.cell(x_t, list(carry) + constants, training=training)
             new_carry = new_states[:n]
             if m_t is not None:
                 new_carry = [ops.where(m_t, new, old) for new, old in zip(new_carry, carry)]
             return new_carry, new_carry
 
-        final, history = ops.scan(step, loop_states, x if m is None else (x, m))
+        final, history = ops.scan(step, loop_states, x)
         outputs = ops.transpose(history[self.cell.attention_state_index], (1, 0, 2))  # (B, T, U)
         alignments = ops.transpose(history[self.cell.alignments_index], (1, 0, 2))  # (B, T, S)
         if mask is not None:

@@ -3,8 +3,9 @@
 ``export(model, "saved_models/NAME")`` writes the next numbered version folder,
 ``saved_models/NAME/1``, ``saved_models/NAME/2``, ... with a ``serving_default`` signature on raw
 inputs: strings in for text recipes (tokenization inside the graph), a float series in for
-regressors. The tokenizers' vocabularies are copied in as assets (``assets/*.vocab``). Only core
-TensorFlow ops are used, so stock TF Serving runs the result.
+regressors, float images (B, H, W, C) in for captioners. The tokenizers' vocabularies are copied in
+as assets (``assets/*.vocab``). Only core TensorFlow ops are used, so stock TF Serving runs the
+result.
 """
 
 import logging
@@ -16,12 +17,28 @@ import tensorflow as tf
 
 logger = logging.getLogger(__name__)
 
+
+def _image_signature(model):
+    """float32 images (None, H, W, C) named "images", with H, W, C of the model's "image" input."""
+    height, width, channels = model.input["image"].shape[1:]
+    return tf.TensorSpec([None, height, width, channels], tf.float32, name="images")
+
+
+# The input of ``serving_default`` per serving kind: a TensorSpec, or a function of the model
+# that returns one (for inputs whose shape is per model, such as images).
 INPUT_SIGNATURES = {
     "generate": tf.TensorSpec([None], tf.string, name="inputs"),
     "classify": tf.TensorSpec([None], tf.string, name="inputs"),
     "tag": tf.TensorSpec([None], tf.string, name="inputs"),
     "forecast": tf.TensorSpec([None, None], tf.float32, name="series"),
+    "caption": _image_signature,
 }
+
+
+def input_signature(model):
+    """The ``serving_default`` input TensorSpec of a recipe model (see ``INPUT_SIGNATURES``)."""
+    spec = INPUT_SIGNATURES[model.info.serving]
+    return spec(model) if callable(spec) else spec
 
 
 def next_version(base_path):
@@ -89,7 +106,7 @@ def export(model, base_path, version=None, extra_signatures=None):
     serve = model.info.serving_function(model)
     with tempfile.TemporaryDirectory() as vocabulary_dir:
         module = _ServingModule(model, vocabulary_dir)
-        module.serve = tf.function(serve, input_signature=[INPUT_SIGNATURES[model.info.serving]])
+        module.serve = tf.function(serve, input_signature=[input_signature(model)])
         signatures = {"serving_default": module.serve}
         for name, fn in (extra_signatures or {}).items():
             setattr(module, f"signature_{name}", fn)

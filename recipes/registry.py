@@ -10,8 +10,9 @@ from typing import Callable, Optional
 
 TASK_TYPES = ("one-to-one", "one-to-many", "many-to-one", "many-to-many (aligned)", "many-to-many (encoder-decoder)")
 
-# What the exported ``serving_default`` signature takes and gives.
-SERVING_KINDS = ("generate", "classify", "tag", "forecast")
+# What the exported ``serving_default`` signature takes and gives ("caption": float images in,
+# caption strings out).
+SERVING_KINDS = ("generate", "classify", "tag", "forecast", "caption")
 
 
 @dataclasses.dataclass(frozen=True)
