@@ -5,9 +5,11 @@ shows them with their task types.
 """
 
 from seqrecipes.recipes.decoding import Decoder, greedy_search, sequence_lengths
+from seqrecipes.recipes import metrics
 from seqrecipes.recipes.export import export, next_version
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.registry import RECIPES, TASK_TYPES, RecipeInfo, get_recipe, register
+from seqrecipes.recipes.training import predict, train
 from seqrecipes.recipes.one_to_many import CaptionDecoder, caption_alignments, caption_batches, image_captioner
 
 
