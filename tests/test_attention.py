@@ -462,3 +462,31 @@ def test_attention_decoder_cell_runs_in_the_project_rnn():
     expected = layers.AttentionDecoder(cell)(Y, H, memory_mask=MASK)
     outputs = layers.RNN(cell, return_sequences=True)(Y, initial_state=cell.get_initial_state(memory=H, memory_mask=MASK))
     np.testing.assert_allclose(outputs, expected, atol=1e-6)
+
+
+def test_attention_decoder_trains_on_padded_batches_of_unknown_length():
+    """Functional model with T and S unknown and Keras masks, as a seq2seq recipe builds it."""
+    cell = layers.AttentionDecoderCell(keras.layers.GRUCell(5), layers.LuongAttention(5, score="general"), units=4)
+    targets, sources = keras.Input((None, 3)), keras.Input((None, 6))
+    masked_targets = keras.layers.Masking(0.0)(targets)
+    masked_sources = keras.layers.Masking(0.0)(sources)
+    outputs = layers.AttentionDecoder(cell)(masked_targets, masked_sources)
+    model = keras.Model([targets, sources], keras.layers.Dense(2)(outputs))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    target_mask = np.array([[1, 1, 1, 0], [1, 1, 0, 0]], bool)
+    y, h = Y * target_mask[:, :, None], H * MASK[:, :, None]
+    import tensorflow as tf
+
+    # Padded batches have an unknown length T in the traced graph.
+    spec = (tf.TensorSpec((None, None, 3), "float32"), tf.TensorSpec((None, None, 6), "float32"))
+    batches = tf.data.Dataset.from_generator(
+        lambda: iter([((y, h), np.ones((2, 4, 2), "float32"))]),
+        output_signature=(spec, tf.TensorSpec((None, None, 2), "float32")),
+    )
+    before = np.asarray(model.predict([y, h], verbose=0))
+    model.fit(batches, epochs=1, verbose=0)
+    after = np.asarray(model.predict([y, h], verbose=0))
+    assert not np.allclose(before, after)
+    expected = layers.AttentionDecoder(cell)(y, h, mask=target_mask, memory_mask=MASK)
+    dense = model.layers[-1]
+    np.testing.assert_allclose(after[target_mask], np.asarray(dense(expected))[target_mask], atol=1e-5)
