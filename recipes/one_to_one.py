@@ -1,0 +1,253 @@
+"""One-to-one recipes: a fixed window of previous words in, a distribution over the next word out.
+
+``window_language_model`` is the feed-forward neural language model of Bengio et al. (2003): the
+embeddings of the previous n-1 words are concatenated and passed through one tanh hidden layer to
+a softmax over the vocabulary, optionally with the paper's direct input-to-output connections.
+``window_examples`` turns text into its (context, next word) training pairs, and
+``WindowDecoder`` generates text from it one word at a time.
+"""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from seqrecipes.data import END_ID, PAD_ID, START_ID
+from seqrecipes.recipes import components, metrics
+from seqrecipes.recipes.decoding import Decoder, greedy_search
+from seqrecipes.recipes.recipe_model import RecipeModel
+from seqrecipes.recipes.registry import register
+
+
+class WindowDecoder(Decoder):
+    """The ``Decoder`` of ``window_language_model``: its state is the last n-1 ids.
+
+    ``encode`` takes the contexts (B, n-1) int ids (``[START]`` + prompt, the last n-1 ids, padded
+    with 0 in front; ``window_contexts`` makes them from strings). ``step`` shifts the previous
+    output into the window (except at step 0, where the window already ends with the prompt's last
+    id) and runs the model on it. State: ``{"context": (B, n-1) int32}``, batch-first.
+    """
+
+    def __init__(self, model):
+        super().__init__(model, max_length=model.arguments["max_output_length"])
+        last = "logits_with_direct" if model.arguments["direct_connections"] else "logits"
+        # The logits half of the functional graph, sharing every layer and weight (no softmax per step).
+        self.logits_model = keras.Model(model.input, model.get_layer(last).output, name="window_logits")
+
+    def encode(self, inputs):
+        return {"context": ops.cast(inputs, "int32")}
+
+    def step(self, token_ids, state, index):
+        context = state["context"]
+        shifted = ops.concatenate([context[:, 1:], ops.cast(token_ids, "int32")[:, None]], axis=1)  # (B, n-1)
+        context = ops.where(index == 0, context, shifted)
+        logits = self.logits_model(context, training=False)  # (B, V)
+        return logits, {"context": context}
+
+
+def window_contexts(tokenizer, strings, context_size):
+    """Strings -> the model's contexts (B, n-1) int32: the last n-1 ids of ``[START]`` + tokens.
+
+    Windows shorter than n-1 are padded with 0 (``PAD_ID``) in front, as ``window_examples`` pads
+    the first contexts of a text. Core TensorFlow ops only (it runs inside the export).
+    """
+    ids = tokenizer.tokenize(strings)
+    if not isinstance(ids, tf.RaggedTensor):  # a tokenizer with sequence_length pads with 0
+        ids = tf.RaggedTensor.from_tensor(ids, padding=PAD_ID)
+    ids = tf.cast(ids, tf.int32)
+    start = tf.fill([ids.nrows(), 1], tf.constant(START_ID, tf.int32))
+    ids = tf.concat([tf.RaggedTensor.from_tensor(start), ids], axis=1)  # (B, 1 + tokens)
+    lengths = tf.cast(ids.row_lengths(), tf.int32)  # (B,)
+    positions = lengths[:, None] - context_size + tf.range(context_size)[None, :]  # (B, n-1)
+    window = tf.gather(ids.to_tensor(), tf.maximum(positions, 0), batch_dims=1)  # (B, n-1)
+    return tf.where(positions >= 0, window, tf.zeros_like(window))
+
+
+def window_examples(tokenizer, context_size):
+    """A ``dataset.apply`` step from strings to (context (n-1,), next id) training pairs.
+
+    Each string becomes ``[START] w_1 .. w_k [END]``; every position i >= 1 of that sequence gives
+    one pair: the previous n-1 ids (padded with 0 in front at the start of the text) and the id at
+    i. A text of k tokens gives k + 1 pairs, the last one predicting ``[END]``.
+
+    Args:
+        tokenizer: the recipe's text tokenizer.
+        context_size: n - 1, the recipe's ``context_size``.
+
+    Returns:
+        A transform giving ``(context (n-1,) int32, next_id () int32)`` pairs; batch them.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> from seqrecipes import data, recipes
+    >>> tokenizer = data.WordTokenizer(vocabulary=["a", "b"])
+    >>> pairs = tf.data.Dataset.from_tensors("a b").apply(recipes.window_examples(tokenizer, 2))
+    >>> [(x.tolist(), int(y)) for x, y in pairs.as_numpy_iterator()]
+    [([0, 2], 4), ([2, 4], 5), ([4, 5], 3)]
+    """
+    components.check_positive("context_size", context_size)
+
+    def sequence(text):
+        ids = tf.cast(tokenizer.tokenize(text), tf.int32)
+        if ids.shape.rank != 1:
+            raise ValueError(f"window_examples expects one string per element. Received: element shape {text.shape}")
+        ids = tf.boolean_mask(ids, ids != PAD_ID)  # a tokenizer with sequence_length pads with 0
+        padding = tf.zeros([context_size - 1], tf.int32)
+        return tf.concat([padding, [START_ID], ids, [END_ID]], axis=0)  # (n-2 + k + 2,)
+
+    def pairs(ids):
+        count = tf.shape(ids)[0] - context_size  # k + 1 targets
+        positions = tf.range(count)[:, None] + tf.range(context_size)[None, :]  # (k+1, n-1)
+        contexts = tf.gather(ids, positions)  # (k+1, n-1)
+        targets = ids[context_size:]  # (k+1,)
+        return tf.data.Dataset.from_tensor_slices((contexts, targets))
+
+    def transform(dataset):
+        return dataset.map(sequence, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).flat_map(pairs)
+
+    return transform
+
+
+def _window_serving(model):
+    decoder, tokenizer = model.decoder, model.tokenizer("text")
+    context_size = model.arguments["context_size"]
+
+    def serve(strings):
+        ids, _ = greedy_search(decoder, window_contexts(tokenizer, strings, context_size))
+        return {"outputs": tokenizer.detokenize(ids)}
+
+    return serve
+
+
+@register(
+    "one-to-one",
+    datasets=("tiny_shakespeare", "text_lines", "text_document"),
+    serving="generate",
+    decoder=WindowDecoder,
+    serving_function=_window_serving,
+)
+def window_language_model(
+    *,
+    text_vocabulary_size: int = 0,
+    context_size: int = 4,
+    embedding_dim: int = 64,
+    units: int = 128,
+    direct_connections: bool = False,
+    dropout: float = 0.0,
+    max_output_length: int = 32,
+    learning_rate: float = 1e-3,
+    text_tokenizer=None,
+    name: str = "window_language_model",
+) -> RecipeModel:
+    """Feed-forward window language model (Bengio et al. 2003): the next word from the previous n-1.
+
+    Shapes: B batch, n-1 = ``context_size``, m = ``embedding_dim``, h = ``units``, V the
+    vocabulary. With the paper's symbols:
+
+        x = (C(w_{t-1}), C(w_{t-2}), ..., C(w_{t-n+1}))     (B, (n-1) m): concatenated embeddings
+        y = b + W x + U tanh(d + H x)                        (B, V) logits (W x only with
+                                                             direct_connections)
+        P(w_t | w_{t-n+1} .. w_{t-1}) = softmax(y)
+
+    C is ``embedding``, (H, d) ``hidden``, (U, b) ``logits`` and W ``direct`` (no bias). The
+    context is ordered oldest first (the model is the same up to a permutation of H's rows). At the
+    start of a text the context holds ``[START]`` and zeros (``PAD_ID``) in front, which get their
+    own learned embeddings.
+
+    Inputs: contexts (B, n-1) int ids; outputs: (B, V) probabilities of the next id. ``window_examples``
+    makes (context, next id) pairs from text; the loss is sparse categorical cross-entropy (its
+    exponential is the perplexity). Generating: ``recipes.greedy_search(model.decoder, contexts)``
+    with contexts from ``window_contexts``; the export's ``serving_default`` takes prompts (a 1-D
+    string batch) and returns their greedy continuations (``{"outputs": (B,) strings}``), at most
+    ``max_output_length`` tokens, stopping at ``[END]``. The model reads only the last n-1 tokens of
+    a prompt (that is the model), so prompts of any length are accepted and nothing else is cut.
+
+    Args:
+        text_vocabulary_size: V, when no ``text_tokenizer`` is given.
+        context_size: n - 1, the number of previous words the model sees.
+        embedding_dim: m, the size of a word feature vector C(w).
+        units: h, the hidden units.
+        direct_connections: add the paper's direct connections W x from the embeddings to the
+            output (the paper found they speed up training).
+        dropout: dropout rate on the concatenated embeddings and on the hidden layer (training only).
+        max_output_length: the longest continuation decoding writes, [END] included.
+        learning_rate: Adam's learning rate.
+        text_tokenizer: a ``seqrecipes.data`` tokenizer (``WordTokenizer``, or ``CharTokenizer``
+            for a character model); needed for ``window_examples`` and export.
+        name: the model name.
+
+    Returns:
+        A compiled ``RecipeModel`` (Adam, sparse categorical cross-entropy, perplexity, accuracy).
+
+    Example:
+    >>> import tensorflow as tf
+    >>> from seqrecipes import data, recipes
+    >>> text = ["the cat sat on the mat", "the dog sat on the log"]
+    >>> tokenizer = data.WordTokenizer().adapt(text)
+    >>> model = recipes.window_language_model(context_size=2, embedding_dim=8, units=16, text_tokenizer=tokenizer)
+    >>> pairs = tf.data.Dataset.from_tensor_slices(text).apply(recipes.window_examples(tokenizer, 2))
+    >>> history = model.fit(pairs.batch(8), epochs=2, verbose=0)
+    >>> contexts = recipes.window_contexts(tokenizer, ["the cat"], 2)
+    >>> ids, lengths = recipes.greedy_search(model.decoder, contexts, max_length=4)
+    >>> ids.shape.as_list()
+    [1, 4]
+
+    References:
+        Bengio, Ducharme, Vincent, Jauvin (2003), A neural probabilistic language model, JMLR 3,
+        https://www.jmlr.org/papers/v3/bengio03a.html
+    """
+    for argument, value in (
+        ("context_size", context_size),
+        ("embedding_dim", embedding_dim),
+        ("units", units),
+        ("max_output_length", max_output_length),
+    ):
+        components.check_positive(argument, value)
+    components.check_positive("learning_rate", learning_rate, number=True)
+    if not isinstance(direct_connections, bool):
+        raise ValueError(f"`direct_connections` must be True or False. Received: direct_connections={direct_connections!r}")
+    _check_rate("dropout", dropout)
+    vocabulary_size = components.vocabulary_size_of(text_tokenizer, text_vocabulary_size, "text")
+
+    context = keras.Input((context_size,), dtype="int32", name="context")
+    embedded = keras.layers.Embedding(vocabulary_size, embedding_dim, name="embedding")(context)  # (B, n-1, m)
+    x = keras.layers.Flatten(name="concatenate")(embedded)  # (B, (n-1) m)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
+    hidden = keras.layers.Dense(units, activation="tanh", name="hidden")(x)  # tanh(d + H x), (B, h)
+    if dropout:
+        hidden = keras.layers.Dropout(dropout, name="hidden_dropout")(hidden)
+    logits = keras.layers.Dense(vocabulary_size, name="logits")(hidden)  # b + U tanh(...), (B, V)
+    if direct_connections:
+        direct = keras.layers.Dense(vocabulary_size, use_bias=False, name="direct")(x)  # W x, (B, V)
+        logits = keras.layers.Add(name="logits_with_direct")([logits, direct])
+    probabilities = keras.layers.Activation("softmax", dtype="float32", name="probabilities")(logits)
+
+    model = RecipeModel(
+        inputs=context,
+        outputs=probabilities,
+        recipe="window_language_model",
+        arguments={
+            "text_vocabulary_size": vocabulary_size,
+            "context_size": context_size,
+            "embedding_dim": embedding_dim,
+            "units": units,
+            "direct_connections": direct_connections,
+            "dropout": dropout,
+            "max_output_length": max_output_length,
+            "learning_rate": learning_rate,
+        },
+        tokenizers={"text": text_tokenizer} if text_tokenizer is not None else None,
+        name=name,
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=[metrics.Perplexity(), keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+    return model
+
+
+def _check_rate(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+        raise ValueError(f"`{name}` must be a number in [0, 1). Received: {name}={value!r}")
+    return value
