@@ -209,34 +209,64 @@ def sequence_length(*args):
 
 
 def choose_bucket_boundaries(lengths, num_buckets=8):
-    """Bucket boundaries that split observed lengths into about equally full buckets.
+    """Bucket boundaries that minimize padding for the observed lengths.
 
     Boundary ``b`` separates lengths ``< b`` from lengths ``>= b`` (as in
-    ``tf.data.Dataset.bucket_by_sequence_length``). The candidates are the ``i / num_buckets``
-    quantiles (``method="higher"``) plus one; duplicates and boundaries that would leave the first
-    or last bucket empty are dropped, so skewed data can give fewer buckets.
+    ``tf.data.Dataset.bucket_by_sequence_length``). Among all ways to cut the sorted distinct
+    lengths into at most ``num_buckets`` contiguous buckets, this picks the one with the fewest
+    padded positions when every sequence is padded to the longest length of its bucket (an upper
+    bound of the padding a batch sees), by dynamic programming over the length histogram:
+    ``O(num_buckets * distinct_lengths**2)`` arithmetic, vectorized. Dense regions of the
+    distribution get narrow buckets and the long tail gets wide ones only where few sequences
+    live, so skewed (real) text is served far better than by equal-count quantiles.
 
     Args:
-        lengths: observed sequence lengths (a list or 1-D array of positive integers).
-        num_buckets: the number of buckets wanted (at least 2).
+        lengths: observed sequence lengths (a list or 1-D array of non-negative integers).
+        num_buckets: the most buckets wanted (at least 2).
 
     Returns:
-        A sorted list of int boundaries (``len <= num_buckets - 1``; empty when every length is
+        A sorted list of int boundaries (at most ``num_buckets - 1``; empty when every length is
         the same).
 
     Example:
     >>> from seqrecipes import data
     >>> data.choose_bucket_boundaries(range(1, 101), num_buckets=4)
-    [27, 52, 77]
+    [26, 51, 76]
+    >>> data.choose_bucket_boundaries([1] * 90 + [50] * 10, num_buckets=4)
+    [50]
+
+    References:
+        Khomenko et al., "Accelerating recurrent neural network training using sequence
+        bucketing and multi-GPU data parallelization", 2016; Bellman, "Dynamic programming", 1957.
     """
     if isinstance(num_buckets, bool) or not isinstance(num_buckets, (int, np.integer)) or num_buckets < 2:
         raise ValueError(f"`num_buckets` must be an integer of at least 2. Received: num_buckets={num_buckets!r}")
     lengths = np.asarray(list(lengths), dtype=np.int64)
     if lengths.size == 0:
         raise ValueError("Cannot choose bucket boundaries from no lengths. Received: lengths=[]")
-    quantiles = np.quantile(lengths, np.arange(1, num_buckets) / num_buckets, method="higher")
-    low, high = lengths.min(), lengths.max()
-    return sorted({int(q) + 1 for q in quantiles if low < int(q) + 1 <= high})
+    values, counts = np.unique(lengths, return_counts=True)
+    size = len(values)
+    count_sum = np.concatenate([[0], np.cumsum(counts)])
+    length_sum = np.concatenate([[0], np.cumsum(counts * values)])
+    buckets = min(int(num_buckets), size)
+    # best[k, j]: least padding for values[:j] in k buckets; first[k, j]: where the last one starts.
+    best = np.full((buckets + 1, size + 1), np.inf)
+    best[0, 0] = 0.0
+    first = np.zeros((buckets + 1, size + 1), dtype=np.int64)
+    for k in range(1, buckets + 1):
+        for j in range(k, size + 1):
+            starts = np.arange(k - 1, j)  # the last bucket holds values[starts:j], padded to values[j - 1]
+            padding = values[j - 1] * (count_sum[j] - count_sum[starts]) - (length_sum[j] - length_sum[starts])
+            total = best[k - 1, starts] + padding
+            pick = int(np.argmin(total))
+            best[k, j], first[k, j] = total[pick], starts[pick]
+    boundaries, j = [], size
+    for k in range(buckets, 0, -1):
+        start = int(first[k, j])
+        if start > 0:
+            boundaries.append(int(values[start]))
+        j = start
+    return sorted(set(boundaries))
 
 
 def bucket_by_length(
@@ -252,13 +282,13 @@ def bucket_by_length(
 
     With ``boundaries=None`` the boundaries are chosen from the data: the transform reads the
     lengths of the first ``sample_size`` elements once, eagerly, when it is applied, and passes
-    them to ``choose_bucket_boundaries``. Shuffle before bucketing (batches then mix examples
+    them to ``choose_bucket_boundaries`` (the cut with the least padding). Shuffle before bucketing (batches then mix examples
     from across the data) and after if you need batch order shuffled too.
 
     Args:
         batch_size: examples per batch (the same in every bucket).
         boundaries: explicit bucket boundaries, or ``None`` to choose them from the data.
-        num_buckets: how many buckets to aim for when choosing boundaries.
+        num_buckets: the most buckets when choosing boundaries.
         sample_size: how many elements to measure when choosing boundaries.
         pad_value: the padding value for numeric components.
         drop_remainder: drop each bucket's last, smaller batch.

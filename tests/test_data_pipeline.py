@@ -76,15 +76,40 @@ def test_batch_with_padding_pads_to_longest_in_each_batch():
 # bucketing
 
 
+def _bucket_padding(lengths, boundaries):
+    lengths = np.asarray(lengths)
+    edges = [0] + list(boundaries) + [np.inf]
+    return sum(int((m.max() - m).sum()) for lo, hi in zip(edges[:-1], edges[1:]) if (m := lengths[(lengths >= lo) & (lengths < hi)]).size)
+
+
 def test_choose_bucket_boundaries():
-    assert data.choose_bucket_boundaries(range(1, 101), num_buckets=4) == [27, 52, 77]
-    # Skewed: 90 one-token and 10 fifty-token sequences: the three quartiles coincide.
-    assert data.choose_bucket_boundaries([1] * 90 + [50] * 10, num_buckets=4) == [2]
+    assert data.choose_bucket_boundaries(range(1, 101), num_buckets=4) == [26, 51, 76]
+    # Skewed: 90 one-token and 10 fifty-token sequences: one cut separates them, no padding.
+    assert data.choose_bucket_boundaries([1] * 90 + [50] * 10, num_buckets=4) == [50]
     assert data.choose_bucket_boundaries([7] * 10, num_buckets=4) == []
+    assert data.choose_bucket_boundaries([3, 1, 2, 9, 9, 9], num_buckets=2) == [9]
     with pytest.raises(ValueError, match=r"Received: num_buckets=1"):
         data.choose_bucket_boundaries([1, 2], num_buckets=1)
     with pytest.raises(ValueError, match=r"Received: lengths=\[\]"):
         data.choose_bucket_boundaries([], num_buckets=2)
+
+
+def test_choose_bucket_boundaries_is_optimal_against_brute_force():
+    import itertools
+
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        lengths = rng.integers(1, 15, size=int(rng.integers(1, 30)))
+        num_buckets = int(rng.integers(2, 5))
+        chosen = data.choose_bucket_boundaries(lengths, num_buckets)
+        assert len(chosen) < num_buckets
+        candidates = sorted(set(lengths.tolist()))[1:]
+        best = min(
+            _bucket_padding(lengths, cut)
+            for r in range(num_buckets)
+            for cut in itertools.combinations(candidates, r)
+        )
+        assert _bucket_padding(lengths, chosen) == best
 
 
 def _padding_fraction(batches):
@@ -123,7 +148,7 @@ def test_bucketing_chooses_boundaries_from_data_and_keeps_every_example():
     longest = [b for b, _ in ds.apply(data.batch_with_padding(16)).as_numpy_iterator()]
     # Seeded data, deterministic pipelines: the fractions are exact.
     assert _padding_fraction(longest) == pytest.approx(0.632989, abs=1e-6)
-    assert _padding_fraction([b for b, _ in bucketed]) == pytest.approx(0.373194, abs=1e-6)
+    assert _padding_fraction([b for b, _ in bucketed]) == pytest.approx(0.284880, abs=1e-6)
 
 
 def test_bucketing_errors():
