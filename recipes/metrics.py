@@ -334,7 +334,7 @@ def exact_match(references, hypotheses):
     return float(np.mean([r == h for r, h in zip(references, hypotheses)]))
 
 
-def generation_scores(model, sources, references, batch_size=256):
+def generation_scores(model, sources, references, batch_size=256, progress=False):
     """Decodes ``sources`` with a generating recipe's serving function and scores the outputs.
 
     The outputs are what the exported SavedModel returns for the same strings (the same
@@ -345,11 +345,12 @@ def generation_scores(model, sources, references, batch_size=256):
         sources: input strings.
         references: the expected output strings.
         batch_size: strings decoded at once.
+        progress: show a progress bar over the batches.
 
     Returns:
         (scores, outputs): scores {"exact_match", "bleu"} as floats; outputs the decoded strings.
     """
     from seqrecipes.recipes.training import predict
 
-    outputs = [s.decode("utf-8") for s in predict(model, sources, batch_size=batch_size)["outputs"]]
+    outputs = [s.decode("utf-8") for s in predict(model, sources, batch_size=batch_size, progress=progress)["outputs"]]
     return {"exact_match": exact_match(references, outputs), "bleu": bleu(references, outputs)}, outputs

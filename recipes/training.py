@@ -17,6 +17,7 @@ import math
 import os
 import shutil
 import warnings
+import weakref
 
 import keras
 import numpy as np
@@ -199,6 +200,8 @@ def train(
     if tensorboard and _tensorboard_installed():
         run_callbacks.append(keras.callbacks.TensorBoard(log_dir=os.path.join(run_dir, "logs")))
     run_callbacks.extend(callbacks or [])
+    if isinstance(train_data, tf.data.Dataset):
+        fit_kwargs.setdefault("shuffle", False)  # a dataset shuffles itself; Keras warns otherwise
 
     history = model.fit(
         train_data,
@@ -225,13 +228,17 @@ def _restore_last_good(model, backup_dir):
         warnings.warn("Training stopped at a non-finite loss in its first epoch; no good weights were saved to restore.")
 
 
-def predict(model, inputs, batch_size=256):
+_SERVING_FUNCTIONS = weakref.WeakKeyDictionary()
+
+
+def predict(model, inputs, batch_size=256, progress=False):
     """Runs a recipe's serving function (what its SavedModel's ``serving_default`` does) on raw inputs.
 
     Args:
         model: a ``RecipeModel`` with a serving function.
         inputs: strings (text recipes) or a float array (B, T) (forecasting recipes).
         batch_size: inputs run at once.
+        progress: show a progress bar over the batches.
 
     Returns:
         A dict of NumPy arrays, the serving signature's outputs (``"outputs"`` strings for
@@ -260,8 +267,16 @@ def predict(model, inputs, batch_size=256):
         array = np.asarray(inputs, dtype="float32")
         if array.ndim != 2 or array.shape[0] == 0:
             raise ValueError(f"`inputs` must be a non-empty float array of shape (B, T). Received: shape={array.shape}")
-    serve = tf.function(model.info.serving_function(model), input_signature=[spec])
-    parts = [serve(tf.constant(array[i : i + batch_size], spec.dtype)) for i in range(0, len(array), batch_size)]
+    serve = _SERVING_FUNCTIONS.get(model)
+    if serve is None:  # traced once per model, so that calling predict in a loop stays cheap
+        serve = _SERVING_FUNCTIONS[model] = tf.function(model.info.serving_function(model), input_signature=[spec])
+    starts = range(0, len(array), batch_size)
+    bar = keras.utils.Progbar(len(starts), unit_name="batch") if progress else None
+    parts = []
+    for n, i in enumerate(starts):
+        parts.append(serve(tf.constant(array[i : i + batch_size], spec.dtype)))
+        if bar is not None:
+            bar.update(n + 1)
     outputs = {}
     for key in parts[0]:
         pieces = [p[key].numpy() for p in parts]
