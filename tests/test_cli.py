@@ -26,3 +26,109 @@ def test_console_script_is_installed():
     bindir = __import__("pathlib").Path(sys.executable).parent
     out = subprocess.run([str(bindir / "seqrecipes"), "--version"], capture_output=True, text=True, check=True).stdout
     assert out.startswith("seqrecipes ")
+
+
+# ------------------------------------------------------------------------------------------------
+# Recipes, training, evaluation, prediction and export from the command line (tiny settings).
+
+import os  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from seqrecipes import recipes  # noqa: E402
+
+TINY = ["--arg", "units=16", "--arg", "embedding_dim=8", "--arg", "max_target_length=14"]
+
+
+def test_list_shows_every_registered_recipe_with_its_task_type(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    for info in recipes.list_recipes():
+        line = next(line for line in out.splitlines() if line.startswith(f"  {info.name} "))
+        assert info.task_type in line and info.serving in line
+    assert "date_translation" in out and "seqrecipes.layers" in out
+
+
+@pytest.mark.parametrize("command", ["list", "train", "evaluate", "predict", "export", "demo"])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as err:
+        cli.main([command, "--help"])
+    assert err.value.code == 0
+    assert f"usage: seqrecipes {command}" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """seq2seq_attention trained for one tiny epoch by `seqrecipes train` (shared by the tests below)."""
+    run_dir = tmp_path_factory.mktemp("cli_run")
+    argv = ["train", "--recipe", "seq2seq_attention", "--dataset", "sequence_reversal", "--num-examples", "48",
+            "--num-validation", "8", "--epochs", "1", "--batch-size", "16", "--run-dir", str(run_dir), *TINY]  # fmt: skip
+    assert cli.main(argv) == 0
+    return run_dir
+
+
+def test_train_saves_a_model_that_reloads_and_checkpoints(trained, capsys):
+    path = trained / "seq2seq_attention.keras"
+    assert path.exists() and (trained / "checkpoints" / "last.keras").exists()
+    model = cli._load_model(str(path))
+    assert model.recipe == "seq2seq_attention" and model.arguments["units"] == 16
+    assert int(model.optimizer.iterations.numpy()) == 3  # 48 examples in batches of 16, one epoch
+
+
+def test_evaluate_and_predict_print_the_models_results(trained, capsys):
+    path = str(trained / "seq2seq_attention.keras")
+    assert cli.main(["evaluate", "--model", path, "--dataset", "sequence_reversal", "--num-examples", "16"]) == 0
+    out = capsys.readouterr().out
+    for key in ("loss:", "token_accuracy:", "exact_match:", "bleu:"):
+        assert key in out
+    assert cli.main(["predict", "--model", path, "abc", "jihgf"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    expected = recipes.predict(cli._load_model(path), ["abc", "jihgf"])["outputs"]
+    assert lines == [f"abc\t{expected[0].decode()}", f"jihgf\t{expected[1].decode()}"]
+
+
+def test_export_writes_a_numbered_saved_model(trained, tmp_path, capsys):
+    path = str(trained / "seq2seq_attention.keras")
+    assert cli.main(["export", "--model", path, "--name", "reverse", "--export-dir", str(tmp_path)]) == 0
+    assert os.path.exists(tmp_path / "reverse" / "1" / "saved_model.pb")
+    assert f"to {tmp_path / 'reverse' / '1'}" in capsys.readouterr().out
+    assert cli.main(["export", "--model", path, "--name", "reverse", "--export-dir", str(tmp_path), "--version", "1"]) == 2
+    assert "already exists" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--recipe", "nope", "--dataset", "date_translation"], r"Known recipes: .*seq2seq_attention.*Received: recipe='nope'"),
+        (["train", "--recipe", "seq2seq", "--dataset", "nope"], r"Known datasets: .*date_translation.*Received: dataset='nope'"),
+        (["train", "--recipe", "seq2seq", "--dataset", "imdb_reviews"], r"takes: date_translation.*Received: dataset='imdb_reviews'"),
+        (["train", "--recipe", "sequence_tagger", "--dataset", "date_translation"], r"does not prepare data for recipe 'sequence_tagger'"),
+        (["train", "--recipe", "seq2seq", "--dataset", "date_translation", "--arg", "units"], r"KEY=VALUE.*Received: --arg 'units'"),
+        (["train", "--recipe", "seq2seq", "--dataset", "date_translation", "--num-examples", "8", "--arg", "cell=nope"],
+         r"Could not build seq2seq: .*Received: cell='nope'"),
+        (["evaluate", "--model", "missing.keras", "--dataset", "date_translation"], r"No model file at 'missing.keras'"),
+        (["predict", "--model", "missing.keras", "x"], r"No model file"),
+        (["export", "--model", "missing.keras", "--name", "x"], r"No model file"),
+    ],
+)  # fmt: skip
+def test_user_errors_are_one_clear_line_and_exit_status_2(argv, message, capsys):
+    import re
+
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"seqrecipes {argv[0]}: error: ") and re.search(message, err), err
+
+
+def test_train_text_classifier_on_a_tfds_name(tmp_path, capsys):
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=24):
+        argv = ["train", "--recipe", "text_classifier", "--dataset", "imdb_reviews", "--num-examples", "24",
+                "--num-validation", "8", "--epochs", "1", "--batch-size", "8", "--run-dir", str(tmp_path),
+                "--arg", "units=8", "--arg", "embedding_dim=8", "--arg", "max_length=16"]  # fmt: skip
+        assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "validation: accuracy" in out
+    model = cli._load_model(str(tmp_path / "text_classifier.keras"))
+    assert model.arguments["num_classes"] == 2 and model.arguments["max_length"] == 16
+    assert np.all(np.isfinite(recipes.predict(model, ["a fine film"])["scores"]))
