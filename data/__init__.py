@@ -33,12 +33,13 @@ from seqrecipes.data.synthetic_tasks import (
 )
 from seqrecipes.data.text_files import conll_file, delimited_file, text_document, text_lines
 from seqrecipes.data.tfds_datasets import TFDS_DATASETS, load_tfds
-from seqrecipes.data.tokenizer import Tokenizer, replace_invalid_utf8
+from seqrecipes.data.tokenizer import Tokenizer, flat_strings, replace_invalid_utf8
 from seqrecipes.data.transforms import (
     batch_with_padding,
     bucket_by_length,
     cache,
     choose_bucket_boundaries,
+    dense_elements,
     prefetch,
     sequence_length,
     shuffle,
@@ -89,9 +90,11 @@ __all__ = [
     "copy_memory",
     "date_translation",
     "delimited_file",
+    "dense_elements",
     "digit_addition",
     "digit_rows",
     "digit_strips",
+    "flat_strings",
     "format_date",
     "from_series",
     "is_test_date",

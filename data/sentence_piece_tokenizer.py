@@ -7,7 +7,7 @@ import os
 import keras
 import tensorflow as tf
 
-from seqrecipes.data.tokenizer import Tokenizer, _as_string_dataset, replace_invalid_utf8
+from seqrecipes.data.tokenizer import Tokenizer, _as_string_dataset, flat_strings, replace_invalid_utf8
 from seqrecipes.data.vocabulary import RESERVED_TOKENS, UNKNOWN_ID, Vocabulary
 
 MODEL_TYPES = ("unigram", "bpe", "char", "word")
@@ -111,7 +111,10 @@ class SentencePieceTokenizer(Tokenizer):
 
     def set_vocabulary(self, vocabulary):
         if vocabulary is not None and not isinstance(vocabulary, Vocabulary):
-            raise TypeError("A SentencePieceTokenizer's vocabulary is its model: use set_proto(). Received: vocabulary=...")
+            raise TypeError(
+                "A SentencePieceTokenizer's vocabulary is its model: use set_proto(). "
+                f"Received: vocabulary={type(vocabulary).__name__}"
+            )
         super().set_vocabulary(vocabulary)
 
     def adapt(self, data, batch_size=256):
@@ -132,7 +135,7 @@ class SentencePieceTokenizer(Tokenizer):
             import sentencepiece
         except ImportError as error:  # pragma: no cover - depends on the environment
             raise ImportError("SentencePieceTokenizer.adapt needs the `sentencepiece` package: pip install sentencepiece") from error
-        sentences = _as_string_dataset(data, batch_size).map(lambda x: replace_invalid_utf8(tf.reshape(x, [-1]))).unbatch()
+        sentences = _as_string_dataset(data, batch_size).map(lambda x: replace_invalid_utf8(flat_strings(x))).unbatch()
         sentences = [s for s in sentences.as_numpy_iterator() if s.strip()]
         if not sentences:
             raise ValueError(f"SentencePieceTokenizer.adapt got no text. Received: data={data!r:.80}")

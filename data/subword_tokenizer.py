@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from seqrecipes.data.tokenizer import Tokenizer, _as_string_dataset, replace_invalid_utf8
+from seqrecipes.data.tokenizer import Tokenizer, _as_string_dataset, flat_strings, replace_invalid_utf8
 from seqrecipes.data.vocabulary import RESERVED_TOKENS, UNKNOWN_ID, UNKNOWN_TOKEN, Vocabulary
 from seqrecipes.data.word_tokenizer import split_words
 
@@ -111,7 +111,7 @@ class SubwordTokenizer(Tokenizer):
         import keras_hub
 
         words = _as_string_dataset(data, batch_size).map(
-            lambda x: split_words(replace_invalid_utf8(tf.reshape(x, [-1])), self.lowercase, self.split_punctuation)
+            lambda x: split_words(replace_invalid_utf8(flat_strings(x)), self.lowercase, self.split_punctuation)
         )
         tokens = keras_hub.tokenizers.compute_word_piece_vocabulary(
             words,

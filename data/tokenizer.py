@@ -39,6 +39,13 @@ def _as_string_tensor(inputs, name="inputs"):
     return tensor
 
 
+def flat_strings(strings):
+    """A 1-D tensor of every string in a dense or ragged string tensor."""
+    if isinstance(strings, tf.RaggedTensor):
+        return strings.flat_values
+    return tf.reshape(strings, [-1])
+
+
 def replace_invalid_utf8(strings):
     """Replaces every byte sequence that is not valid UTF-8 by U+FFFD; never raises."""
     return tf.strings.unicode_transcode(
@@ -63,6 +70,14 @@ class Tokenizer(keras.layers.Layer):
 
     Bytes that are not valid UTF-8 are replaced by U+FFFD before splitting; tokenizing never raises
     on text content.
+
+    The vocabulary as a SavedModel asset: a tokenizer whose vocabulary comes from a file
+    (``vocabulary="vocab.txt"`` or ``load_vocabulary(path)``; ``vocabulary_file`` then holds the
+    absolute path) initializes its lookup tables from that file, so ``tf.saved_model.save`` copies
+    the file into the SavedModel's ``assets/`` and the tables read it when the model loads. A
+    vocabulary given as a list (or from ``adapt``, or ``from_config``) is held as constants in the
+    graph instead; ``save_vocabulary`` then ``load_vocabulary`` switches to the file. (Files whose
+    tokens needed escapes, such as a character vocabulary holding ``"\\n"``, always use constants.)
 
     Args:
         vocabulary: ``None`` (call ``adapt`` later), a list of tokens (with or without the
@@ -153,11 +168,17 @@ class Tokenizer(keras.layers.Layer):
         Args:
             vocabulary: see the class arguments; ``None`` clears it.
         """
+        self.vocabulary_file = None
         if vocabulary is None:
             self.vocabulary = None
             return
         if isinstance(vocabulary, (str, os.PathLike)):
-            vocabulary = Vocabulary.load(vocabulary)
+            path = os.path.abspath(os.fspath(vocabulary))
+            vocabulary = Vocabulary.load(path)
+            if vocabulary.needs_escapes():
+                logger.info("%s: escaped tokens, so the lookup tables hold the tokens as constants", path)
+            else:
+                self.vocabulary_file = path
         elif not isinstance(vocabulary, Vocabulary):
             if isinstance(vocabulary, np.ndarray):
                 vocabulary = vocabulary.tolist()
@@ -168,7 +189,7 @@ class Tokenizer(keras.layers.Layer):
                 )
             vocabulary = Vocabulary(vocabulary)
         self.vocabulary = vocabulary
-        self._token_to_id_table, self._id_to_token_table = vocabulary.lookup_tables()
+        self._token_to_id_table, self._id_to_token_table = vocabulary.lookup_tables(self.vocabulary_file)
 
     def adapt(self, data, batch_size=256):
         """Builds the vocabulary from text, within ``max_size`` and ``min_frequency``.
@@ -185,7 +206,7 @@ class Tokenizer(keras.layers.Layer):
             ValueError: no token passes the limits (an empty vocabulary).
         """
         dataset = _as_string_dataset(data, batch_size)
-        tokens = dataset.map(lambda x: self.split(replace_invalid_utf8(tf.reshape(x, [-1]))))
+        tokens = dataset.map(lambda x: self.split(replace_invalid_utf8(flat_strings(x))))
         self.set_vocabulary(Vocabulary.build(tokens, max_size=self.max_size, min_frequency=self.min_frequency))
         return self
 
@@ -215,8 +236,8 @@ class Tokenizer(keras.layers.Layer):
         return self.vocabulary.save(path)
 
     def load_vocabulary(self, path):
-        """Replaces the vocabulary by the one in a vocabulary file; returns ``self``."""
-        self.set_vocabulary(Vocabulary.load(path))
+        """Replaces the vocabulary by the one in a vocabulary file (file-backed lookups); returns ``self``."""
+        self.set_vocabulary(os.fspath(path))
         return self
 
     @property

@@ -155,7 +155,11 @@ class Vocabulary:
             )
         return self._tokens[token_id]
 
-    def lookup_tables(self):
+    def needs_escapes(self):
+        """Whether a token holds a line feed, carriage return or backslash (escaped in files)."""
+        return any(("\n" in t) or ("\r" in t) or ("\\" in t) for t in self._tokens)
+
+    def lookup_tables(self, path=None):
         """Two TensorFlow hash tables: token -> id (default: unknown id) and id -> token.
 
         The id -> token table answers ``"[UNK]"`` for ids outside the vocabulary. The tables are
@@ -163,9 +167,32 @@ class Vocabulary:
         ``tf.function`` or ``tf.data`` trace still owns ordinary resources that a SavedModel
         tracks.
 
+        Args:
+            path: ``None`` to hold the tokens as constants in the graph; or this vocabulary's
+                file (written by ``save``, with no escaped token), to initialize both tables from
+                it with ``tf.lookup.TextFileInitializer``: ``tf.saved_model.save`` then copies the
+                file into the SavedModel's ``assets/`` and the tables read it at load time.
+
         Returns:
             ``(token_to_id, id_to_token)``, two ``tf.lookup.StaticHashTable`` with int64 ids.
         """
+        if path is not None:
+            if self.needs_escapes():
+                raise ValueError(
+                    "A vocabulary with line breaks or backslashes in its tokens cannot initialize tables "
+                    f"from its file line by line; use path=None. Received: path={path!r}"
+                )
+            with tf.init_scope():
+                by_line = tf.lookup.TextFileIndex
+                token_to_id = tf.lookup.StaticHashTable(
+                    tf.lookup.TextFileInitializer(path, tf.string, by_line.WHOLE_LINE, tf.int64, by_line.LINE_NUMBER),
+                    default_value=np.int64(UNKNOWN_ID),
+                )
+                id_to_token = tf.lookup.StaticHashTable(
+                    tf.lookup.TextFileInitializer(path, tf.int64, by_line.LINE_NUMBER, tf.string, by_line.WHOLE_LINE),
+                    default_value=UNKNOWN_TOKEN,
+                )
+            return token_to_id, id_to_token
         with tf.init_scope():
             keys = tf.constant(self._tokens, dtype=tf.string)
             ids = tf.range(len(self._tokens), dtype=tf.int64)

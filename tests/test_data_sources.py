@@ -8,6 +8,8 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from seqrecipes import data
+from seqrecipes.data.handwritten_digits import DIGIT_WORDS
+from seqrecipes.data.shapes_captioning import COLOURS
 
 
 def _items(dataset):
@@ -137,13 +139,13 @@ def test_shapes_captioning_pictures_match_captions():
     checked = 0
     for image, caption in _items(ds):
         words = caption.decode().split()
-        colours = [w for w in words if w in data.shapes_captioning.__globals__["COLOURS"]]
+        colours = [w for w in words if w in COLOURS]
         for colour in colours:
-            rgb = data.shapes_captioning.__globals__["COLOURS"][colour]
+            rgb = COLOURS[colour]
             assert (np.abs(image - rgb).sum(axis=-1) < 1e-6).any(), caption
         painted = (image.sum(axis=-1) > 0).sum()
         if len(colours) == 2 and colours[0] != colours[1]:
-            rgb = [data.shapes_captioning.__globals__["COLOURS"][c] for c in colours]
+            rgb = [COLOURS[c] for c in colours]
             centres = [np.argwhere(np.abs(image - c).sum(axis=-1) < 1e-6).mean(axis=0) for c in rgb]
             (y1, x1), (y2, x2) = centres
             relation = caption.decode().split(" ", 3)[3].rsplit(" a ", 1)[0]
@@ -185,7 +187,7 @@ def test_digit_strips_captions_name_the_digits():
         for strip, caption in _items(ds):
             words = caption.decode().split()
             blocks = [strip[:, 8 * k : 8 * k + 8, 0] for k in range(3)]
-            assert [data.digit_strips.__globals__["DIGIT_WORDS"][language][lookup[b.tobytes()]] for b in blocks[: len(words)]] == words
+            assert [DIGIT_WORDS[language][lookup[b.tobytes()]] for b in blocks[: len(words)]] == words
             assert all(not b.any() for b in blocks[len(words) :])
     with pytest.raises(ValueError, match=r"Received: min_digits=3, max_digits=2"):
         data.digit_strips(min_digits=3, max_digits=2)

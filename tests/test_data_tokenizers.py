@@ -88,6 +88,8 @@ def test_char_tokenizer_lowercase_limits_and_errors():
 
 def test_adapt_accepts_datasets_lists_and_batched_datasets():
     texts = ["ab", "bc", "cd"]
+    from_ragged = data.CharTokenizer().adapt(tf.data.Dataset.from_tensors(tf.ragged.constant([["ab"], ["bc", "cd"]])))
+    assert from_ragged.get_vocabulary()[4:] == ["b", "c", "a", "d"]
     from_list = data.CharTokenizer().adapt(texts).get_vocabulary()
     from_scalars = data.CharTokenizer().adapt(tf.data.Dataset.from_tensor_slices(texts)).get_vocabulary()
     from_batches = data.CharTokenizer().adapt(tf.data.Dataset.from_tensor_slices(texts).batch(2)).get_vocabulary()
@@ -273,3 +275,54 @@ def test_subword_tokenizer_in_saved_model(tmp_path):
     reloaded = tf.saved_model.load(str(tmp_path / "subword")).signatures["serving_default"]
     out = reloaded(tf.constant(["경마장에 있는 말이", "말에"]))
     assert _text(next(iter(out.values()))) == ["경마장에 있는 말이", "말에"]
+
+
+def test_tokenizer_inside_a_keras_model_saves_loads_and_exports(tmp_path):
+    tokenizer = data.CharTokenizer(sequence_length=12).adapt(SEED_002)
+    inputs = keras.Input(shape=(), dtype="string")
+    ids = tokenizer(inputs)
+    assert tuple(ids.shape) == (None, 12) and ids.dtype == "int32"
+    hidden = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(tokenizer.vocabulary_size(), 4, mask_zero=True)(ids))
+    model = keras.Model(inputs, keras.layers.Dense(2)(hidden))
+    text = tf.constant(["말이 있다", "그의 말이"])
+    expected = model.predict(text, verbose=0)
+    model.save(str(tmp_path / "model.keras"))
+    restored = keras.saving.load_model(str(tmp_path / "model.keras"), safe_mode=True)
+    np.testing.assert_allclose(restored.predict(text, verbose=0), expected, atol=1e-6)
+    model.export(str(tmp_path / "exported"), verbose=False)
+    reloaded = tf.saved_model.load(str(tmp_path / "exported"))  # keep a reference while serving
+    served = reloaded.serve(text)
+    np.testing.assert_allclose(served.numpy(), expected, atol=1e-6)
+
+
+def test_vocabulary_file_becomes_a_saved_model_asset(tmp_path):
+    import os
+    import shutil
+
+    adapted = data.WordTokenizer().adapt(SEED_002)
+    vocabulary_path = adapted.save_vocabulary(str(tmp_path / "words.txt"))
+    words = data.WordTokenizer(vocabulary=vocabulary_path)
+    assert words.vocabulary_file == vocabulary_path
+    assert data.WordTokenizer(vocabulary=adapted.get_vocabulary()).vocabulary_file is None
+    module = tf.Module()
+    module.words = words
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+    def serve(text):
+        ids = words.tokenize(text)
+        return {"ids": ids.to_tensor(), "text": words.detokenize(ids)}
+
+    module.serve = serve
+    export = str(tmp_path / "export")
+    tf.saved_model.save(module, export, signatures={"serving_default": serve})
+    assert os.listdir(os.path.join(export, "assets")) == ["words.txt"]
+    assert open(os.path.join(export, "assets", "words.txt"), encoding="utf-8").read() == open(vocabulary_path, encoding="utf-8").read()
+    shutil.move(vocabulary_path, str(tmp_path / "moved.txt"))  # the SavedModel must not need the original
+    reloaded = tf.saved_model.load(export)
+    out = reloaded.signatures["serving_default"](tf.constant(["그의 말이 빠르다", "경마장에 있는 말이 뛰고 있다"]))
+    assert out["ids"].numpy().tolist() == [[9, 4, 1, 0, 0], [6, 13, 4, 10, 14]]
+    assert _text(out["text"]) == ["그의 말이 [UNK]", "경마장에 있는 말이 뛰고 있다"]
+    # A character vocabulary with a line break token falls back to constants.
+    chars = data.CharTokenizer().adapt(["a\nb"])
+    chars_path = chars.save_vocabulary(str(tmp_path / "chars.txt"))
+    assert data.CharTokenizer(vocabulary=chars_path).vocabulary_file is None
