@@ -331,10 +331,11 @@ def _export(args):
 def _demo(args):
     from seqrecipes.recipes import demo
 
-    settings = {"minutes": args.minutes} if args.minutes else {}
-    if args.quick:
-        settings = dict(demo.QUICK_SETTINGS, **settings)
-    result = demo.run_demo(run_dir=args.run_dir, export_dir=args.export_dir, **settings)
+    settings = dict(demo.QUICK_SETTINGS) if args.quick else {}
+    for key in ("minutes", "run_dir", "export_dir"):
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
+    result = demo.run_demo(progress=sys.stdout.isatty(), **settings)
     return 0 if result["export_matches"] else 1
 
 
@@ -391,8 +392,8 @@ def _parser():
     demo = sub.add_parser("demo", help="Train seq2seq_attention on dates (English and Korean), plot attention, export, serve.")
     demo.add_argument("--quick", action="store_true", help="a smoke run with tiny settings (well under a minute)")
     demo.add_argument("--minutes", type=float, default=None, help="the training time budget")
-    demo.add_argument("--run-dir", default=os.path.join("runs", "dates"), help="(default %(default)s)")
-    demo.add_argument("--export-dir", default="saved_models", help="(default %(default)s)")
+    demo.add_argument("--run-dir", default=None, help="the training run folder (default runs/dates; runs/dates_quick with --quick)")
+    demo.add_argument("--export-dir", default=None, help="the SavedModel root (default saved_models)")
     demo.set_defaults(func=_demo)
     return parser
 

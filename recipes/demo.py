@@ -60,8 +60,11 @@ SETTINGS = {
     "recipe_arguments": {"units": 128, "embedding_dim": 64, "cell": "gru", "attention": "bahdanau", "learning_rate": 3e-3},
 }
 
-# A smoke run in well under a minute (tests, `seqrecipes demo --quick`): the goal is not expected to be met.
+# A smoke run in well under a minute (tests, `seqrecipes demo --quick`): the goal is not expected to be
+# met. It keeps its own run folder and export name, so it never resumes from or publishes over the real demo.
 QUICK_SETTINGS = {
+    "run_dir": os.path.join("runs", "dates_quick"),
+    "export_name": "dates_quick",
     "num_train": 256,
     "num_validation": 16,
     "num_test": 32,
@@ -110,16 +113,21 @@ class _Budget(keras.callbacks.Callback):
     """Stops training after ``seconds`` (checked after each batch) or once the validation exact
     match reaches ``stop_at`` (checked after each epoch); prints one line per epoch."""
 
-    def __init__(self, seconds, stop_at, validation, echo, batch_size=512):
+    def __init__(self, seconds, stop_at, validation, echo, steps_per_epoch, progress=False, batch_size=512):
         super().__init__()
         self.seconds, self.stop_at, self.validation, self.echo = seconds, stop_at, validation, echo
-        self.batch_size = batch_size
+        self.steps_per_epoch, self.progress, self.batch_size = steps_per_epoch, progress, batch_size
         self.validation_exact = []
 
     def on_train_begin(self, logs=None):
         self.start = time.perf_counter()
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self.bar = keras.utils.Progbar(self.steps_per_epoch, unit_name="step") if self.progress else None
+
     def on_train_batch_end(self, batch, logs=None):
+        if self.bar is not None:
+            self.bar.update(batch + 1, [("loss", float((logs or {}).get("loss", math.nan)))])
         if time.perf_counter() - self.start > self.seconds:
             self.model.stop_training = True
 
@@ -128,7 +136,7 @@ class _Budget(keras.callbacks.Callback):
         self.validation_exact.append(scores["exact_match"])
         logs = logs or {}
         self.echo(
-            f"      epoch {epoch + 1:3d}  {time.perf_counter() - self.start:6.1f} s  loss {logs.get('loss', math.nan):.4f}  "
+            f"      epoch {epoch + 1:3d}  at {time.perf_counter() - self.start:6.1f} s  loss {logs.get('loss', math.nan):.4f}  "
             f"token accuracy {logs.get('token_accuracy', math.nan):.4f}  validation exact match {scores['exact_match']:.4f}"
         )
         if scores["exact_match"] >= self.stop_at:
@@ -250,8 +258,9 @@ def run_demo(
     recipe_arguments=None,
     run_dir=os.path.join("runs", "dates"),
     export_dir="saved_models",
+    export_name="dates",
     seed=0,
-    verbose=0,
+    progress=False,
     echo=print,
 ):
     """Runs the date-translation demo and returns what it measured.
@@ -265,9 +274,11 @@ def run_demo(
         recipe_arguments: ``seq2seq_attention`` arguments (the demo's settings by default).
         run_dir: the training run's folder (backup, checkpoints, TensorBoard logs, the ``.keras``
             model, the heatmaps); a killed demo resumes its training from there.
-        export_dir: the SavedModel root; the model goes to ``export_dir/dates/VERSION``.
+        export_dir: the SavedModel root; the model goes to ``export_dir/export_name/VERSION``.
+        export_name: the served model's name.
         seed: the random seed of data and initialisation.
-        verbose: ``model.fit``'s progress display (0: the demo's one line per epoch only).
+        progress: a progress bar over each epoch's steps (for terminals), besides the line
+            per epoch.
         echo: where the lines go (``print``).
 
     Returns:
@@ -316,8 +327,9 @@ def run_demo(
             .repeat()
             .prefetch(tf.data.AUTOTUNE)
         )  # fmt: skip
-        budget = _Budget(minutes * 60, stop_at, validation, echo)
-        train(model, batches, epochs=1000, steps_per_epoch=steps_per_epoch, run_dir=run_dir, callbacks=[budget], verbose=verbose)
+        budget = _Budget(minutes * 60, stop_at, validation, echo, steps_per_epoch, progress=progress)
+        # The budget callback ends training; `epochs` only has to be more than it allows.
+        train(model, batches, epochs=10_000, steps_per_epoch=steps_per_epoch, run_dir=run_dir, callbacks=[budget], verbose=0)
         model_path = os.path.join(run_dir, "dates.keras")
         model.save(model_path)
         echo(f"      saved {model_path}")
@@ -346,8 +358,8 @@ def run_demo(
             heatmaps = {}
             echo(f"      attention heatmaps not written: {type(error).__name__}: {error}")
 
-    with step(f"export to {os.path.join(export_dir, 'dates')}/VERSION and read it back"):
-        export_path = export(model, os.path.join(export_dir, "dates"))
+    with step(f"export to {os.path.join(export_dir, export_name)}/VERSION and read it back"):
+        export_path = export(model, os.path.join(export_dir, export_name))
         t0 = time.perf_counter()
         served = tf.saved_model.load(export_path).signatures["serving_default"]
         served_outputs = [s.decode("utf-8") for s in served(inputs=tf.constant(list(SAMPLES)))["outputs"].numpy()]

@@ -52,6 +52,16 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         super().__init__(backup_dir, save_freq="epoch", double_checkpoint=True, delete_checkpoint=True)
         self.guard = guard
 
+    def on_train_begin(self, logs=None):
+        try:
+            super().on_train_begin(logs)
+        except ValueError as error:
+            raise ValueError(
+                f"The backup in {self.backup_dir!r} does not fit this model (a killed run of another model or other "
+                "settings?). Pass resume=False to start over, or another run_dir. "
+                f"Received: {type(error).__name__}: {error}"
+            ) from error
+
     def on_epoch_end(self, epoch, logs=None):
         if self.guard.terminated or not _finite(logs):
             return

@@ -13,7 +13,8 @@ from seqrecipes.recipes import cli, demo
 def quick_demo(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
     lines = []
-    result = demo.run_demo(**demo.QUICK_SETTINGS, run_dir=str(root / "run"), export_dir=str(root / "export"), echo=lines.append)
+    settings = dict(demo.QUICK_SETTINGS, run_dir=str(root / "run"), export_dir=str(root / "export"))
+    result = demo.run_demo(**settings, echo=lines.append)
     return result, lines, root
 
 
@@ -39,7 +40,7 @@ def test_quick_demo_writes_the_attention_heatmaps(quick_demo):
 
 def test_quick_demo_export_serves_the_models_outputs(quick_demo):
     result, lines, root = quick_demo
-    assert result["export_path"] == str(root / "export" / "dates" / "1")
+    assert result["export_path"] == str(root / "export" / "dates_quick" / "1")
     assert result["export_matches"] and any("the same outputs as the Python model" in line for line in lines)
     inputs = list(demo.SAMPLES) + ["", "9999999999999999999999999999999999999999999999999999999999999999999999"]
     served = tf.saved_model.load(result["export_path"]).signatures["serving_default"](inputs=tf.constant(inputs))
@@ -57,3 +58,4 @@ def test_plot_alignments_labels_and_checks_shapes(tmp_path):
 def test_demo_command_parses_its_options():
     args = cli._parser().parse_args(["demo", "--quick", "--minutes", "0.5", "--run-dir", "r", "--export-dir", "e"])
     assert args.quick and args.minutes == 0.5 and args.run_dir == "r" and args.export_dir == "e"
+    assert demo.QUICK_SETTINGS["run_dir"] != "runs/dates" and demo.QUICK_SETTINGS["export_name"] != "dates"

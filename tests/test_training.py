@@ -11,10 +11,10 @@ from seqrecipes import data, layers, recipes
 from seqrecipes.recipes import training
 
 
-def _model(seed=0, learning_rate=0.01, optimizer="adam"):
+def _model(seed=0, learning_rate=0.01, optimizer="adam", units=4):
     keras.utils.set_random_seed(seed)
     inputs = keras.Input((5, 2))
-    x = layers.GRU(4)(inputs)
+    x = layers.GRU(units)(inputs)
     model = keras.Model(inputs, keras.layers.Dense(1)(x))
     opt = keras.optimizers.Adam(learning_rate) if optimizer == "adam" else keras.optimizers.SGD(learning_rate)
     model.compile(optimizer=opt, loss="mse")
@@ -80,6 +80,15 @@ def test_interrupted_and_resumed_run_ends_with_the_uninterrupted_weights(tmp_pat
         recipes.train(restarted, _dataset(), epochs=4, run_dir=str(tmp_path / "c"), verbose=0, callbacks=[_Interrupt()])
     recipes.train(restarted, _dataset(), epochs=2, run_dir=str(tmp_path / "c"), resume=False, verbose=0)
     assert not np.array_equal(restarted.get_weights()[0], uninterrupted.get_weights()[0])
+
+
+def test_resuming_the_backup_of_another_model_is_a_clear_error(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        recipes.train(_model(), _dataset(), epochs=4, run_dir=str(tmp_path), verbose=0, callbacks=[_Interrupt()])
+    with pytest.raises(ValueError, match="does not fit this model.*resume=False"):
+        recipes.train(_model(units=6), _dataset(), epochs=4, run_dir=str(tmp_path), verbose=0)
+    history = recipes.train(_model(units=6), _dataset(), epochs=1, run_dir=str(tmp_path), resume=False, verbose=0)
+    assert len(history.history["loss"]) == 1
 
 
 def test_checkpoints_and_tensorboard_logs_are_written(tmp_path):
