@@ -12,6 +12,16 @@ from seqrecipes.recipes.registry import RECIPES, TASK_TYPES, RecipeInfo, get_rec
 from seqrecipes.recipes.training import predict, train
 from seqrecipes.recipes.one_to_one import WindowDecoder, window_contexts, window_examples, window_language_model
 from seqrecipes.recipes.many_to_one import sequence_regressor, text_classifier
+from seqrecipes.recipes.many_to_many import (
+    LanguageModelDecoder,
+    predict_tags,
+    prompt_ids,
+    reset_states_callback,
+    rnn_language_model,
+    sequence_tagger,
+    tag_ids,
+    tagging_batches,
+)
 from seqrecipes.recipes.one_to_many import CaptionDecoder, caption_alignments, caption_batches, image_captioner
 
 
