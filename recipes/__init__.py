@@ -9,6 +9,7 @@ from seqrecipes.recipes import metrics
 from seqrecipes.recipes.export import export, next_version
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.registry import RECIPES, TASK_TYPES, RecipeInfo, get_recipe, register
+from seqrecipes.recipes.demo import run_demo
 from seqrecipes.recipes.training import predict, train
 from seqrecipes.recipes.one_to_one import WindowDecoder, window_contexts, window_examples, window_language_model
 from seqrecipes.recipes.many_to_one import sequence_regressor, text_classifier

@@ -170,12 +170,12 @@ def train(
         The ``History`` of this call's epochs.
 
     Example:
-    >>> import numpy as np, keras
+    >>> import tempfile, numpy as np, keras
     >>> from seqrecipes import recipes
     >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     >>> model.compile(optimizer="adam", loss="mse")
     >>> x, y = np.ones((8, 2)), np.zeros((8, 1))
-    >>> history = recipes.train(model, x, y=y, epochs=2, run_dir="/tmp/seqrecipes_doc_run", verbose=0)
+    >>> history = recipes.train(model, x, y=y, epochs=2, run_dir=tempfile.mkdtemp(), verbose=0)
     >>> len(history.history["loss"])
     2
     """
