@@ -302,8 +302,11 @@ def _predict(args):
     from seqrecipes.recipes.training import predict
 
     model = _load_model(args.model)
-    if model.info.serving == "forecast":
-        raise CommandError("`seqrecipes predict` reads strings; a forecasting model takes series (use recipes.predict in Python).")
+    if model.info.serving not in ("generate", "classify", "tag"):
+        raise CommandError(
+            f"`seqrecipes predict` reads strings; a {model.info.serving!r} model takes arrays (use recipes.predict in "
+            f"Python). Received: model={args.model!r}"
+        )
     outputs = predict(model, args.inputs)
     for i, text in enumerate(args.inputs):
         if "outputs" in outputs:

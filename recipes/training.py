@@ -246,28 +246,29 @@ def predict(model, inputs, batch_size=256, progress=False):
 
     Args:
         model: a ``RecipeModel`` with a serving function.
-        inputs: strings (text recipes) or a float array (B, T) (forecasting recipes).
+        inputs: strings (text recipes), a float array (B, T) (forecasting recipes) or images
+            (B, H, W, C) (captioning recipes).
         batch_size: inputs run at once.
         progress: show a progress bar over the batches.
 
     Returns:
         A dict of NumPy arrays, the serving signature's outputs (``"outputs"`` strings for
         generating recipes, ``"label"``/``"label_id"``/``"scores"`` for classifiers, ``"tags"``,
-        ``"forecast"``), bytes for string outputs.
+        ``"forecast"``, captions), bytes for string outputs.
 
     Example:
     >>> from seqrecipes import recipes  # doctest: +SKIP
     >>> recipes.predict(model, ["June 25th, 2009"])["outputs"]  # doctest: +SKIP
     array([b'2009-06-25'], dtype=object)
     """
-    from seqrecipes.recipes.export import INPUT_SIGNATURES
+    from seqrecipes.recipes.export import input_signature
     from seqrecipes.recipes.recipe_model import RecipeModel
 
     if not isinstance(model, RecipeModel) or model.info.serving_function is None:
         raise ValueError(f"`model` must be a RecipeModel whose recipe has a serving function. Received: model={getattr(model, 'name', model)!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}")
-    spec = INPUT_SIGNATURES[model.info.serving]
+    spec = input_signature(model)
     if spec.dtype == tf.string:
         inputs = [s.encode("utf-8") if isinstance(s, str) else s for s in inputs]
         if not inputs:
@@ -275,8 +276,9 @@ def predict(model, inputs, batch_size=256, progress=False):
         array = np.array(inputs, dtype=object)
     else:
         array = np.asarray(inputs, dtype="float32")
-        if array.ndim != 2 or array.shape[0] == 0:
-            raise ValueError(f"`inputs` must be a non-empty float array of shape (B, T). Received: shape={array.shape}")
+        if array.ndim != len(spec.shape) or array.shape[0] == 0:
+            expected = "(B, T) series" if len(spec.shape) == 2 else f"{tuple(spec.shape)} images"
+            raise ValueError(f"`inputs` must be a non-empty float array of {expected}. Received: shape={array.shape}")
     serve = _SERVING_FUNCTIONS.get(model)
     if serve is None:  # traced once per model, so that calling predict in a loop stays cheap
         serve = _SERVING_FUNCTIONS[model] = tf.function(model.info.serving_function(model), input_signature=[spec])

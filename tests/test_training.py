@@ -183,3 +183,12 @@ def test_predict_runs_the_serving_function_in_batches():
         recipes.predict(model, [])
     with pytest.raises(ValueError, match="serving function"):
         recipes.predict(_model(), strings)
+
+
+def test_predict_takes_float_series_for_forecasting_recipes():
+    model = recipes.get_recipe("sequence_regressor").function(input_length=6, units=4, mean=[0.0], variance=[1.0])
+    series = np.random.default_rng(0).normal(size=(5, 9)).astype("float32")
+    out = recipes.predict(model, series, batch_size=2)
+    np.testing.assert_allclose(out["forecast"], np.asarray(model(series[:, -6:, None])), atol=1e-5)
+    with pytest.raises(ValueError, match=r"\(B, T\) series. Received: shape=\(9,\)"):
+        recipes.predict(model, series[0])
