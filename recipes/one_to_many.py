@@ -78,6 +78,7 @@ def image_captioner(
     cell: str = "lstm",
     units: int = 128,
     attention_units: int = 64,
+    position_embedding: bool = True,
     dropout: float = 0.0,
     learning_rate: float = 1e-3,
     clipnorm: Optional[float] = 1.0,
@@ -91,8 +92,9 @@ def image_captioner(
     ``embedding_dim``, U ``units``, V the target vocabulary.
 
         a          = CNN(image)                       (B, h, w, C): per block Conv2D 3x3 + ReLU, MaxPool 2x2
-        a_1..a_N   = reshape(a)                       (B, N, C), the attention memory
         h_0, c_0   = tanh(W_h mean(a) + b_h), ...     one Dense per state of the cell (Xu et al. 3.1.2)
+        a_1..a_N   = reshape(a) + P                   (B, N, C), the attention memory; P (N, C) learned
+                                                      position vectors (``position_embedding``)
         x_t        = E y_{t-1}                        (B, E), y_0 = [START]
         s_t        = cell([x_t ; h~_{t-1}], s_{t-1})
         z_t, alpha = Bahdanau(s_t, a_1..a_N)         alpha_t (B, N): where the decoder looks
@@ -102,7 +104,10 @@ def image_captioner(
     Differences from the paper, for what the project's ``AttentionDecoderCell`` provides: attention
     is queried with the new state s_t (Luong's order) instead of h_{t-1}, the last attentional state
     is fed back (input feeding), the output layer is one Dense over h~_t instead of the deep output
-    layer, and there is no doubly stochastic attention penalty.
+    layer, and there is no doubly stochastic attention penalty. The position vectors P are an addition:
+    without them the score sees only what is at a position, not where it is (CNN features carry little
+    position), so two identical digits in a strip, or "above" against "below", are hard to tell apart;
+    ``position_embedding=False`` gives the paper's memory.
 
     Inputs ``{"image": (B, H, W, C_in) float, "target_in": (B, T) int ids}`` (the caption
     shifted right, ``[START] y_1 .. y_{T-1}``, padded with 0); outputs (B, T, V) probabilities. The
@@ -120,6 +125,7 @@ def image_captioner(
         cell: the recurrent cell, one of ``components.CELLS`` (``"lstm"`` as in the paper).
         units: U, the size of the cell and of the attentional state.
         attention_units: the hidden size of the Bahdanau score network.
+        position_embedding: add a learned vector per feature-map position to the memory.
         dropout: dropout rate on h~_t before the output layer (training only).
         learning_rate: Adam's learning rate.
         clipnorm: gradient clipping by global norm (None: off).
@@ -179,8 +185,13 @@ def image_captioner(
     for block, size in enumerate(filters):
         x = keras.layers.Conv2D(size, 3, padding="same", activation="relu", name=f"conv_{block}")(x)
         x = keras.layers.MaxPooling2D(2, name=f"pool_{block}")(x)  # (B, H / 2^k, W / 2^k, filters[k])
-    memory = keras.layers.Reshape((feature_height * feature_width, filters[-1]), name="feature_map")(x)  # (B, N, C)
-    mean_feature = keras.layers.GlobalAveragePooling1D(name="mean_feature")(memory)  # (B, C)
+    features = keras.layers.Reshape((feature_height * feature_width, filters[-1]), name="features")(x)  # (B, N, C)
+    mean_feature = keras.layers.GlobalAveragePooling1D(name="mean_feature")(features)  # (B, C)
+    if position_embedding:
+        positions = layers.PositionEmbedding(feature_height * feature_width, name="feature_positions")(features)  # (B, N, C)
+        memory = keras.layers.Add(name="feature_map")([features, positions])  # (B, N, C)
+    else:
+        memory = keras.layers.Identity(name="feature_map")(features)  # (B, N, C)
     decoder_cell = layers.AttentionDecoderCell(
         components.make_cell(cell, units, name="cell"), layers.BahdanauAttention(attention_units, name="attention"),
         units=units, name="attention_cell",
@@ -216,6 +227,7 @@ def image_captioner(
             "cell": cell,
             "units": units,
             "attention_units": attention_units,
+            "position_embedding": bool(position_embedding),
             "dropout": dropout,
             "learning_rate": learning_rate,
             "clipnorm": clipnorm,

@@ -156,6 +156,24 @@ def test_caption_alignments_are_attention_maps_over_the_feature_map(trained):
     np.testing.assert_array_equal(ids[real], np.asarray(model(inputs)).argmax(-1)[real])
 
 
+def test_position_vectors_are_optional(trained, tmp_path):
+    """Without position vectors the memory is the paper's: the CNN features themselves."""
+    model = trained["model"]
+    assert tuple(model.get_layer("feature_positions").embeddings.shape) == (16, 16)
+    plain = recipes.image_captioner(**SMALL, position_embedding=False, target_tokenizer=trained["tokenizer"])
+    assert len(plain.trainable_weights) == len(model.trainable_weights) - 1
+    images = tf.constant(trained["images"])
+    memory, *_ = plain.decoder.encoder(images)
+    features = keras.Model(plain.get_layer("image").output, plain.get_layer("features").output)(images)
+    np.testing.assert_allclose(np.asarray(memory), np.asarray(features))
+    path = str(tmp_path / "plain.keras")
+    plain.save(path)
+    reloaded = keras.saving.load_model(path, safe_mode=True)
+    assert reloaded.arguments["position_embedding"] is False
+    inputs, _ = next(iter(trained["batches"]))
+    np.testing.assert_allclose(np.asarray(reloaded(inputs)), np.asarray(plain(inputs)), atol=1e-6)
+
+
 @pytest.mark.parametrize(
     "arguments, match",
     [
