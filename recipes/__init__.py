@@ -23,6 +23,8 @@ from seqrecipes.recipes.many_to_many import (
     tag_ids,
     tagging_batches,
 )
+from seqrecipes.recipes import encoder_decoder
+from seqrecipes.recipes.encoder_decoder import seq2seq, seq2seq_attention, seq2seq_batches, transformer_seq2seq
 from seqrecipes.recipes.one_to_many import CaptionDecoder, caption_alignments, caption_batches, image_captioner
 
 
