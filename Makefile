@@ -15,7 +15,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(PY) experiments/vanishing_gradient.py --short
+	$(VENV)/bin/seqrecipes demo
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q tests
