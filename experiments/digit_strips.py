@@ -84,7 +84,8 @@ def plot_alignments(model, images, truth, path, count=4):
             if t < len(words[row]) and ids[row, t] != 0:
                 ax.imshow(images[row, :, :, 0], cmap="gray_r", alpha=0.5)
                 # The h x w map stretched over the image (each cell covers 2^blocks pixels a side).
-                ax.imshow(alignments[row, t].reshape(h, w), cmap="viridis", alpha=0.6, extent=(-0.5, images.shape[2] - 0.5, images.shape[1] - 0.5, -0.5))
+                extent = (-0.5, images.shape[2] - 0.5, images.shape[1] - 0.5, -0.5)
+                ax.imshow(alignments[row, t].reshape(h, w), cmap="viridis", alpha=0.6, extent=extent)
                 ax.set_title(words[row][t], fontsize=7)
         for ax in axes[row]:
             ax.axis("off")
@@ -110,7 +111,8 @@ def run_digits(args):
     rows = []
     for n in range(1, 5):
         pick = np.flatnonzero(counts == n)
-        rows.append((f"{n} digit{'s' if n > 1 else ''}", len(pick), *scores([predicted[i] for i in pick], [test_truth[i] for i in pick])))
+        exact, words = scores([predicted[i] for i in pick], [test_truth[i] for i in pick])
+        rows.append((f"{n} digit{'s' if n > 1 else ''}", len(pick), exact, words))
     rows.append(("all", len(test_truth), *scores(predicted, test_truth)))
     os.makedirs(RESULTS, exist_ok=True)
     path = os.path.join(RESULTS, "digit_strips.png")
@@ -123,7 +125,9 @@ def run_shapes(args):
     train_pairs = data.shapes_captioning(args.shapes_examples, image_size=32, seed=args.seed)
     test_images, test_truth = arrays(data.shapes_captioning(500, image_size=32, seed=args.seed + 1))
     tokenizer = data.WordTokenizer().adapt(train_pairs.map(lambda image, caption: caption))
-    model = recipes.image_captioner(filters=[16, 32, 32], units=args.units, learning_rate=args.learning_rate, target_tokenizer=tokenizer)
+    model = recipes.image_captioner(
+        filters=[16, 32, 32], units=args.units, learning_rate=args.learning_rate, target_tokenizer=tokenizer
+    )
     history, seconds = train(model, tokenizer, train_pairs, argparse.Namespace(**{**vars(args), "epochs": args.shapes_epochs}))
     predicted = caption(model, test_images)
     return {"exact": scores(predicted, test_truth), "seconds": seconds, "examples": list(zip(predicted, test_truth))[:3]}
