@@ -84,6 +84,10 @@ def _pairs(dataset):
     return sources, targets
 
 
+def _print(line):
+    print(line, flush=True)
+
+
 def _padded(text, width):
     """``text`` padded with spaces to ``width`` terminal columns (Hangul syllables take two)."""
     columns = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -268,7 +272,7 @@ def run_demo(
     export_name="dates",
     seed=0,
     progress=False,
-    echo=print,
+    echo=None,
 ):
     """Runs the date-translation demo and returns what it measured.
 
@@ -286,7 +290,8 @@ def run_demo(
         seed: the random seed of data and initialisation.
         progress: a progress bar over each epoch's steps (for terminals), besides the line
             per epoch.
-        echo: where the lines go (``print``).
+        echo: ``fn(line)`` that shows a line; by default printed and flushed at once (so that
+            the steps appear as they happen when the output goes to a pipe or a file).
 
     Returns:
         A dict: ``exact_match``, ``exact_match_en``, ``exact_match_ko``, ``bleu``, ``goal_met``,
@@ -294,6 +299,7 @@ def run_demo(
         ``export_path``, ``export_matches``, ``seconds``, ``model``.
     """
     started = time.perf_counter()
+    echo = echo or _print
     arguments = dict(recipe_arguments or {})
     step = _Step(echo, 6)
     echo("seqrecipes demo: seq2seq_attention learns to read dates (English and Korean) and write them as ISO 8601")

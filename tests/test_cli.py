@@ -1,10 +1,14 @@
-"""The command line."""
+"""The command line: every command end to end with tiny settings, and its errors."""
 
+import os
+import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+from seqrecipes import recipes
 from seqrecipes.recipes import cli
 
 
@@ -30,12 +34,6 @@ def test_console_script_is_installed():
 
 # ------------------------------------------------------------------------------------------------
 # Recipes, training, evaluation, prediction and export from the command line (tiny settings).
-
-import os  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from seqrecipes import recipes  # noqa: E402
 
 TINY = ["--arg", "units=16", "--arg", "embedding_dim=8", "--arg", "max_target_length=14"]
 
@@ -112,8 +110,6 @@ def test_export_writes_a_numbered_saved_model(trained, tmp_path, capsys):
     ],
 )  # fmt: skip
 def test_user_errors_are_one_clear_line_and_exit_status_2(argv, message, capsys):
-    import re
-
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"seqrecipes {argv[0]}: error: ") and re.search(message, err), err
