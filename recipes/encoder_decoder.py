@@ -315,8 +315,7 @@ def seq2seq(
     >>> tokenizer = data.CharTokenizer(vocabulary=list("abcd"))
     >>> model = recipes.seq2seq(units=16, embedding_dim=8, source_tokenizer=tokenizer,
     ...                         target_tokenizer=tokenizer, reverse_source=True)
-    >>> train = (pairs.apply(data.tokenize(tokenizer)).apply(data.teacher_forcing_shift())
-    ...          .apply(data.batch_with_padding(16)))
+    >>> train = pairs.apply(recipes.seq2seq_batches(tokenizer, tokenizer, batch_size=16))
     >>> history = model.fit(train, epochs=1, verbose=0)
     >>> ids, lengths = recipes.greedy_search(model.decoder, tokenizer.tokenize(["abc"]).to_tensor())
     >>> tuple(ids.shape)
@@ -493,8 +492,7 @@ def seq2seq_attention(
     >>> target = data.CharTokenizer(vocabulary=list("0123456789-"))
     >>> model = recipes.seq2seq_attention(units=16, embedding_dim=8, attention="luong_general",
     ...                                   source_tokenizer=source, target_tokenizer=target)
-    >>> train = (pairs.apply(data.tokenize((source, target))).apply(data.teacher_forcing_shift())
-    ...          .apply(data.batch_with_padding(16)))
+    >>> train = pairs.apply(recipes.seq2seq_batches(source, target, batch_size=16))
     >>> history = model.fit(train, epochs=1, verbose=0)
     >>> ids, alignments = attention_alignments(model, ["June 25th, 2009"])
     >>> tuple(alignments.shape)[::2]
@@ -755,8 +753,7 @@ def transformer_seq2seq(
     >>> model = recipes.transformer_seq2seq(num_layers=1, num_heads=2, hidden_dim=16, intermediate_dim=32,
     ...                                     share_embeddings=True, source_tokenizer=tokenizer,
     ...                                     target_tokenizer=tokenizer)
-    >>> train = (pairs.apply(data.tokenize(tokenizer)).apply(data.teacher_forcing_shift())
-    ...          .apply(data.batch_with_padding(16)))
+    >>> train = pairs.apply(recipes.seq2seq_batches(tokenizer, tokenizer, batch_size=16))
     >>> history = model.fit(train, epochs=1, verbose=0)
     >>> serve = recipes.encoder_decoder.generate_serving(model)
     >>> serve(["abc"])["outputs"].shape
