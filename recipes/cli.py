@@ -11,8 +11,13 @@
 
     encoder-decoder recipes (seq2seq, seq2seq_attention, transformer_seq2seq):
         date_translation, digit_addition, sequence_reversal (synthetic, made in code),
-        ted_hrlr_translate/pt_to_en (TensorFlow Datasets); character tokenizers
-    text_classifier: imdb_reviews, glue/sst2, ag_news_subset (TensorFlow Datasets); word tokenizer
+        ted_hrlr_translate/pt_to_en (TensorFlow Datasets); character tokenizers;
+        scored by exact match and BLEU of greedy outputs
+    text_classifier: imdb_reviews, glue/sst2, ag_news_subset (TensorFlow Datasets); word tokenizer;
+        scored by accuracy
+    sequence_tagger: conll2003 (TensorFlow Datasets); scored by per-tag and macro F1
+    rnn_language_model: tiny_shakespeare (TensorFlow Datasets), its lines as sentences, characters;
+        scored by perplexity
 
 Other recipes are trained from Python (each recipe's docstring has an example). TensorFlow Datasets
 are read from ``--data-dir`` (prepared beforehand; ``--download`` lets TFDS fetch them).
@@ -27,13 +32,19 @@ import time
 
 TEXT_PAIR_SOURCES = ("date_translation", "digit_addition", "sequence_reversal")
 TFDS_PAIRS = ("ted_hrlr_translate/pt_to_en",)
-TFDS_CLASSIFICATION = {"imdb_reviews": 2, "glue/sst2": 2, "ag_news_subset": 4}
+TFDS_CLASSIFICATION = ("imdb_reviews", "glue/sst2", "ag_news_subset")
+TFDS_TAGGING = ("conll2003",)
+TFDS_TEXT = ("tiny_shakespeare",)
+# (training split, held-out split) of each TensorFlow Datasets name.
 TFDS_SPLITS = {
     "imdb_reviews": ("train", "test"),
     "glue/sst2": ("train", "validation"),
     "ag_news_subset": ("train", "test"),
     "ted_hrlr_translate/pt_to_en": ("train", "test"),
+    "conll2003": ("train", "test"),
+    "tiny_shakespeare": ("train", "test"),
 }
+LINE_LIMIT = 200  # tiny_shakespeare: the language-model examples are its lines, cut to this many characters
 
 
 class CommandError(Exception):
@@ -45,7 +56,7 @@ class CommandError(Exception):
 
 
 def _known_datasets():
-    return sorted(TEXT_PAIR_SOURCES + TFDS_PAIRS + tuple(TFDS_CLASSIFICATION))
+    return sorted(TEXT_PAIR_SOURCES + TFDS_PAIRS + TFDS_CLASSIFICATION + TFDS_TAGGING + TFDS_TEXT)
 
 
 def _check_dataset(name, supported, recipe):
@@ -58,10 +69,15 @@ def _check_dataset(name, supported, recipe):
         )
 
 
-def _load_pairs(name, num_examples, held_out, args):
-    """A list of (inputs, targets) Python pairs from a named source: training or held-out data."""
+def _load_examples(name, num_examples, held_out, args):
+    """Training or held-out examples of a named source: (examples, tag names or None).
+
+    Examples are (inputs, targets) Python pairs (strings; label ids; token and tag-id arrays for
+    conll2003), or lines of text for tiny_shakespeare.
+    """
     from seqrecipes import data
 
+    names = None
     if name in TEXT_PAIR_SOURCES:
         source = getattr(data, name)
         if name == "date_translation":
@@ -71,21 +87,40 @@ def _load_pairs(name, num_examples, held_out, args):
     else:
         split = TFDS_SPLITS[name][1 if held_out else 0]
         try:
-            dataset = data.load_tfds(name, split=split, data_dir=args.data_dir, download=args.download).take(num_examples)
+            dataset, info = data.load_tfds(name, split=split, data_dir=args.data_dir, download=args.download, with_info=True)
         except Exception as error:  # TFDS raises many kinds; say what to do
             raise CommandError(
                 f"Could not load the TensorFlow Datasets data set {name!r} ({type(error).__name__}: {str(error)[:200]}). "
                 "Prepare it under --data-dir, or pass --download where the machine can reach the internet. "
                 f"Received: dataset={name!r}, data_dir={args.data_dir!r}"
             ) from error
-    pairs = [(_text(x), _text(y)) for x, y in dataset.as_numpy_iterator()]
-    if not pairs:
+        if name in TFDS_TAGGING:
+            names = list(info.features["ner"].feature.names)
+        if name in TFDS_TEXT:  # one long text per split: its lines are the examples
+            lines = [line[:LINE_LIMIT] for text in dataset.as_numpy_iterator() for line in _text(text).split("\n")]
+            examples = [line for line in lines if line.strip()][:num_examples]
+            if not examples:
+                raise CommandError(f"The data set {name!r} gave no lines of text. Received: dataset={name!r}")
+            return examples, names
+        dataset = dataset.take(num_examples)
+    examples = [(_text(x), _text(y)) for x, y in dataset.as_numpy_iterator()]
+    if names is not None:  # a sentence needs one tag per token
+        aligned = [(tokens, tags) for tokens, tags in examples if len(tokens) == len(tags) > 0]
+        if len(aligned) < len(examples):
+            print(f"{args.dataset}: left out {len(examples) - len(aligned)} sentences whose token and tag counts differ")
+        examples = aligned
+    if not examples:
         raise CommandError(f"The data set {name!r} gave no examples. Received: num_examples={num_examples}")
-    return pairs
+    return examples, names
 
 
 def _text(value):
-    return value.decode("utf-8") if isinstance(value, bytes) else value
+    """bytes -> str, arrays of bytes -> lists of str; anything else as it is."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if getattr(value, "dtype", None) == object:
+        return [_text(v) for v in value]
+    return value
 
 
 # ------------------------------------------------------------------------------------------------
@@ -97,7 +132,7 @@ class _EncoderDecoder:
 
     datasets = TEXT_PAIR_SOURCES + TFDS_PAIRS
 
-    def build(self, info, pairs, arguments):
+    def build(self, info, pairs, arguments, names=None):
         from seqrecipes import data
 
         sources, targets = zip(*pairs)
@@ -131,9 +166,9 @@ class _EncoderDecoder:
 class _Classifier:
     """(text, label id) pairs -> token-id batches; scored by accuracy of the served labels."""
 
-    datasets = tuple(TFDS_CLASSIFICATION)
+    datasets = TFDS_CLASSIFICATION
 
-    def build(self, info, pairs, arguments):
+    def build(self, info, pairs, arguments, names=None):
         from seqrecipes import data
 
         texts = [text for text, _ in pairs]
@@ -163,9 +198,73 @@ class _Classifier:
         return {"accuracy": float(np.mean(predicted == np.array([int(y) for y in labels])))}
 
 
+class _Tagger:
+    """(tokens, tag ids) sentences -> ``tagging_batches``; scored by per-tag and macro F1."""
+
+    datasets = TFDS_TAGGING
+
+    def build(self, info, sentences, arguments, names=None):
+        from seqrecipes import data
+
+        text_tokenizer = data.WordTokenizer(split_punctuation=False, max_size=20_000).adapt([" ".join(t) for t, _ in sentences])
+        return info.function(text_tokenizer=text_tokenizer, tags_tokenizer=list(names), **arguments)
+
+    def batches(self, model, sentences, batch_size, shuffle_seed=None):
+        import tensorflow as tf
+
+        from seqrecipes.recipes.many_to_many import tagging_batches
+
+        dataset = tf.data.Dataset.from_generator(
+            lambda: iter(sentences), output_signature=(tf.TensorSpec([None], tf.string), tf.TensorSpec([None], tf.int64))
+        ).apply(tf.data.experimental.assert_cardinality(len(sentences)))
+        if shuffle_seed is not None:
+            dataset = dataset.shuffle(len(sentences), seed=shuffle_seed, reshuffle_each_iteration=False)
+        step = tagging_batches(model.tokenizer("text"), model.tokenizer("tags"), batch_size, max_length=model.arguments["max_length"])
+        return dataset.apply(step).prefetch(tf.data.AUTOTUNE)
+
+    def scores(self, model, sentences, batch_size):
+        from seqrecipes.recipes import metrics
+        from seqrecipes.recipes.many_to_many import predict_tags
+
+        vocabulary = model.tokenizer("tags").get_vocabulary()
+        f1 = metrics.TaggingF1(len(vocabulary), tag_names=vocabulary)
+        for ids, tags in self.batches(model, sentences, batch_size):
+            f1.update_state(tags, predict_tags(model, ids))
+        report = f1.report()
+        scores = {f"f1 {tag}": values["f1"] for tag, values in report.items() if tag != "macro"}
+        return {"macro_f1": report["macro"]["f1"], **scores}
+
+
+class _LanguageModel:
+    """Lines of text -> ``[START] w`` / ``w [END]`` batches; scored by the compiled perplexity."""
+
+    datasets = TFDS_TEXT
+
+    def build(self, info, lines, arguments, names=None):
+        from seqrecipes import data
+
+        return info.function(text_tokenizer=data.CharTokenizer().adapt(lines), **arguments)
+
+    def batches(self, model, lines, batch_size, shuffle_seed=None):
+        import tensorflow as tf
+
+        from seqrecipes import data
+
+        dataset = tf.data.Dataset.from_tensor_slices(lines)
+        if shuffle_seed is not None:
+            dataset = dataset.shuffle(len(lines), seed=shuffle_seed, reshuffle_each_iteration=False)
+        dataset = dataset.apply(data.tokenize(model.tokenizer("text"))).apply(data.teacher_forcing_shift())
+        return dataset.apply(data.batch_with_padding(batch_size)).prefetch(tf.data.AUTOTUNE)
+
+    def scores(self, model, lines, batch_size):
+        return {}  # model.evaluate reports the perplexity the recipe compiles in
+
+
 FAMILIES = {
     "many-to-many (encoder-decoder)": _EncoderDecoder(),
     "text_classifier": _Classifier(),
+    "sequence_tagger": _Tagger(),
+    "rnn_language_model": _LanguageModel(),
 }
 
 
@@ -258,12 +357,12 @@ def _train(args):
     _check_dataset(args.dataset, family.datasets, info.name)
     arguments = _recipe_arguments(args.arg)
     t0 = time.perf_counter()
-    pairs = _load_pairs(args.dataset, args.num_examples, held_out=False, args=args)
-    validation = _load_pairs(args.dataset, args.num_validation, held_out=True, args=args) if args.num_validation else None
+    pairs, names = _load_examples(args.dataset, args.num_examples, held_out=False, args=args)
+    validation = _load_examples(args.dataset, args.num_validation, held_out=True, args=args)[0] if args.num_validation else None
     print(f"data: {len(pairs)} training and {len(validation or [])} validation examples of {args.dataset} ({time.perf_counter() - t0:.1f} s)")
     keras.utils.set_random_seed(args.seed)
     try:
-        model = family.build(info, pairs, arguments)
+        model = family.build(info, pairs, arguments, names)
     except (TypeError, ValueError) as error:
         raise CommandError(f"Could not build {info.name}: {error}") from error
     print(f"model: {info.name} {model.arguments}: {model.count_params():,} parameters")
@@ -280,7 +379,8 @@ def _train(args):
     print(f"saved {output}")
     if validation:
         scores = family.scores(model, validation, args.batch_size)
-        print("validation: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
+        if scores:
+            print("validation: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
     return 0
 
 
@@ -289,7 +389,7 @@ def _evaluate(args):
     info = model.info
     family = _family(info)
     _check_dataset(args.dataset, family.datasets, info.name)
-    pairs = _load_pairs(args.dataset, args.num_examples, held_out=True, args=args)
+    pairs, _ = _load_examples(args.dataset, args.num_examples, held_out=True, args=args)
     print(f"evaluating {args.model} ({info.name}) on {len(pairs)} held-out examples of {args.dataset}")
     results = model.evaluate(family.batches(model, pairs, args.batch_size), verbose=1, return_dict=True)
     results.update(family.scores(model, pairs, args.batch_size))

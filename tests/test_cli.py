@@ -100,7 +100,7 @@ def test_export_writes_a_numbered_saved_model(trained, tmp_path, capsys):
         (["train", "--recipe", "nope", "--dataset", "date_translation"], r"Known recipes: .*seq2seq_attention.*Received: recipe='nope'"),
         (["train", "--recipe", "seq2seq", "--dataset", "nope"], r"Known datasets: .*date_translation.*Received: dataset='nope'"),
         (["train", "--recipe", "seq2seq", "--dataset", "imdb_reviews"], r"takes: date_translation.*Received: dataset='imdb_reviews'"),
-        (["train", "--recipe", "sequence_tagger", "--dataset", "date_translation"], r"does not prepare data for recipe 'sequence_tagger'"),
+        (["train", "--recipe", "image_captioner", "--dataset", "date_translation"], r"does not prepare data for recipe 'image_captioner'.*trains: .*sequence_tagger"),
         (["train", "--recipe", "seq2seq", "--dataset", "date_translation", "--arg", "units"], r"KEY=VALUE.*Received: --arg 'units'"),
         (["train", "--recipe", "seq2seq", "--dataset", "date_translation", "--num-examples", "8", "--arg", "cell=nope"],
          r"Could not build seq2seq: .*Received: cell='nope'"),
@@ -128,3 +128,51 @@ def test_train_text_classifier_on_a_tfds_name(tmp_path, capsys):
     model = cli._load_model(str(tmp_path / "text_classifier.keras"))
     assert model.arguments["num_classes"] == 2 and model.arguments["max_length"] == 16
     assert np.all(np.isfinite(recipes.predict(model, ["a fine film"])["scores"]))
+
+
+def _conll_sentences(*args, **kwargs):
+    """Aligned (tokens, NER tag ids) sentences standing in for conll2003 (TFDS' own mock draws the
+    token and tag counts independently)."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    words = ["EU", "rejects", "German", "call", "Peter", "Blackburn", "in", "Brussels"]
+    rows = [rng.integers(0, len(words), size=rng.integers(2, 7)) for _ in range(24)]
+    tokens = tf.ragged.constant([[words[i] for i in row] for row in rows])
+    tags = tf.ragged.constant([[int(i) + 1 for i in row] for row in rows], dtype=tf.int64)
+    return tf.data.Dataset.from_tensor_slices({"tokens": tokens, "ner": tags})
+
+
+def test_train_evaluate_and_predict_a_tagger_on_conll2003(tmp_path, capsys):
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=24, as_dataset_fn=_conll_sentences):
+        argv = ["train", "--recipe", "sequence_tagger", "--dataset", "conll2003", "--num-examples", "24",
+                "--num-validation", "8", "--epochs", "1", "--batch-size", "8", "--run-dir", str(tmp_path),
+                "--arg", "units=8", "--arg", "embedding_dim=8"]  # fmt: skip
+        assert cli.main(argv) == 0
+        path = str(tmp_path / "sequence_tagger.keras")
+        assert cli.main(["evaluate", "--model", path, "--dataset", "conll2003", "--num-examples", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "validation: macro_f1" in out and "f1 B-PER" in out and "token_accuracy:" in out
+    model = cli._load_model(path)
+    assert model.tokenizer("tags").get_vocabulary()[4:7] == ["O", "B-PER", "I-PER"]  # conll2003's tag names
+    assert cli.main(["predict", "--model", path, "EU rejects German call"]) == 0
+    tags = capsys.readouterr().out.strip().split("\t")[1].split()
+    assert len(tags) == 4 and set(tags) <= set(model.tokenizer("tags").get_vocabulary()[4:])
+
+
+def test_train_and_evaluate_a_language_model_on_tiny_shakespeare(tmp_path, capsys):
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=2):
+        argv = ["train", "--recipe", "rnn_language_model", "--dataset", "tiny_shakespeare", "--num-examples", "16",
+                "--num-validation", "4", "--epochs", "1", "--batch-size", "8", "--run-dir", str(tmp_path),
+                "--arg", "units=8", "--arg", "embedding_dim=8"]  # fmt: skip
+        assert cli.main(argv) == 0
+        path = str(tmp_path / "rnn_language_model.keras")
+        assert cli.main(["evaluate", "--model", path, "--dataset", "tiny_shakespeare", "--num-examples", "4"]) == 0
+    out = capsys.readouterr().out
+    perplexity = float(out.split("perplexity: ")[-1].split()[0])
+    vocabulary = cli._load_model(path).tokenizer("text").vocabulary_size()
+    assert 1.0 < perplexity < 2 * vocabulary  # about the vocabulary size after one tiny epoch
