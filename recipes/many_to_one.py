@@ -7,7 +7,6 @@ forecasts its next value or next ``horizon`` values, with the input normalisatio
 so that it (and its export) takes raw series.
 """
 
-import logging
 import warnings
 from typing import Optional, Sequence
 
@@ -21,7 +20,6 @@ from seqrecipes.recipes import components
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.registry import register
 
-logger = logging.getLogger(__name__)
 
 ENCODERS = ("rnn", "birnn", "transformer")
 POOLINGS = {
