@@ -5,12 +5,7 @@ import inspect
 import keras
 from keras import ops
 
-
-def _clone_initializer(initializer):
-    """A fresh copy of an initializer, so that no two weights share one initializer object."""
-    if isinstance(initializer, keras.initializers.Initializer):
-        return initializer.__class__.from_config(initializer.get_config())
-    return initializer
+from seqrecipes.layers._utils import clone_initializer
 
 
 def _as_layer(layer_or_config, name):
@@ -117,7 +112,7 @@ class AttentionDecoderCell(keras.layers.Layer):
             units,
             activation="tanh",
             use_bias=False,
-            kernel_initializer=_clone_initializer(self.kernel_initializer),
+            kernel_initializer=clone_initializer(self.kernel_initializer),
             dtype=self.dtype_policy,
             name="attention_dense",
         )

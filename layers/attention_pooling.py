@@ -3,25 +3,9 @@
 import keras
 from keras import ops
 
-# Masking is done in float32 whatever the compute dtype, so this constant never overflows float16.
-_FLOAT32_MIN = -3.4028234663852886e38
-
-
-def _masked_softmax(scores, mask):
-    """Softmax over the last axis in float32; masked entries get exactly 0, a fully masked row is all 0."""
-    scores = ops.cast(scores, "float32")
-    if mask is None:
-        return ops.softmax(scores, axis=-1)
-    mask = ops.cast(mask, "bool")
-    weights = ops.softmax(ops.where(mask, scores, _FLOAT32_MIN), axis=-1)
-    return ops.where(mask, weights, 0.0)
-
-
-def _clone_initializer(initializer):
-    """A fresh copy of an initializer, so that no two weights share one initializer object."""
-    if isinstance(initializer, keras.initializers.Initializer):
-        return initializer.__class__.from_config(initializer.get_config())
-    return initializer
+from seqrecipes.layers._utils import check_rank_3
+from seqrecipes.layers._utils import clone_initializer
+from seqrecipes.layers._utils import masked_softmax
 
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
@@ -73,27 +57,21 @@ class AttentionPooling(keras.layers.Layer):
         self.supports_masking = True
 
     def build(self, input_shape):
-        if len(input_shape) != 3:
-            raise ValueError(
-                f"`inputs` of AttentionPooling must have rank 3 (B, T, H). Received: inputs.shape={input_shape}"
-            )
+        check_rank_3("AttentionPooling", input_shape)
         self.kernel = self.add_weight(
-            name="kernel", shape=(input_shape[-1], self.units), initializer=_clone_initializer(self.kernel_initializer)
+            name="kernel", shape=(input_shape[-1], self.units), initializer=clone_initializer(self.kernel_initializer)
         )
         self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
         self.attention_v = self.add_weight(
-            name="attention_v", shape=(self.units,), initializer=_clone_initializer(self.kernel_initializer)
+            name="attention_v", shape=(self.units,), initializer=clone_initializer(self.kernel_initializer)
         )
 
     def call(self, inputs, mask=None, return_attention_scores=False):
-        if len(inputs.shape) != 3:
-            raise ValueError(
-                f"`inputs` of AttentionPooling must have rank 3 (B, T, H). Received: inputs.shape={inputs.shape}"
-            )
+        check_rank_3("AttentionPooling", inputs.shape)
         h = inputs
         W, b, v = self.kernel, self.bias, self.attention_v
         e = ops.sum(v * ops.tanh(ops.matmul(h, W) + b), axis=-1)  # (B, T)
-        alpha = ops.cast(_masked_softmax(e, mask), h.dtype)  # (B, T)
+        alpha = ops.cast(masked_softmax(e, mask), h.dtype)  # (B, T)
         s = ops.einsum("bt,bth->bh", alpha, h)  # (B, H)
         if return_attention_scores:
             return s, alpha

@@ -3,25 +3,8 @@
 import keras
 from keras import ops
 
-# Masking is done in float32 whatever the compute dtype, so this constant never overflows float16.
-_FLOAT32_MIN = -3.4028234663852886e38
-
-
-def _masked_softmax(scores, mask):
-    """Softmax over the last axis in float32; masked entries get exactly 0, a fully masked row is all 0."""
-    scores = ops.cast(scores, "float32")
-    if mask is None:
-        return ops.softmax(scores, axis=-1)
-    mask = ops.cast(mask, "bool")
-    weights = ops.softmax(ops.where(mask, scores, _FLOAT32_MIN), axis=-1)
-    return ops.where(mask, weights, 0.0)
-
-
-def _clone_initializer(initializer):
-    """A fresh copy of an initializer, so that no two weights share one initializer object."""
-    if isinstance(initializer, keras.initializers.Initializer):
-        return initializer.__class__.from_config(initializer.get_config())
-    return initializer
+from seqrecipes.layers._utils import clone_initializer
+from seqrecipes.layers._utils import masked_softmax
 
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
@@ -94,13 +77,13 @@ class BahdanauAttention(keras.layers.Layer):
                 f"`values` of BahdanauAttention must have rank 3 (B, S, H_v). Received: values.shape={values_shape}"
             )
         self.query_kernel = self.add_weight(
-            name="query_kernel", shape=(query_shape[-1], self.units), initializer=_clone_initializer(self.kernel_initializer)
+            name="query_kernel", shape=(query_shape[-1], self.units), initializer=clone_initializer(self.kernel_initializer)
         )
         self.memory_kernel = self.add_weight(
-            name="memory_kernel", shape=(values_shape[-1], self.units), initializer=_clone_initializer(self.kernel_initializer)
+            name="memory_kernel", shape=(values_shape[-1], self.units), initializer=clone_initializer(self.kernel_initializer)
         )
         self.attention_v = self.add_weight(
-            name="attention_v", shape=(self.units,), initializer=_clone_initializer(self.kernel_initializer)
+            name="attention_v", shape=(self.units,), initializer=clone_initializer(self.kernel_initializer)
         )
         if self.normalize:
             self.attention_g = self.add_weight(
@@ -127,7 +110,7 @@ class BahdanauAttention(keras.layers.Layer):
             e = ops.sum(v * ops.tanh(W_s + U_h + b), axis=-1)  # (B, S)
         else:
             e = ops.sum(v * ops.tanh(W_s + U_h), axis=-1)  # (B, S)
-        alpha = ops.cast(_masked_softmax(e, mask), h.dtype)  # (B, S)
+        alpha = ops.cast(masked_softmax(e, mask), h.dtype)  # (B, S)
         c = ops.einsum("bs,bsh->bh", alpha, h)  # (B, H_v)
         return c, alpha
 

@@ -3,6 +3,9 @@
 import keras
 from keras import ops
 
+from seqrecipes.layers._utils import check_rank_3
+from seqrecipes.layers._utils import zero_fully_masked
+
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
 class LastState(keras.layers.Layer):
@@ -42,12 +45,10 @@ class LastState(keras.layers.Layer):
         self.supports_masking = True
 
     def build(self, input_shape):
-        if len(input_shape) != 3:
-            raise ValueError(f"`inputs` of LastState must have rank 3 (B, T, H). Received: inputs.shape={input_shape}")
+        check_rank_3("LastState", input_shape)
 
     def call(self, inputs, mask=None):
-        if len(inputs.shape) != 3:
-            raise ValueError(f"`inputs` of LastState must have rank 3 (B, T, H). Received: inputs.shape={inputs.shape}")
+        check_rank_3("LastState", inputs.shape)
         h = inputs
         if mask is None:
             return h[:, -1]  # (B, H)
@@ -55,7 +56,7 @@ class LastState(keras.layers.Layer):
         T = ops.shape(h)[1]
         t_star = T - 1 - ops.argmax(ops.flip(m, axis=1), axis=1)  # (B,): the last index where m = 1
         s = ops.take_along_axis(h, ops.cast(t_star, "int32")[:, None, None], axis=1)[:, 0]  # (B, H)
-        return ops.where(ops.any(ops.cast(mask, "bool"), axis=1)[:, None], s, ops.zeros_like(s))
+        return zero_fully_masked(s, mask)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[2])

@@ -3,26 +3,10 @@
 import keras
 from keras import ops
 
-# Masking is done in float32 whatever the compute dtype, so this constant never overflows float16.
-_FLOAT32_MIN = -3.4028234663852886e38
+from seqrecipes.layers._utils import clone_initializer
+from seqrecipes.layers._utils import masked_softmax
+
 _SCORES = ("dot", "general", "concat")
-
-
-def _masked_softmax(scores, mask):
-    """Softmax over the last axis in float32; masked entries get exactly 0, a fully masked row is all 0."""
-    scores = ops.cast(scores, "float32")
-    if mask is None:
-        return ops.softmax(scores, axis=-1)
-    mask = ops.cast(mask, "bool")
-    weights = ops.softmax(ops.where(mask, scores, _FLOAT32_MIN), axis=-1)
-    return ops.where(mask, weights, 0.0)
-
-
-def _clone_initializer(initializer):
-    """A fresh copy of an initializer, so that no two weights share one initializer object."""
-    if isinstance(initializer, keras.initializers.Initializer):
-        return initializer.__class__.from_config(initializer.get_config())
-    return initializer
 
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
@@ -111,17 +95,17 @@ class LuongAttention(keras.layers.Layer):
             )
         if self.score == "general":
             self.memory_kernel = self.add_weight(
-                name="memory_kernel", shape=(A, H_v), initializer=_clone_initializer(self.kernel_initializer)
+                name="memory_kernel", shape=(A, H_v), initializer=clone_initializer(self.kernel_initializer)
             )
         if self.score == "concat":
             self.query_kernel = self.add_weight(
-                name="query_kernel", shape=(H_q, A), initializer=_clone_initializer(self.kernel_initializer)
+                name="query_kernel", shape=(H_q, A), initializer=clone_initializer(self.kernel_initializer)
             )
             self.memory_kernel = self.add_weight(
-                name="memory_kernel", shape=(H_v, A), initializer=_clone_initializer(self.kernel_initializer)
+                name="memory_kernel", shape=(H_v, A), initializer=clone_initializer(self.kernel_initializer)
             )
             self.attention_v = self.add_weight(
-                name="attention_v", shape=(A,), initializer=_clone_initializer(self.kernel_initializer)
+                name="attention_v", shape=(A,), initializer=clone_initializer(self.kernel_initializer)
             )
         if self.scale:
             self.attention_g = self.add_weight(name="attention_g", shape=(), initializer="ones")
@@ -152,7 +136,7 @@ class LuongAttention(keras.layers.Layer):
             e = ops.einsum("ba,bsa->bs", s, k)  # (B, S): s^T h_j or s^T W_a h_j
         if self.scale:
             e = self.attention_g * e
-        alpha = ops.cast(_masked_softmax(e, mask), h.dtype)  # (B, S)
+        alpha = ops.cast(masked_softmax(e, mask), h.dtype)  # (B, S)
         c = ops.einsum("bs,bsh->bh", alpha, h)  # (B, H_v)
         return c, alpha
 

@@ -3,6 +3,9 @@
 import keras
 from keras import ops
 
+from seqrecipes.layers._utils import check_rank_3
+from seqrecipes.layers._utils import zero_fully_masked
+
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
 class MaskedMax(keras.layers.Layer):
@@ -42,18 +45,16 @@ class MaskedMax(keras.layers.Layer):
         self.supports_masking = True
 
     def build(self, input_shape):
-        if len(input_shape) != 3:
-            raise ValueError(f"`inputs` of MaskedMax must have rank 3 (B, T, H). Received: inputs.shape={input_shape}")
+        check_rank_3("MaskedMax", input_shape)
 
     def call(self, inputs, mask=None):
-        if len(inputs.shape) != 3:
-            raise ValueError(f"`inputs` of MaskedMax must have rank 3 (B, T, H). Received: inputs.shape={inputs.shape}")
+        check_rank_3("MaskedMax", inputs.shape)
         h = inputs
         if mask is None:
             return ops.max(h, axis=1)  # (B, H)
         m = ops.cast(mask, "bool")  # (B, T)
         s = ops.max(ops.where(m[:, :, None], h, float("-inf")), axis=1)  # (B, H)
-        return ops.where(ops.any(m, axis=1)[:, None], s, ops.zeros_like(s))
+        return zero_fully_masked(s, m)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[2])

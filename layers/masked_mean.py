@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from seqrecipes.layers._utils import check_rank_3
+
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
 class MaskedMean(keras.layers.Layer):
@@ -38,12 +40,10 @@ class MaskedMean(keras.layers.Layer):
         self.supports_masking = True
 
     def build(self, input_shape):
-        if len(input_shape) != 3:
-            raise ValueError(f"`inputs` of MaskedMean must have rank 3 (B, T, H). Received: inputs.shape={input_shape}")
+        check_rank_3("MaskedMean", input_shape)
 
     def call(self, inputs, mask=None):
-        if len(inputs.shape) != 3:
-            raise ValueError(f"`inputs` of MaskedMean must have rank 3 (B, T, H). Received: inputs.shape={inputs.shape}")
+        check_rank_3("MaskedMean", inputs.shape)
         h = inputs
         if mask is None:
             return ops.mean(h, axis=1)  # (B, H)

@@ -5,25 +5,8 @@ import math
 import keras
 from keras import ops
 
-# Masking is done in float32 whatever the compute dtype, so this constant never overflows float16.
-_FLOAT32_MIN = -3.4028234663852886e38
-
-
-def _masked_softmax(scores, mask):
-    """Softmax over the last axis in float32; masked entries get exactly 0, a fully masked row is all 0."""
-    scores = ops.cast(scores, "float32")
-    if mask is None:
-        return ops.softmax(scores, axis=-1)
-    mask = ops.cast(mask, "bool")
-    weights = ops.softmax(ops.where(mask, scores, _FLOAT32_MIN), axis=-1)
-    return ops.where(mask, weights, 0.0)
-
-
-def _clone_initializer(initializer):
-    """A fresh copy of an initializer, so that no two weights share one initializer object."""
-    if isinstance(initializer, keras.initializers.Initializer):
-        return initializer.__class__.from_config(initializer.get_config())
-    return initializer
+from seqrecipes.layers._utils import clone_initializer
+from seqrecipes.layers._utils import masked_softmax
 
 
 def _check_positive_int(value, name):
@@ -150,12 +133,12 @@ class MultiHeadAttention(keras.layers.Layer):
         N, d_k, d_v, D_q = self.num_heads, self.key_dim, self._value_dim, query_shape[-1]
 
         def kernel(name, shape):
-            return self.add_weight(name=name, shape=shape, initializer=_clone_initializer(self.kernel_initializer))
+            return self.add_weight(name=name, shape=shape, initializer=clone_initializer(self.kernel_initializer))
 
         def bias(name, shape):
             if not self.use_bias:
                 return None
-            return self.add_weight(name=name, shape=shape, initializer=_clone_initializer(self.bias_initializer))
+            return self.add_weight(name=name, shape=shape, initializer=clone_initializer(self.bias_initializer))
 
         self.query_kernel = kernel("query_kernel", (D_q, N, d_k))
         self.query_bias = bias("query_bias", (N, d_k))
@@ -255,7 +238,7 @@ class MultiHeadAttention(keras.layers.Layer):
             logits = ops.einsum("btnh,bsnh->bnts", Q, K) * ops.cast(scale, Q.dtype)  # (B, N, T, S)
             if causal_only:
                 mask = self._causal_mask(ops.shape(Q)[1], ops.shape(K)[1], 0)[None]  # (1, T, S)
-            A = _masked_softmax(logits, None if mask is None else mask[:, None])  # (B, N, T, S)
+            A = masked_softmax(logits, None if mask is None else mask[:, None])  # (B, N, T, S)
             scores = ops.cast(A, Q.dtype)
             A = self.attention_dropout(scores, training=training)
             heads = ops.einsum("bnts,bsnh->btnh", A, V)  # (B, T, N, d_v)

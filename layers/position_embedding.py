@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from seqrecipes.layers._utils import check_rank_3
+
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
 class PositionEmbedding(keras.layers.Layer):
@@ -49,10 +51,7 @@ class PositionEmbedding(keras.layers.Layer):
         self.supports_masking = True
 
     def build(self, input_shape):
-        if len(input_shape) != 3:
-            raise ValueError(
-                f"`inputs` of PositionEmbedding must have rank 3 (B, T, D). Received: inputs.shape={input_shape}"
-            )
+        check_rank_3("PositionEmbedding", input_shape, dims="B, T, D")
         self.embeddings = self.add_weight(
             name="embeddings", shape=(self.sequence_length, input_shape[-1]), initializer=self.initializer
         )

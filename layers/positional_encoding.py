@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from seqrecipes.layers._utils import check_rank_3
+
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
 class PositionalEncoding(keras.layers.Layer):
@@ -50,16 +52,10 @@ class PositionalEncoding(keras.layers.Layer):
         self.supports_masking = True
 
     def build(self, input_shape):
-        if len(input_shape) != 3:
-            raise ValueError(
-                f"`inputs` of PositionalEncoding must have rank 3 (B, T, D). Received: inputs.shape={input_shape}"
-            )
+        check_rank_3("PositionalEncoding", input_shape, dims="B, T, D")
 
     def call(self, inputs, start_index=0):
-        if len(inputs.shape) != 3:
-            raise ValueError(
-                f"`inputs` of PositionalEncoding must have rank 3 (B, T, D). Received: inputs.shape={inputs.shape}"
-            )
+        check_rank_3("PositionalEncoding", inputs.shape, dims="B, T, D")
         shape = ops.shape(inputs)
         T, D = shape[1], shape[2]
         p = ops.arange(T, dtype="float32") + ops.cast(start_index, "float32")  # (T,)

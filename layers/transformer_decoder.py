@@ -3,16 +3,12 @@
 import keras
 from keras import ops
 
+from seqrecipes.layers._utils import block_config
+from seqrecipes.layers._utils import build_feedforward
+from seqrecipes.layers._utils import check_block_args
+from seqrecipes.layers._utils import check_hidden_dim
+from seqrecipes.layers._utils import clone_initializer
 from seqrecipes.layers.multi_head_attention import MultiHeadAttention
-from seqrecipes.layers.transformer_encoder import check_block_args
-from seqrecipes.layers.transformer_encoder import check_hidden_dim
-
-
-def _clone_initializer(initializer):
-    """A fresh copy of an initializer, so that no two weights share one initializer object."""
-    if isinstance(initializer, keras.initializers.Initializer):
-        return initializer.__class__.from_config(initializer.get_config())
-    return initializer
 
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
@@ -122,8 +118,8 @@ class TransformerDecoder(keras.layers.Layer):
             num_heads=self.num_heads,
             key_dim=key_dim,
             dropout=self.dropout,
-            kernel_initializer=_clone_initializer(self.kernel_initializer),
-            bias_initializer=_clone_initializer(self.bias_initializer),
+            kernel_initializer=clone_initializer(self.kernel_initializer),
+            bias_initializer=clone_initializer(self.bias_initializer),
             dtype=self.dtype_policy,
             name=name,
         )
@@ -153,23 +149,9 @@ class TransformerDecoder(keras.layers.Layer):
             self.cross_attention_dropout = keras.layers.Dropout(
                 self.dropout, dtype=self.dtype_policy, name="cross_attention_dropout"
             )
-        self.feedforward_intermediate_dense = keras.layers.Dense(
-            self.intermediate_dim,
-            activation=self.activation,
-            kernel_initializer=_clone_initializer(self.kernel_initializer),
-            bias_initializer=_clone_initializer(self.bias_initializer),
-            dtype=self.dtype_policy,
-            name="feedforward_intermediate_dense",
+        self.feedforward_intermediate_dense, self.feedforward_output_dense = build_feedforward(
+            self, decoder_sequence_shape
         )
-        self.feedforward_intermediate_dense.build(decoder_sequence_shape)
-        self.feedforward_output_dense = keras.layers.Dense(
-            D,
-            kernel_initializer=_clone_initializer(self.kernel_initializer),
-            bias_initializer=_clone_initializer(self.bias_initializer),
-            dtype=self.dtype_policy,
-            name="feedforward_output_dense",
-        )
-        self.feedforward_output_dense.build(tuple(decoder_sequence_shape[:-1]) + (self.intermediate_dim,))
         self.feedforward_layer_norm = self._layer_norm("feedforward_layer_norm", decoder_sequence_shape)
         self.feedforward_dropout = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy, name="feedforward_dropout")
 
@@ -296,18 +278,7 @@ class TransformerDecoder(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "intermediate_dim": self.intermediate_dim,
-                "num_heads": self.num_heads,
-                "dropout": self.dropout,
-                "activation": keras.activations.serialize(self.activation),
-                "layer_norm_epsilon": self.layer_norm_epsilon,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-                "normalize_first": self.normalize_first,
-            }
-        )
+        config.update(block_config(self))
         return config
 
 

@@ -2,35 +2,13 @@
 
 import keras
 
+from seqrecipes.layers._utils import block_config
+from seqrecipes.layers._utils import build_feedforward
+from seqrecipes.layers._utils import check_block_args
+from seqrecipes.layers._utils import check_hidden_dim
+from seqrecipes.layers._utils import check_rank_3
+from seqrecipes.layers._utils import clone_initializer
 from seqrecipes.layers.multi_head_attention import MultiHeadAttention
-
-
-def _clone_initializer(initializer):
-    """A fresh copy of an initializer, so that no two weights share one initializer object."""
-    if isinstance(initializer, keras.initializers.Initializer):
-        return initializer.__class__.from_config(initializer.get_config())
-    return initializer
-
-
-def check_block_args(owner, intermediate_dim, num_heads, dropout):
-    """Raises ValueError for arguments that no Transformer block accepts."""
-    for name, value in (("intermediate_dim", intermediate_dim), ("num_heads", num_heads)):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"`{name}` of {owner} must be a positive integer. Received: {name}={value!r}")
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-        raise ValueError(f"`dropout` of {owner} must be a number in [0, 1). Received: dropout={dropout!r}")
-
-
-def check_hidden_dim(owner, shape, num_heads):
-    """The model width D of a (B, T, D) shape, checked to be divisible by the number of heads."""
-    if len(shape) != 3:
-        raise ValueError(f"The inputs of {owner} must have rank 3 (B, T, D). Received: shape={shape}")
-    D = shape[-1]
-    if D is None or D % num_heads != 0:
-        raise ValueError(
-            f"The feature size D of the inputs of {owner} must be a multiple of num_heads={num_heads}. Received: D={D}"
-        )
-    return D
 
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
@@ -113,13 +91,12 @@ class TransformerEncoder(keras.layers.Layer):
 
     def build(self, input_shape):
         D = check_hidden_dim("TransformerEncoder", input_shape, self.num_heads)
-        intermediate_shape = tuple(input_shape[:-1]) + (self.intermediate_dim,)
         self.self_attention = MultiHeadAttention(
             num_heads=self.num_heads,
             key_dim=D // self.num_heads,
             dropout=self.dropout,
-            kernel_initializer=_clone_initializer(self.kernel_initializer),
-            bias_initializer=_clone_initializer(self.bias_initializer),
+            kernel_initializer=clone_initializer(self.kernel_initializer),
+            bias_initializer=clone_initializer(self.bias_initializer),
             dtype=self.dtype_policy,
             name="self_attention",
         )
@@ -129,23 +106,7 @@ class TransformerEncoder(keras.layers.Layer):
         )
         self.self_attention_layer_norm.build(input_shape)
         self.self_attention_dropout = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy, name="self_attention_dropout")
-        self.feedforward_intermediate_dense = keras.layers.Dense(
-            self.intermediate_dim,
-            activation=self.activation,
-            kernel_initializer=_clone_initializer(self.kernel_initializer),
-            bias_initializer=_clone_initializer(self.bias_initializer),
-            dtype=self.dtype_policy,
-            name="feedforward_intermediate_dense",
-        )
-        self.feedforward_intermediate_dense.build(input_shape)
-        self.feedforward_output_dense = keras.layers.Dense(
-            D,
-            kernel_initializer=_clone_initializer(self.kernel_initializer),
-            bias_initializer=_clone_initializer(self.bias_initializer),
-            dtype=self.dtype_policy,
-            name="feedforward_output_dense",
-        )
-        self.feedforward_output_dense.build(intermediate_shape)
+        self.feedforward_intermediate_dense, self.feedforward_output_dense = build_feedforward(self, input_shape)
         self.feedforward_layer_norm = keras.layers.LayerNormalization(
             epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name="feedforward_layer_norm"
         )
@@ -153,10 +114,7 @@ class TransformerEncoder(keras.layers.Layer):
         self.feedforward_dropout = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy, name="feedforward_dropout")
 
     def call(self, inputs, mask=None, attention_mask=None, training=None):
-        if len(inputs.shape) != 3:
-            raise ValueError(
-                f"`inputs` of TransformerEncoder must have rank 3 (B, T, D). Received: inputs.shape={inputs.shape}"
-            )
+        check_rank_3("TransformerEncoder", inputs.shape, dims="B, T, D")
         if mask is None:
             mask = getattr(inputs, "_keras_mask", None)
         x = inputs  # (B, T, D)
@@ -183,16 +141,5 @@ class TransformerEncoder(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "intermediate_dim": self.intermediate_dim,
-                "num_heads": self.num_heads,
-                "dropout": self.dropout,
-                "activation": keras.activations.serialize(self.activation),
-                "layer_norm_epsilon": self.layer_norm_epsilon,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-                "normalize_first": self.normalize_first,
-            }
-        )
+        config.update(block_config(self))
         return config
