@@ -43,7 +43,17 @@ TARGET_CHARACTERS = list("0123456789-")
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 PLOT_SOURCES = ["Thursday, June 25, 2009", "2009년 6월 25일 목요일", "06/25/09"]
 # The plot's font has no Hangul: Korean characters are labelled by their romanization.
-ROMANIZED = {"년": "nyeon", "월": "wol", "일": "il", "화": "hwa", "수": "su", "목": "mok", "금": "geum", "토": "to", "요": "yo"}
+ROMANIZED = {
+    "년": "nyeon",
+    "월": "wol",
+    "일": "il",
+    "화": "hwa",
+    "수": "su",
+    "목": "mok",
+    "금": "geum",
+    "토": "to",
+    "요": "yo",
+}
 
 
 def pairs_of(dataset):
@@ -133,7 +143,17 @@ class Budget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def train(recipe, arguments, train_pairs, validation, args, seconds, stop_at, target_characters=TARGET_CHARACTERS, max_steps=None):
+def train(
+    recipe,
+    arguments,
+    train_pairs,
+    validation,
+    args,
+    seconds,
+    stop_at,
+    target_characters=TARGET_CHARACTERS,
+    max_steps=None,
+):
     source_tokenizer = data.CharTokenizer().adapt(train_pairs[0])
     target_tokenizer = data.CharTokenizer(vocabulary=target_characters)
     keras.utils.set_random_seed(args.seed)
@@ -256,9 +276,15 @@ def part3_reversal_by_length(args, rows, goals):
     on held-out strings. Steps, not seconds: the machine is shared, and a time budget would measure the
     neighbours' load."""
     letters = "abcdefghij"
-    train_pairs = pairs_of(data.sequence_reversal(args.num_train, min_length=4, max_length=16, alphabet=letters, seed=args.seed))
-    validation = pairs_of(data.sequence_reversal(500, min_length=4, max_length=16, alphabet=letters, seed=args.seed + 1))
-    test = pairs_of(data.sequence_reversal(args.num_test, min_length=4, max_length=16, alphabet=letters, seed=args.seed + 2))
+    train_pairs = pairs_of(
+        data.sequence_reversal(args.num_train, min_length=4, max_length=16, alphabet=letters, seed=args.seed)
+    )
+    validation = pairs_of(
+        data.sequence_reversal(500, min_length=4, max_length=16, alphabet=letters, seed=args.seed + 1)
+    )
+    test = pairs_of(
+        data.sequence_reversal(args.num_test, min_length=4, max_length=16, alphabet=letters, seed=args.seed + 2)
+    )
     buckets = ((4, 7), (8, 11), (12, 16))
     print(f"Part 3: sequence reversal, lengths 4-16, every recipe trained for {args.reversal_steps} steps", flush=True)
     gaps = {}
@@ -274,7 +300,16 @@ def part3_reversal_by_length(args, rows, goals):
             keep = [i for i, s in enumerate(test[0]) if low <= len(s) <= high]
             value = exact([test[0][i] for i in keep], [test[1][i] for i in keep])
             by_bucket.append(value)
-            rows.append((label, f"reversal, length {low}-{high}", len(keep), value, budget.train_seconds, budget.history[-1]["steps"]))
+            rows.append(
+                (
+                    label,
+                    f"reversal, length {low}-{high}",
+                    len(keep),
+                    value,
+                    budget.train_seconds,
+                    budget.history[-1]["steps"],
+                )
+            )
         gaps[label] = by_bucket[0] - by_bucket[-1]
     attention_gap = gaps.pop("seq2seq_attention")
     for label, gap in gaps.items():
@@ -309,7 +344,9 @@ def main():
     parser.add_argument("--embedding-dim", type=int, default=64)
     parser.add_argument("--cell", default="gru")
     parser.add_argument("--attention", default="bahdanau")
-    parser.add_argument("--train-filler", type=int, default=2, help="part 2: at most this many filler words in training")
+    parser.add_argument(
+        "--train-filler", type=int, default=2, help="part 2: at most this many filler words in training"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     if args.quick:

@@ -121,7 +121,9 @@ def _check_lengths(max_source_length, max_target_length):
     components.check_positive("max_target_length", max_target_length)
 
 
-def seq2seq_batches(source_tokenizer, target_tokenizer, batch_size, max_source_length=None, max_target_length=None, bucket=False):
+def seq2seq_batches(
+    source_tokenizer, target_tokenizer, batch_size, max_source_length=None, max_target_length=None, bucket=False
+):
     """A ``dataset.apply`` step from (source string, target string) pairs to training batches.
 
     The source is tokenized and cut to its first ``max_source_length`` tokens; the target is cut to
@@ -339,11 +341,16 @@ def seq2seq(
     x = keras.layers.Embedding(source_vocabulary_size, embedding_dim, mask_zero=True, name="source_embedding")(source)
     x = keras.layers.Dropout(dropout, name="source_dropout")(x)
     encoder = layers.RNN(
-        components.make_cell(cell, units, name="encoder_cell"), return_state=True, go_backwards=reverse_source, name="encoder"
+        components.make_cell(cell, units, name="encoder_cell"),
+        return_state=True,
+        go_backwards=reverse_source,
+        name="encoder",
     )
     _, *states = encoder(x)  # the final states; states[0] is the context c (B, U)
 
-    y = keras.layers.Embedding(target_vocabulary_size, embedding_dim, mask_zero=True, name="target_embedding")(target_in)
+    y = keras.layers.Embedding(target_vocabulary_size, embedding_dim, mask_zero=True, name="target_embedding")(
+        target_in
+    )
     y = keras.layers.Dropout(dropout, name="target_dropout")(y)
     if context_every_step:
         context = keras.layers.Dense(units, use_bias=False, name="context_projection")(states[0])  # (B, U)
@@ -513,7 +520,9 @@ def seq2seq_attention(
     if attention_units != 0:
         components.check_positive("attention_units", attention_units)
     if bidirectional and units % 2:
-        raise ValueError(f"`units` must be even with a bidirectional encoder (U/2 per direction). Received: units={units}")
+        raise ValueError(
+            f"`units` must be even with a bidirectional encoder (U/2 per direction). Received: units={units}"
+        )
     _check_rate("dropout", dropout)
     _check_lengths(max_source_length, max_target_length)
 
@@ -527,7 +536,10 @@ def seq2seq_attention(
         encoder = keras.layers.Bidirectional(forward, merge_mode="concat", name="encoder")
     else:
         encoder = layers.RNN(
-            components.make_cell(cell, units, name="encoder_cell"), return_sequences=True, return_state=True, name="encoder"
+            components.make_cell(cell, units, name="encoder_cell"),
+            return_sequences=True,
+            return_state=True,
+            name="encoder",
         )
     memory, *states = encoder(x)  # (B, S, U) with the source mask
     states = _merge_directions(
@@ -542,9 +554,14 @@ def seq2seq_attention(
     else:
         attention_layer = layers.LuongAttention(units, score=ATTENTIONS[attention], name="attention")
     decoder_cell = layers.AttentionDecoderCell(
-        components.make_cell(cell, units, name="decoder_cell"), attention_layer, units=units, name="attention_decoder_cell"
+        components.make_cell(cell, units, name="decoder_cell"),
+        attention_layer,
+        units=units,
+        name="attention_decoder_cell",
     )
-    y = keras.layers.Embedding(target_vocabulary_size, embedding_dim, mask_zero=True, name="target_embedding")(target_in)
+    y = keras.layers.Embedding(target_vocabulary_size, embedding_dim, mask_zero=True, name="target_embedding")(
+        target_in
+    )
     y = keras.layers.Dropout(dropout, name="target_dropout")(y)
     outputs = layers.AttentionDecoder(decoder_cell, name="decoder")(y, memory, initial_state=states)  # (B, T, U)
     outputs = keras.layers.Dropout(dropout, name="output_dropout")(outputs)
@@ -593,12 +610,16 @@ def attention_alignments(model, inputs, max_length=None):
     >>> model.tokenizer("target").detokenize(ids)  # doctest: +SKIP
     """
     if model.recipe != "seq2seq_attention":
-        raise ValueError(f"attention_alignments needs a seq2seq_attention model. Received: model.recipe={model.recipe!r}")
+        raise ValueError(
+            f"attention_alignments needs a seq2seq_attention model. Received: model.recipe={model.recipe!r}"
+        )
     ids = source_ids(model, inputs)
     decoder = model.decoder
     output_ids, lengths = greedy_search(decoder, ids, max_length=max_length)
     # Replay the decoded tokens through the decoder cell and keep alpha_t at every step.
-    target_in = ops.concatenate([ops.full((ops.shape(output_ids)[0], 1), START_ID, "int32"), output_ids[:, :-1]], axis=1)
+    target_in = ops.concatenate(
+        [ops.full((ops.shape(output_ids)[0], 1), START_ID, "int32"), output_ids[:, :-1]], axis=1
+    )
     state = decoder.encode(ids)
     history = []
     for t in range(output_ids.shape[1]):
@@ -685,7 +706,11 @@ class TransformerSeq2SeqDecoder(Decoder):
 
 
 @register(
-    TASK_TYPE, datasets=DATASETS, serving="generate", decoder=TransformerSeq2SeqDecoder, serving_function=generate_serving
+    TASK_TYPE,
+    datasets=DATASETS,
+    serving="generate",
+    decoder=TransformerSeq2SeqDecoder,
+    serving_function=generate_serving,
 )
 def transformer_seq2seq(
     *,
@@ -769,9 +794,7 @@ def transformer_seq2seq(
     components.check_positive("hidden_dim", hidden_dim)
     components.check_positive("intermediate_dim", intermediate_dim)
     if hidden_dim % num_heads:
-        raise ValueError(
-            f"`hidden_dim` must be a multiple of num_heads={num_heads}. Received: hidden_dim={hidden_dim}"
-        )
+        raise ValueError(f"`hidden_dim` must be a multiple of num_heads={num_heads}. Received: hidden_dim={hidden_dim}")
     _check_rate("dropout", dropout)
     components.check_choice("position", position, POSITIONS)
     _check_lengths(max_source_length, max_target_length)
@@ -787,7 +810,9 @@ def transformer_seq2seq(
         return layers.PositionalEncoding(name=name)
 
     source, target_in = _inputs()
-    source_embedding = keras.layers.Embedding(source_vocabulary_size, hidden_dim, mask_zero=True, name="source_embedding")
+    source_embedding = keras.layers.Embedding(
+        source_vocabulary_size, hidden_dim, mask_zero=True, name="source_embedding"
+    )
     if share_embeddings:
         target_embedding = source_embedding
     else:

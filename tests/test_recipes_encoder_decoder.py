@@ -80,7 +80,8 @@ def test_fit_save_reload_same_predictions_and_finetune(trained, name, tmp_path):
     np.testing.assert_allclose(np.asarray(loaded(inputs)), np.asarray(model(inputs)), atol=1e-5)
     source = _source_batch(model, SERVING_INPUTS)
     np.testing.assert_array_equal(
-        recipes.greedy_search(loaded.decoder, source)[0].numpy(), recipes.greedy_search(model.decoder, source)[0].numpy()
+        recipes.greedy_search(loaded.decoder, source)[0].numpy(),
+        recipes.greedy_search(model.decoder, source)[0].numpy(),
     )
     # The compiled token accuracy skips padding: compare with a count over the real target tokens.
     logits = np.asarray(model(inputs))
@@ -105,8 +106,7 @@ def test_export_serves_the_same_strings_in_a_fresh_tensorflow_process(trained, t
             "1": [s.decode() for s in serve(tf.constant(SERVING_INPUTS[:1]))["outputs"].numpy()],
             "8": [s.decode() for s in serve(tf.constant(SERVING_INPUTS))["outputs"].numpy()],
         }
-    script = textwrap.dedent(
-        f"""
+    script = textwrap.dedent(f"""
         import json, tensorflow as tf
         results = {{}}
         for name, path in {paths!r}.items():
@@ -116,10 +116,11 @@ def test_export_serves_the_same_strings_in_a_fresh_tensorflow_process(trained, t
                 for size, inputs in (("1", {SERVING_INPUTS[:1]!r}), ("8", {SERVING_INPUTS!r}))
             }}
         print("RESULTS" + json.dumps(results))
-        """
-    )
+        """)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    done = subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=300, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script], check=True, env=env, timeout=300, capture_output=True, text=True
+    )
     served = json.loads(done.stdout.split("RESULTS", 1)[1])
     assert served == expected
 
@@ -267,7 +268,11 @@ def test_registered_as_generating_encoder_decoder_recipes():
         ("seq2seq", dict(cell="tree"), r"`cell` must be one of .*Received: cell='tree'"),
         ("seq2seq", dict(units=0), r"`units` must be a positive integer. Received: units=0"),
         ("seq2seq", dict(dropout=1.5), r"`dropout` must be a number in \[0, 1\). Received: dropout=1.5"),
-        ("seq2seq_attention", dict(attention="dot"), r"'bahdanau', 'luong_concat', 'luong_dot', 'luong_general'.*Received: attention='dot'"),
+        (
+            "seq2seq_attention",
+            dict(attention="dot"),
+            r"'bahdanau', 'luong_concat', 'luong_dot', 'luong_general'.*Received: attention='dot'",
+        ),
         ("seq2seq_attention", dict(units=15), r"even .*Received: units=15"),
         ("seq2seq_attention", dict(max_target_length=0), r"Received: max_target_length=0"),
         ("transformer_seq2seq", dict(hidden_dim=10, num_heads=4), r"multiple of num_heads=4. Received: hidden_dim=10"),
