@@ -139,7 +139,8 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="one run per seed; the goal is on the mean")
     args = parser.parse_args()
     train_split, test_split = data.digit_rows("train"), data.digit_rows("test")
-    print(f"digit_rows: {int(train_split.cardinality())} training and {int(test_split.cardinality())} test images, 8 rows of 8 pixels")
+    sizes = int(train_split.cardinality()), int(test_split.cardinality())
+    print(f"digit_rows: {sizes[0]} training and {sizes[1]} test images, 8 rows of 8 pixels")
     runs = {name: [] for name in CONFIGURATIONS}
     for seed in args.seeds:
         print(f"seed {seed}:")
@@ -154,7 +155,7 @@ def main():
     seeds = ", ".join(str(seed) for seed in args.seeds)
     print(f"\n{'model':<26}{'test accuracy':>15}{'train accuracy':>16}{'seconds':>9}   (mean over seeds {seeds})")
     for name, results in runs.items():
-        accuracy, train_accuracy, seconds = (np.mean([r[key] for r in results]) for key in ("accuracy", "train_accuracy", "seconds"))
+        accuracy, train_accuracy, seconds = (np.mean([r[k] for r in results]) for k in ("accuracy", "train_accuracy", "seconds"))
         per_seed = "  [" + ", ".join(f"{r['accuracy']:.4f}" for r in results) + "]" if len(results) > 1 else ""
         print(f"{'text_classifier ' + name:<26}{accuracy:>15.4f}{train_accuracy:>16.4f}{seconds:>9.0f}{per_seed}")
     for name, accuracy in baselines.items():

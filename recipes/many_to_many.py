@@ -466,7 +466,8 @@ def rnn_language_model(
     if dropout:
         x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
     for k in range(num_layers):
-        rnn = layers.RNN(components.make_cell(cell, units, name="cell"), return_sequences=True, stateful=stateful, name=f"rnn_{k}")
+        cell_k = components.make_cell(cell, units, name="cell")
+        rnn = layers.RNN(cell_k, return_sequences=True, stateful=stateful, name=f"rnn_{k}")
         x = rnn(x)  # (B, T, H)
         if dropout:
             x = keras.layers.Dropout(dropout, name=f"dropout_{k}")(x)

@@ -236,7 +236,8 @@ def text_classifier(
     else:
         for k in range(num_layers):
             final_states_only = encoder == "birnn" and pooling == "last" and k == num_layers - 1
-            rnn = layers.RNN(components.make_cell(cell, units, name="cell"), return_sequences=not final_states_only, name=f"rnn_{k}")
+            cell_k = components.make_cell(cell, units, name="cell")
+            rnn = layers.RNN(cell_k, return_sequences=not final_states_only, name=f"rnn_{k}")
             if encoder == "birnn":
                 rnn = keras.layers.Bidirectional(rnn, name=f"birnn_{k}")
             x = rnn(x)
@@ -419,7 +420,9 @@ def sequence_regressor(
     components.check_choice("cell", cell, components.CELLS)
     _check_rate("dropout", dropout)
     if isinstance(target_feature, bool) or not isinstance(target_feature, int) or not 0 <= target_feature < num_features:
-        raise ValueError(f"`target_feature` must be an integer in [0, {num_features}). Received: target_feature={target_feature!r}")
+        raise ValueError(
+            f"`target_feature` must be an integer in [0, {num_features}). Received: target_feature={target_feature!r}"
+        )
     mean, variance = _normalization_statistics(series, mean, variance, num_features)
 
     inputs = keras.Input((None, num_features), dtype="float32", name="series")

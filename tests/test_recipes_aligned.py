@@ -15,7 +15,10 @@ from seqrecipes import data, recipes
 
 NAMES, CITIES = ["Peter", "Mina", "Jisoo", "Tom"], ["Seoul", "Busan", "Paris", "Rome"]
 TAGS = ["O", "B-PER", "B-LOC"]
-SENTENCES_TO_TAG = ["Peter lives in Seoul", "Washington said hello", "we met in Washington", "", "Mina", "Tom visited Rome " * 3, "zzz in Paris", "Jisoo said no"]
+SENTENCES_TO_TAG = [
+    "Peter lives in Seoul", "Washington said hello", "we met in Washington", "", "Mina",
+    "Tom visited Rome " * 3, "zzz in Paris", "Jisoo said no",
+]  # fmt: skip
 LM_TEXT = ["hello world", "goodbye moon"]
 PROMPTS = ["hel", "good", "hello w", "", "goodbye m", "h", "xyz", "hello world and more"]
 
@@ -71,7 +74,9 @@ def _sentence_batches(tokenizer, texts, batch_size):
 def language_model():
     keras.utils.set_random_seed(0)
     tokenizer = data.CharTokenizer().adapt(LM_TEXT)
-    model = recipes.rnn_language_model(units=32, embedding_dim=16, learning_rate=0.02, max_output_length=12, text_tokenizer=tokenizer)
+    model = recipes.rnn_language_model(
+        units=32, embedding_dim=16, learning_rate=0.02, max_output_length=12, text_tokenizer=tokenizer
+    )
     batches = _sentence_batches(tokenizer, LM_TEXT, 2)
     history = model.fit(batches, epochs=120, verbose=0)
     return model, tokenizer, batches, history
@@ -83,9 +88,11 @@ def stateful_model():
     text = ["the quick brown fox jumps over the lazy dog " * 3]
     tokenizer = data.CharTokenizer().adapt(text)
     model = recipes.rnn_language_model(
-        units=16, embedding_dim=8, cell="gru", stateful=True, batch_size=2, max_output_length=8, learning_rate=0.02, text_tokenizer=tokenizer
+        units=16, embedding_dim=8, cell="gru", stateful=True, batch_size=2, max_output_length=8, learning_rate=0.02,
+        text_tokenizer=tokenizer,
     )  # fmt: skip
-    windows = tf.data.Dataset.from_tensor_slices(text).apply(data.tokenize(tokenizer)).apply(data.lm_windows(8, batch_size=2)).cache()
+    stream = tf.data.Dataset.from_tensor_slices(text).apply(data.tokenize(tokenizer))
+    windows = stream.apply(data.lm_windows(8, batch_size=2)).cache()  # (2, 8) batches, row b continuing row b
     history = model.fit(windows, epochs=10, verbose=0, callbacks=[recipes.reset_states_callback(model)])
     return model, tokenizer, windows, history
 
@@ -110,7 +117,8 @@ def served(tagger, language_model, stateful_model, tmp_path_factory):
             key = "tags" if kind == "tag" else "outputs"
             for n in (1, 8):
                 value = served(inputs=tf.constant(inputs[kind][:n]))[key].numpy()
-                result[f"{{kind}}_{{n}}"] = [[s.decode() for s in row] for row in value] if kind == "tag" else [s.decode() for s in value]
+                decode = (lambda row: [s.decode() for s in row]) if kind == "tag" else (lambda s: s.decode())
+                result[f"{{kind}}_{{n}}"] = [decode(item) for item in value]
         json.dump(result, open({str(out)!r}, "w"))
         """
     )
@@ -186,9 +194,7 @@ def test_tag_ids_and_tagging_batches():
     tags = data.WordTokenizer(vocabulary=["O", "B-ORG"], split_punctuation=False)
     np.testing.assert_array_equal(recipes.tag_ids(tags, tf.constant(["B-ORG", "O", "X"])).numpy(), [5, 4, 1])
     np.testing.assert_array_equal(recipes.tag_ids(tags, tf.constant([1, 0])).numpy(), [5, 4])  # TFDS class indices
-    sentences = tf.data.Dataset.from_tensor_slices(
-        (tf.ragged.constant([["EU", "rejects", "U.S.", "x"], ["EU"]]), tf.ragged.constant([["B-ORG", "O", "B-ORG", "O"], ["B-ORG"]]))
-    ).map(lambda a, b: (a.to_tensor() if isinstance(a, tf.RaggedTensor) else a, b.to_tensor() if isinstance(b, tf.RaggedTensor) else b))
+    sentences = _sentences_dataset([(["EU", "rejects", "U.S.", "x"], ["B-ORG", "O", "B-ORG", "O"]), (["EU"], ["B-ORG"])])
     x, y = next(iter(sentences.apply(recipes.tagging_batches(words, tags, 2, max_length=3))))
     np.testing.assert_array_equal(x.numpy(), [[4, 5, 6], [4, 0, 0]])
     np.testing.assert_array_equal(y.numpy(), [[5, 4, 5], [5, 0, 0]])

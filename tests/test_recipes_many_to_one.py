@@ -104,15 +104,19 @@ def test_classifier_learns_the_toy_sentiment(classifier):
 
 @pytest.mark.parametrize(
     "encoder, pooling",
-    [("rnn", "last"), ("rnn", "attention"), ("birnn", "last"), ("birnn", "max"), ("transformer", "mean"), ("transformer", "attention")],
+    [("rnn", "last"), ("rnn", "attention"), ("birnn", "last"), ("birnn", "max"), ("transformer", "mean"),
+     ("transformer", "attention")],  # fmt: skip
 )
 def test_padding_never_changes_a_prediction(encoder, pooling):
     """The same weights at max_length 8 and 12: the extra padding must not move the scores."""
     tokenizer = data.WordTokenizer(vocabulary=WORDS + ["good", "bad"])
-    arguments = dict(encoder=encoder, pooling=pooling, units=8, embedding_dim=8, num_heads=2, intermediate_dim=8, text_tokenizer=tokenizer)
+    arguments = dict(
+        encoder=encoder, pooling=pooling, units=8, embedding_dim=8, num_heads=2, intermediate_dim=8, text_tokenizer=tokenizer
+    )
     short, long = recipes.text_classifier(max_length=8, **arguments), recipes.text_classifier(max_length=12, **arguments)
     # Same weights; the position table of the longer model starts with the shorter one's rows.
-    long.set_weights([np.concatenate([w, v[len(w) :]]) if w.shape != v.shape else w for w, v in zip(short.get_weights(), long.get_weights())])
+    weights = zip(short.get_weights(), long.get_weights())
+    long.set_weights([w if w.shape == v.shape else np.concatenate([w, v[len(w) :]]) for w, v in weights])
     texts = tf.constant(["good movie", "bad plot and story", "film", ""])
     short_scores = short(recipes.many_to_one.token_ids(tokenizer, texts, 8))
     long_scores = long(recipes.many_to_one.token_ids(tokenizer, texts, 12))
@@ -121,7 +125,9 @@ def test_padding_never_changes_a_prediction(encoder, pooling):
 
 
 def test_birnn_last_pools_the_final_state_of_each_direction():
-    model = recipes.text_classifier(text_vocabulary_size=12, max_length=6, encoder="birnn", pooling="last", units=4, embedding_dim=4)
+    model = recipes.text_classifier(
+        text_vocabulary_size=12, max_length=6, encoder="birnn", pooling="last", units=4, embedding_dim=4
+    )
     birnn = model.get_layer("birnn_0")
     ids = np.array([[5, 6, 7, 0, 0, 0]], "int32")
     embedded = model.get_layer("embedding")(ids)
