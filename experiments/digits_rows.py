@@ -155,7 +155,9 @@ def main():
     seeds = ", ".join(str(seed) for seed in args.seeds)
     print(f"\n{'model':<26}{'test accuracy':>15}{'train accuracy':>16}{'seconds':>9}   (mean over seeds {seeds})")
     for name, results in runs.items():
-        accuracy, train_accuracy, seconds = (np.mean([r[k] for r in results]) for k in ("accuracy", "train_accuracy", "seconds"))
+        accuracy, train_accuracy, seconds = (
+            np.mean([r[k] for r in results]) for k in ("accuracy", "train_accuracy", "seconds")
+        )
         per_seed = "  [" + ", ".join(f"{r['accuracy']:.4f}" for r in results) + "]" if len(results) > 1 else ""
         print(f"{'text_classifier ' + name:<26}{accuracy:>15.4f}{train_accuracy:>16.4f}{seconds:>9.0f}{per_seed}")
     for name, accuracy in baselines.items():

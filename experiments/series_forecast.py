@@ -56,7 +56,9 @@ def forecast_series(name, seed):
     x_test, y_test = windows(values, test_starts, input_length)
 
     keras.utils.set_random_seed(seed)
-    model = recipes.sequence_regressor(input_length=input_length, horizon=1, units=32, learning_rate=3e-3, series=values[:cut])
+    model = recipes.sequence_regressor(
+        input_length=input_length, horizon=1, units=32, learning_rate=3e-3, series=values[:cut]
+    )
     start = time.time()
     model.fit(x_train, y_train, batch_size=32, epochs=epochs, shuffle=True, verbose=0)
     seconds = time.time() - start
@@ -119,7 +121,9 @@ def main():
         model_mse = result["scores"]["sequence_regressor"]["mse"]
         baseline = result["scores"]["seasonal naive"]["mse"]
         met = "met" if model_mse < baseline else "not met"
-        print(f"goal {name}_beats_seasonal_naive: test MSE {model_mse:.4g} (target < seasonal naive {baseline:.4g}) {met}")
+        print(
+            f"goal {name}_beats_seasonal_naive: test MSE {model_mse:.4g} (target < seasonal naive {baseline:.4g}) {met}"
+        )
 
 
 if __name__ == "__main__":

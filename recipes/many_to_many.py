@@ -265,8 +265,14 @@ def _tags_tokenizer(tags_tokenizer):
             f"Received: tags_tokenizer={tags_tokenizer!r:.200}"
         )
     names = list(tags_tokenizer)
-    if not names or not all(isinstance(n, str) and n and not n.isspace() for n in names) or len(set(names)) != len(names):
-        raise ValueError(f"Tag names must be distinct non-empty strings, at least one. Received: tags_tokenizer={names!r:.200}")
+    if (
+        not names
+        or not all(isinstance(n, str) and n and not n.isspace() for n in names)
+        or len(set(names)) != len(names)
+    ):
+        raise ValueError(
+            f"Tag names must be distinct non-empty strings, at least one. Received: tags_tokenizer={names!r:.200}"
+        )
     return WordTokenizer(vocabulary=names, split_punctuation=False)
 
 

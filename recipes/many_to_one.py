@@ -20,7 +20,6 @@ from seqrecipes.recipes import components
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.registry import register
 
-
 ENCODERS = ("rnn", "birnn", "transformer")
 POOLINGS = {
     "last": layers.LastState,
@@ -303,7 +302,11 @@ def _check_label_names(label_names, labels_tokenizer):
     if isinstance(label_names, (str, bytes)) or not isinstance(label_names, Sequence):
         raise ValueError(f"`label_names` must be a list of strings. Received: label_names={label_names!r:.200}")
     label_names = list(label_names)
-    if not label_names or not all(isinstance(n, str) and n for n in label_names) or len(set(label_names)) != len(label_names):
+    if (
+        not label_names
+        or not all(isinstance(n, str) and n for n in label_names)
+        or len(set(label_names)) != len(label_names)
+    ):
         raise ValueError(
             f"`label_names` must be distinct non-empty strings, at least one. Received: label_names={label_names!r:.200}"
         )
@@ -419,7 +422,11 @@ def sequence_regressor(
         components.check_positive(argument, value)
     components.check_choice("cell", cell, components.CELLS)
     _check_rate("dropout", dropout)
-    if isinstance(target_feature, bool) or not isinstance(target_feature, int) or not 0 <= target_feature < num_features:
+    if (
+        isinstance(target_feature, bool)
+        or not isinstance(target_feature, int)
+        or not 0 <= target_feature < num_features
+    ):
         raise ValueError(
             f"`target_feature` must be an integer in [0, {num_features}). Received: target_feature={target_feature!r}"
         )
@@ -469,7 +476,9 @@ def _normalization_statistics(series, mean, variance, num_features):
     """mu and sigma^2 as lists of F floats, from ``series`` or as given (identity when neither)."""
     if series is not None:
         if mean is not None or variance is not None:
-            raise ValueError("Pass either `series` or `mean` and `variance`, not both. Received: series and mean/variance")
+            raise ValueError(
+                "Pass either `series` or `mean` and `variance`, not both. Received: series and mean/variance"
+            )
         values = _series_values(series, num_features)
         return values.mean(axis=0).astype(float).tolist(), values.var(axis=0).astype(float).tolist()
     if mean is None and variance is None:
@@ -487,7 +496,9 @@ def _normalization_statistics(series, mean, variance, num_features):
             f"`mean` and `variance` need one value per feature ({num_features}). Received: mean={mean}, variance={variance}"
         )
     if not all(np.isfinite(mean)) or not all(np.isfinite(variance)) or min(variance) < 0:
-        raise ValueError(f"`mean` must be finite and `variance` finite and >= 0. Received: mean={mean}, variance={variance}")
+        raise ValueError(
+            f"`mean` must be finite and `variance` finite and >= 0. Received: mean={mean}, variance={variance}"
+        )
     return mean, variance
 
 

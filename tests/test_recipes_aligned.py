@@ -54,7 +54,9 @@ def tagger():
     keras.utils.set_random_seed(0)
     sentences = _tagging_sentences(64, seed=0)
     words = data.WordTokenizer(split_punctuation=False).adapt([" ".join(tokens) for tokens, _ in sentences])
-    model = recipes.sequence_tagger(units=16, embedding_dim=16, learning_rate=0.02, text_tokenizer=words, tags_tokenizer=TAGS)
+    model = recipes.sequence_tagger(
+        units=16, embedding_dim=16, learning_rate=0.02, text_tokenizer=words, tags_tokenizer=TAGS
+    )
     batches = _sentences_dataset(sentences).apply(recipes.tagging_batches(words, model.tokenizer("tags"), 16)).cache()
     history = model.fit(batches, epochs=15, verbose=0)
     return model, words, batches, history
@@ -107,8 +109,7 @@ def served(tagger, language_model, stateful_model, tmp_path_factory):
         "stateful": recipes.export(stateful_model[0], str(root / "stateful")),
     }
     out = root / "served.json"
-    script = textwrap.dedent(
-        f"""
+    script = textwrap.dedent(f"""
         import json, tensorflow as tf
         paths, result = {paths!r}, {{}}
         inputs = {{"tag": {SENTENCES_TO_TAG!r}, "lm": {PROMPTS!r}, "stateful": {PROMPTS!r}}}
@@ -120,9 +121,10 @@ def served(tagger, language_model, stateful_model, tmp_path_factory):
                 decode = (lambda row: [s.decode() for s in row]) if kind == "tag" else (lambda s: s.decode())
                 result[f"{{kind}}_{{n}}"] = [decode(item) for item in value]
         json.dump(result, open({str(out)!r}, "w"))
-        """
+        """)
+    subprocess.run(
+        [sys.executable, "-c", script], check=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"), timeout=300
     )
-    subprocess.run([sys.executable, "-c", script], check=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"), timeout=300)
     return json.loads(out.read_text())
 
 
@@ -132,7 +134,9 @@ def _tags(model, sentences):
 
 
 def _generate(model, prompts):
-    return [s.decode() for s in recipes.many_to_many._language_model_serving(model)(tf.constant(prompts))["outputs"].numpy()]
+    return [
+        s.decode() for s in recipes.many_to_many._language_model_serving(model)(tf.constant(prompts))["outputs"].numpy()
+    ]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -194,7 +198,9 @@ def test_tag_ids_and_tagging_batches():
     tags = data.WordTokenizer(vocabulary=["O", "B-ORG"], split_punctuation=False)
     np.testing.assert_array_equal(recipes.tag_ids(tags, tf.constant(["B-ORG", "O", "X"])).numpy(), [5, 4, 1])
     np.testing.assert_array_equal(recipes.tag_ids(tags, tf.constant([1, 0])).numpy(), [5, 4])  # TFDS class indices
-    sentences = _sentences_dataset([(["EU", "rejects", "U.S.", "x"], ["B-ORG", "O", "B-ORG", "O"]), (["EU"], ["B-ORG"])])
+    sentences = _sentences_dataset(
+        [(["EU", "rejects", "U.S.", "x"], ["B-ORG", "O", "B-ORG", "O"]), (["EU"], ["B-ORG"])]
+    )
     x, y = next(iter(sentences.apply(recipes.tagging_batches(words, tags, 2, max_length=3))))
     np.testing.assert_array_equal(x.numpy(), [[4, 5, 6], [4, 0, 0]])
     np.testing.assert_array_equal(y.numpy(), [[5, 4, 5], [5, 0, 0]])
@@ -220,7 +226,9 @@ def test_decoder_steps_equal_the_full_model(level, cell, num_layers):
     """Each decoding step gives the probabilities the whole-sequence model gives at that position."""
     texts = ["a b c d e", "b c a"] if level == "word" else ["abcde", "bca"]
     tokenizer = (data.WordTokenizer() if level == "word" else data.CharTokenizer()).adapt(texts)
-    model = recipes.rnn_language_model(units=8, embedding_dim=4, cell=cell, num_layers=num_layers, text_tokenizer=tokenizer)
+    model = recipes.rnn_language_model(
+        units=8, embedding_dim=4, cell=cell, num_layers=num_layers, text_tokenizer=tokenizer
+    )
     prompts, continuation = ["a b", "c"] if level == "word" else ["ab", "c"], np.array([[6, 7, 4], [5, 5, 8]], "int32")
     ids = recipes.prompt_ids(tokenizer, prompts).numpy()  # (2, L), [START] + prompt, right-padded
     lengths = (ids != 0).sum(1)

@@ -14,7 +14,16 @@ import tensorflow as tf
 from seqrecipes import data, recipes
 
 WORDS = ["movie", "plot", "actor", "scene", "film", "story", "music", "ending"]
-TEXTS_TO_SERVE = ["good movie", "bad plot", "the actor was good", "", "bad bad bad", "scene " * 20 + "good", "film", "music good"]
+TEXTS_TO_SERVE = [
+    "good movie",
+    "bad plot",
+    "the actor was good",
+    "",
+    "bad bad bad",
+    "scene " * 20 + "good",
+    "film",
+    "music good",
+]
 
 
 def _sentiment(num_examples, seed):
@@ -71,8 +80,7 @@ def served(classifier, regressor, tmp_path_factory):
     values = regressor[1]
     series = np.stack([values[i : i + 20] for i in range(0, 80, 10)]).astype("float32")  # (8, 20), longer than 12
     out = root / "served.json"
-    script = textwrap.dedent(
-        f"""
+    script = textwrap.dedent(f"""
         import json, numpy as np, tensorflow as tf
         classify = tf.saved_model.load({classify_path!r}).signatures["serving_default"]
         forecast = tf.saved_model.load({forecast_path!r}).signatures["serving_default"]
@@ -84,9 +92,10 @@ def served(classifier, regressor, tmp_path_factory):
                                          "label_id": out["label_id"].numpy().tolist(), "scores": out["scores"].numpy().tolist()}}
             result[f"forecast_{{n}}"] = forecast(series=tf.constant(series[:n]))["forecast"].numpy().tolist()
         json.dump(result, open({str(out)!r}, "w"))
-        """
+        """)
+    subprocess.run(
+        [sys.executable, "-c", script], check=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"), timeout=300
     )
-    subprocess.run([sys.executable, "-c", script], check=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"), timeout=300)
     return json.loads(out.read_text()), series
 
 
@@ -111,9 +120,17 @@ def test_padding_never_changes_a_prediction(encoder, pooling):
     """The same weights at max_length 8 and 12: the extra padding must not move the scores."""
     tokenizer = data.WordTokenizer(vocabulary=WORDS + ["good", "bad"])
     arguments = dict(
-        encoder=encoder, pooling=pooling, units=8, embedding_dim=8, num_heads=2, intermediate_dim=8, text_tokenizer=tokenizer
+        encoder=encoder,
+        pooling=pooling,
+        units=8,
+        embedding_dim=8,
+        num_heads=2,
+        intermediate_dim=8,
+        text_tokenizer=tokenizer,
     )
-    short, long = recipes.text_classifier(max_length=8, **arguments), recipes.text_classifier(max_length=12, **arguments)
+    short, long = recipes.text_classifier(max_length=8, **arguments), recipes.text_classifier(
+        max_length=12, **arguments
+    )
     # Same weights; the position table of the longer model starts with the shorter one's rows.
     weights = zip(short.get_weights(), long.get_weights())
     long.set_weights([w if w.shape == v.shape else np.concatenate([w, v[len(w) :]]) for w, v in weights])
@@ -167,7 +184,9 @@ def test_classifier_export_matches_python(classifier, served):
 
 def test_label_names_and_class_ids_in_the_serving_output():
     tokenizer = data.WordTokenizer(vocabulary=["a", "b"])
-    named = recipes.text_classifier(max_length=4, units=4, embedding_dim=4, label_names=["x", "y", "z"], text_tokenizer=tokenizer)
+    named = recipes.text_classifier(
+        max_length=4, units=4, embedding_dim=4, label_names=["x", "y", "z"], text_tokenizer=tokenizer
+    )
     out = recipes.many_to_one._classifier_serving(named)(tf.constant(["a b", "b"]))
     names = ["x", "y", "z"]
     assert [s.decode() for s in out["label"].numpy()] == [names[i] for i in out["label_id"].numpy()]
@@ -179,7 +198,9 @@ def test_label_names_and_class_ids_in_the_serving_output():
 
 def test_feature_sequences_with_input_dim_train_on_digit_rows():
     keras.utils.set_random_seed(0)
-    model = recipes.text_classifier(input_dim=8, num_classes=10, encoder="birnn", pooling="mean", units=16, learning_rate=0.02)
+    model = recipes.text_classifier(
+        input_dim=8, num_classes=10, encoder="birnn", pooling="mean", units=16, learning_rate=0.02
+    )
     train = data.digit_rows().take(320).batch(32).cache()
     history = model.fit(train, epochs=6, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
@@ -201,7 +222,9 @@ def test_regressor_stores_the_normalisation_and_inverts_it(regressor):
     dense = probe.get_layer("normalized_forecast")
     dense.set_weights([np.zeros_like(dense.get_weights()[0]), np.array([0.5, -1.0], "float32")])
     # y^ = mu + sigma z with z = b: 5 + 2 * 0.5 and 5 + 2 * (-1).
-    np.testing.assert_allclose(np.asarray(probe(np.random.rand(3, 4, 1).astype("float32"))), [[6.0, 3.0]] * 3, atol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(probe(np.random.rand(3, 4, 1).astype("float32"))), [[6.0, 3.0]] * 3, atol=1e-5
+    )
     windows = data.from_series(values[:200]).apply(data.series_windows(4, horizon=1))
     from_dataset = recipes.sequence_regressor(input_length=4, series=data.from_series(values[:200]))
     assert from_dataset.arguments["mean"] == pytest.approx(mean, rel=1e-5)

@@ -93,16 +93,16 @@ def test_export_serves_the_same_continuations_in_plain_tensorflow(trained, tmp_p
     path = recipes.export(model, str(tmp_path / "window"))
     expected_8, expected_1 = _generate(model, PROMPTS), _generate(model, PROMPTS[:1])
     out = tmp_path / "served.json"
-    script = textwrap.dedent(
-        f"""
+    script = textwrap.dedent(f"""
         import json, tensorflow as tf
         served = tf.saved_model.load({path!r}).signatures["serving_default"]
         prompts = {PROMPTS!r}
         result = {{n: [s.decode() for s in served(inputs=tf.constant(prompts[:n]))["outputs"].numpy()] for n in (1, 8)}}
         json.dump(result, open({str(out)!r}, "w"))
-        """
+        """)
+    subprocess.run(
+        [sys.executable, "-c", script], check=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"), timeout=300
     )
-    subprocess.run([sys.executable, "-c", script], check=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"), timeout=300)
     served = json.loads(out.read_text())
     assert served["8"] == expected_8 and served["1"] == expected_1
     assert served["1"] == ["sat on the mat"]
