@@ -22,7 +22,7 @@ Prints a table and ends with goal lines ``goal <name>: <measured> (target <compa
 writes experiments/results/dates_alignments.png (the attention alignments of a few dates).
 
 Usage:
-    python experiments/dates.py                 # about 12-15 minutes on 2 shared CPU cores
+    python experiments/dates.py                 # about 9-12 minutes on 2 shared CPU cores
     python experiments/dates.py --parts 1       # part 1 only: about 2 minutes
     python experiments/dates.py --quick         # a smoke run (under a minute of training)
 """

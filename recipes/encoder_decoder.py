@@ -463,9 +463,10 @@ def seq2seq_attention(
     The decoder is ``seqrecipes.layers.AttentionDecoder`` over an ``AttentionDecoderCell``; the
     alignments alpha (B, T, S) of a generated output come from ``attention_alignments(model, ...)``.
 
-    Defaults are tuned for the date-format task (``data.date_translation``, character tokens): it
-    reaches about 99% exact match on held-out dates within minutes on two CPU cores (see
-    ``experiments/dates.py``).
+    Defaults are tuned for the date-format task (``data.date_translation``, character tokens): with
+    Adam at 3e-3 (clipnorm 1) and batches of 64 from 20,000 pairs, 400 steps give 99.9-100% exact
+    match on held-out days (three seeds), about a minute of training on two shared CPU cores
+    (``experiments/dates.py``).
 
     Args:
         source_vocabulary_size, target_vocabulary_size: vocabulary sizes (ids 0-3 reserved); taken
