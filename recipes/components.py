@@ -45,6 +45,18 @@ def check_positive(name, value, number=False):
     return value
 
 
+def check_rate(name, value):
+    """Raises ValueError unless ``value`` is a number in [0, 1) (a dropout rate)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+        raise ValueError(f"`{name}` must be a number in [0, 1). Received: {name}={value!r}")
+    return value
+
+
+def present_tokenizers(tokenizers):
+    """The tokenizers dict without the roles given as None, or None when none is given."""
+    return {role: t for role, t in tokenizers.items() if t is not None} or None
+
+
 def check_choice(name, value, choices):
     """Raises ValueError unless ``value`` is one of ``choices``."""
     if value not in choices:

@@ -209,7 +209,7 @@ def sequence_tagger(
     components.check_choice("cell", cell, components.CELLS)
     if not isinstance(bidirectional, bool):
         raise ValueError(f"`bidirectional` must be True or False. Received: bidirectional={bidirectional!r}")
-    _check_rate("dropout", dropout)
+    components.check_rate("dropout", dropout)
     tags_tokenizer = _tags_tokenizer(tags_tokenizer)
     vocabulary_size = components.vocabulary_size_of(text_tokenizer, text_vocabulary_size, "text")
     num_tags = components.vocabulary_size_of(tags_tokenizer, tags_vocabulary_size, "tags")
@@ -245,7 +245,7 @@ def sequence_tagger(
             "learning_rate": learning_rate,
             "clipnorm": clipnorm,
         },
-        tokenizers=_present({"text": text_tokenizer, "tags": tags_tokenizer}),
+        tokenizers=components.present_tokenizers({"text": text_tokenizer, "tags": tags_tokenizer}),
         name=name,
     )
     model.compile(
@@ -464,7 +464,7 @@ def rnn_language_model(
     components.check_choice("cell", cell, components.CELLS)
     if not isinstance(stateful, bool):
         raise ValueError(f"`stateful` must be True or False. Received: stateful={stateful!r}")
-    _check_rate("dropout", dropout)
+    components.check_rate("dropout", dropout)
     vocabulary_size = components.vocabulary_size_of(text_tokenizer, text_vocabulary_size, "text")
 
     token_ids = keras.Input((None,), batch_size=batch_size if stateful else None, dtype="int32", name="token_ids")
@@ -497,7 +497,7 @@ def rnn_language_model(
             "learning_rate": learning_rate,
             "clipnorm": clipnorm,
         },
-        tokenizers=_present({"text": text_tokenizer}),
+        tokenizers=components.present_tokenizers({"text": text_tokenizer}),
         name=name,
     )
     model.compile(
@@ -506,13 +506,3 @@ def rnn_language_model(
         metrics=[metrics.Perplexity(), keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
     return model
-
-
-def _present(tokenizers):
-    return {role: t for role, t in tokenizers.items() if t is not None} or None
-
-
-def _check_rate(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
-        raise ValueError(f"`{name}` must be a number in [0, 1). Received: {name}={value!r}")
-    return value

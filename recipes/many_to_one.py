@@ -194,7 +194,7 @@ def text_classifier(
         ("attention_units", attention_units),
     ):
         components.check_positive(argument, value)
-    _check_rate("dropout", dropout)
+    components.check_rate("dropout", dropout)
     if encoder == "transformer" and embedding_dim % num_heads:
         raise ValueError(
             "`embedding_dim` (the Transformer width) must be a multiple of `num_heads`. "
@@ -278,7 +278,7 @@ def text_classifier(
             "learning_rate": learning_rate,
             "clipnorm": clipnorm,
         },
-        tokenizers=_present({"text": text_tokenizer, "labels": labels_tokenizer}),
+        tokenizers=components.present_tokenizers({"text": text_tokenizer, "labels": labels_tokenizer}),
         name=name,
     )
     model.compile(
@@ -421,7 +421,7 @@ def sequence_regressor(
     ):
         components.check_positive(argument, value)
     components.check_choice("cell", cell, components.CELLS)
-    _check_rate("dropout", dropout)
+    components.check_rate("dropout", dropout)
     if (
         isinstance(target_feature, bool)
         or not isinstance(target_feature, int)
@@ -526,13 +526,3 @@ def _series_values(series, num_features):
             "(data.clean_series). Received: a series with missing values"
         )
     return values
-
-
-def _present(tokenizers):
-    return {role: t for role, t in tokenizers.items() if t is not None} or None
-
-
-def _check_rate(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
-        raise ValueError(f"`{name}` must be a number in [0, 1). Received: {name}={value!r}")
-    return value

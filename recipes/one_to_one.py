@@ -207,7 +207,7 @@ def window_language_model(
         raise ValueError(
             f"`direct_connections` must be True or False. Received: direct_connections={direct_connections!r}"
         )
-    _check_rate("dropout", dropout)
+    components.check_rate("dropout", dropout)
     vocabulary_size = components.vocabulary_size_of(text_tokenizer, text_vocabulary_size, "text")
 
     context = keras.Input((context_size,), dtype="int32", name="context")
@@ -247,9 +247,3 @@ def window_language_model(
         metrics=[metrics.Perplexity(), keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
     return model
-
-
-def _check_rate(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
-        raise ValueError(f"`{name}` must be a number in [0, 1). Received: {name}={value!r}")
-    return value
