@@ -110,11 +110,6 @@ def _tokenizers(source_tokenizer, target_tokenizer):
     return tokenizers
 
 
-def _check_rate(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
-        raise ValueError(f"`{name}` must be a number in [0, 1). Received: {name}={value!r}")
-    return value
-
 
 def _check_lengths(max_source_length, max_target_length):
     components.check_positive("max_source_length", max_source_length)
@@ -334,7 +329,7 @@ def seq2seq(
     components.check_choice("cell", cell, components.CELLS)
     components.check_positive("units", units)
     components.check_positive("embedding_dim", embedding_dim)
-    _check_rate("dropout", dropout)
+    components.check_rate("dropout", dropout)
     _check_lengths(max_source_length, max_target_length)
 
     source, target_in = _inputs()
@@ -524,7 +519,7 @@ def seq2seq_attention(
         raise ValueError(
             f"`units` must be even with a bidirectional encoder (U/2 per direction). Received: units={units}"
         )
-    _check_rate("dropout", dropout)
+    components.check_rate("dropout", dropout)
     _check_lengths(max_source_length, max_target_length)
 
     source, target_in = _inputs()
@@ -796,7 +791,7 @@ def transformer_seq2seq(
     components.check_positive("intermediate_dim", intermediate_dim)
     if hidden_dim % num_heads:
         raise ValueError(f"`hidden_dim` must be a multiple of num_heads={num_heads}. Received: hidden_dim={hidden_dim}")
-    _check_rate("dropout", dropout)
+    components.check_rate("dropout", dropout)
     components.check_choice("position", position, POSITIONS)
     _check_lengths(max_source_length, max_target_length)
     if share_embeddings and source_vocabulary_size != target_vocabulary_size:
