@@ -141,30 +141,27 @@ class RNN(keras.layers.RNN):
         first_output = ops.zeros((ops.shape(sequences)[0], cell.output_size), dtype=projected.dtype)  # (B, H)
         zero_output = self.zero_output_for_mask
 
-        if mask is not None:
-            # The mask rides along as one last 0/1 feature: keras' TensorFlow scan fails on several
-            # scanned tensors of unknown length T (Keras 3.15), as in a model fit on padded batches.
-            m = ops.cast(ops.transpose(mask, (1, 0)), projected.dtype)[:, :, None]  # (T, B, 1)
-            projected = ops.concatenate([projected, m], axis=-1)  # (T, B, gH + 1)
+        # keras.ops.scan on TensorFlow fails on several scanned tensors of unknown length T (Keras 3.15),
+        # so only the projection is scanned; the step reads its row of the time-major mask by a counter.
+        mask_tm = None if mask is None else ops.transpose(mask, (1, 0))  # (T, B)
 
-        def step(carry, xs):
-            states_tm1, output_tm1 = carry
-            if mask is None:
-                x_t, mask_t = xs, None
-            else:
-                x_t, mask_t = xs[:, :-1], xs[:, -1] > 0.5  # (B, gH), (B,)
+        def step(carry, x_t):
+            states_tm1, output_tm1, t = carry
             output, states_t = cell.step(x_t, states_tm1, recurrent_mask)
-            if mask_t is not None:
-                keep = mask_t[:, None]  # (B, 1)
+            if mask_tm is not None:
+                keep = ops.take(mask_tm, t, axis=0)[:, None]  # (B, 1)
                 states_t = [ops.where(keep, s, s_tm1) for s, s_tm1 in zip(states_t, states_tm1)]
                 output = ops.where(keep, output, ops.zeros_like(output) if zero_output else output_tm1)
                 carry_output = ops.where(keep, output, output_tm1)
             else:
                 carry_output = output
             # keras.ops.scan on TensorFlow stacks outputs shaped like the carry, so emit a
-            # carry-shaped pair and keep only its output part.
-            return (states_t, carry_output), (states_t, output)
+            # carry-shaped triple and keep only its output part.
+            return (states_t, carry_output, t + 1), (states_t, output, t)
 
-        (states, last_output), (_, outputs) = ops.scan(step, (states, first_output), projected, unroll=SCAN_UNROLL)
+        t0 = ops.convert_to_tensor(0, "int32")
+        (states, last_output, _), (_, outputs, _) = ops.scan(
+            step, (states, first_output, t0), projected, unroll=SCAN_UNROLL
+        )
         outputs = ops.transpose(outputs, (1, 0, 2))  # (B, T, H)
         return last_output, outputs, states

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from layer_harness import run_layer_test
 from seqrecipes import layers
@@ -366,3 +367,21 @@ def test_bad_arguments_name_the_argument_and_value(make, match):
 def test_wrong_input_rank_is_a_clear_error():
     with pytest.raises(ValueError, match=r"rank 3.*Received: inputs.shape=\(2, 4\)"):
         layers.LSTM(4)(np.zeros((2, 4), "float32"))
+
+
+def test_masked_layer_fits_on_padded_batches_of_unknown_length():
+    """Regression: a masked RNN in model.fit where T is unknown (padded_batch) must trace and learn."""
+    rng = np.random.default_rng(12)
+    lengths = rng.integers(2, 9, 48)
+    seqs = [rng.normal(size=(n, D)).astype("float32") + 1.0 for n in lengths]
+    ds = tf.data.Dataset.from_generator(
+        lambda: ((s, np.float32(len(s))) for s in seqs),
+        output_signature=(tf.TensorSpec((None, D), tf.float32), tf.TensorSpec((), tf.float32)),
+    ).padded_batch(8)
+    inputs = keras.Input((None, D))
+    x = keras.layers.Masking()(inputs)
+    outputs = keras.layers.Dense(1)(layers.LSTM(H)(x))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
+    history = model.fit(ds, epochs=8, verbose=0)
+    assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
