@@ -135,3 +135,13 @@ def block_config(block):
         "normalize_first": block.normalize_first,
     }
 
+
+def attend(e, mask, h):
+    """Weights and weighted sum of one attention read: alpha = softmax(e) over unmasked positions, c = sum_j alpha_j h_j.
+
+    e: scores (B, S); mask: optional boolean (B, S); h: values (B, S, H). Returns (c (B, H), alpha (B, S)),
+    alpha in the dtype of h, exactly 0 at masked positions (see ``masked_softmax``).
+    """
+    alpha = ops.cast(masked_softmax(e, mask), h.dtype)  # (B, S)
+    c = ops.einsum("bs,bsh->bh", alpha, h)  # (B, H)
+    return c, alpha

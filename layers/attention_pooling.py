@@ -5,7 +5,7 @@ from keras import ops
 
 from seqrecipes.layers._utils import check_rank_3
 from seqrecipes.layers._utils import clone_initializer
-from seqrecipes.layers._utils import masked_softmax
+from seqrecipes.layers._utils import attend
 
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
@@ -71,8 +71,7 @@ class AttentionPooling(keras.layers.Layer):
         h = inputs
         W, b, v = self.kernel, self.bias, self.attention_v
         e = ops.sum(v * ops.tanh(ops.matmul(h, W) + b), axis=-1)  # (B, T)
-        alpha = ops.cast(masked_softmax(e, mask), h.dtype)  # (B, T)
-        s = ops.einsum("bt,bth->bh", alpha, h)  # (B, H)
+        s, alpha = attend(e, mask, h)  # s (B, H) = sum_t alpha_t h_t, alpha (B, T)
         if return_attention_scores:
             return s, alpha
         return s

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from seqrecipes.layers._utils import clone_initializer
-from seqrecipes.layers._utils import masked_softmax
+from seqrecipes.layers._utils import attend
 
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
@@ -110,9 +110,7 @@ class BahdanauAttention(keras.layers.Layer):
             e = ops.sum(v * ops.tanh(W_s + U_h + b), axis=-1)  # (B, S)
         else:
             e = ops.sum(v * ops.tanh(W_s + U_h), axis=-1)  # (B, S)
-        alpha = ops.cast(masked_softmax(e, mask), h.dtype)  # (B, S)
-        c = ops.einsum("bs,bsh->bh", alpha, h)  # (B, H_v)
-        return c, alpha
+        return attend(e, mask, h)  # c (B, H_v) = sum_j alpha_j h_j, alpha = softmax(e) (B, S)
 
     def compute_output_shape(self, query_shape, values_shape):
         return (query_shape[0], values_shape[-1]), (query_shape[0], values_shape[1])

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from seqrecipes.layers._utils import clone_initializer
-from seqrecipes.layers._utils import masked_softmax
+from seqrecipes.layers._utils import attend
 
 _SCORES = ("dot", "general", "concat")
 
@@ -136,9 +136,7 @@ class LuongAttention(keras.layers.Layer):
             e = ops.einsum("ba,bsa->bs", s, k)  # (B, S): s^T h_j or s^T W_a h_j
         if self.scale:
             e = self.attention_g * e
-        alpha = ops.cast(masked_softmax(e, mask), h.dtype)  # (B, S)
-        c = ops.einsum("bs,bsh->bh", alpha, h)  # (B, H_v)
-        return c, alpha
+        return attend(e, mask, h)  # c (B, H_v) = sum_j alpha_j h_j, alpha = softmax(e) (B, S)
 
     def compute_output_shape(self, query_shape, values_shape):
         return (query_shape[0], values_shape[-1]), (query_shape[0], values_shape[1])

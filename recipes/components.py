@@ -52,6 +52,13 @@ def check_rate(name, value):
     return value
 
 
+def check_bool(name, value):
+    """Raises ValueError unless ``value`` is True or False."""
+    if not isinstance(value, bool):
+        raise ValueError(f"`{name}` must be True or False. Received: {name}={value!r}")
+    return value
+
+
 def present_tokenizers(tokenizers):
     """The tokenizers dict without the roles given as None, or None when none is given."""
     return {role: t for role, t in tokenizers.items() if t is not None} or None

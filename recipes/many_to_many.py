@@ -207,8 +207,7 @@ def sequence_tagger(
     ):
         components.check_positive(argument, value)
     components.check_choice("cell", cell, components.CELLS)
-    if not isinstance(bidirectional, bool):
-        raise ValueError(f"`bidirectional` must be True or False. Received: bidirectional={bidirectional!r}")
+    components.check_bool("bidirectional", bidirectional)
     components.check_rate("dropout", dropout)
     tags_tokenizer = _tags_tokenizer(tags_tokenizer)
     vocabulary_size = components.vocabulary_size_of(text_tokenizer, text_vocabulary_size, "text")
@@ -462,8 +461,7 @@ def rnn_language_model(
     ):
         components.check_positive(argument, value)
     components.check_choice("cell", cell, components.CELLS)
-    if not isinstance(stateful, bool):
-        raise ValueError(f"`stateful` must be True or False. Received: stateful={stateful!r}")
+    components.check_bool("stateful", stateful)
     components.check_rate("dropout", dropout)
     vocabulary_size = components.vocabulary_size_of(text_tokenizer, text_vocabulary_size, "text")
 

@@ -167,8 +167,7 @@ def image_captioner(
         components.check_positive(argument, value)
     filters = _check_filters(filters)
     components.check_choice("cell", cell, components.CELLS)
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-        raise ValueError(f"`dropout` must be a number in [0, 1). Received: dropout={dropout!r}")
+    components.check_rate("dropout", dropout)
     vocabulary_size = components.vocabulary_size_of(target_tokenizer, target_vocabulary_size, "target")
     feature_height, feature_width = image_height >> len(filters), image_width >> len(filters)
     if feature_height < 1 or feature_width < 1:

@@ -203,10 +203,7 @@ def window_language_model(
     ):
         components.check_positive(argument, value)
     components.check_positive("learning_rate", learning_rate, number=True)
-    if not isinstance(direct_connections, bool):
-        raise ValueError(
-            f"`direct_connections` must be True or False. Received: direct_connections={direct_connections!r}"
-        )
+    components.check_bool("direct_connections", direct_connections)
     components.check_rate("dropout", dropout)
     vocabulary_size = components.vocabulary_size_of(text_tokenizer, text_vocabulary_size, "text")
 
