@@ -43,6 +43,25 @@ class Decoder:
         (logits (B, V), next state)."""
         raise NotImplementedError
 
+    def alignments(self, state):
+        """The attention weights of the step that made ``state``, for the coverage penalty:
+        (alpha (B, S), mask (B, S) bool, True at real source positions), or None for a decoder
+        without attention (the default)."""
+        return None
+
+    # The role of the tokenizer that turns output ids back into text.
+    output_role = "target"
+
+    def inputs_from_raw(self, raw):
+        """The export's raw input (strings (B,), or images for a captioner) -> the batch ``encode``
+        takes, cut to the model's limits by the recipe's documented rule. Core TensorFlow ops only:
+        it runs inside the exported graph."""
+        raise NotImplementedError
+
+    def detokenize(self, ids):
+        """Output ids (B, L) -> strings (B,), cut at the end token, with the output tokenizer."""
+        return self.model.tokenizer(self.output_role).detokenize(ids)
+
 
 def check_max_length(max_length, limit):
     """``max_length`` if it is a positive integer not over ``limit``; a ValueError otherwise."""
@@ -103,3 +122,19 @@ def sequence_lengths(ids, end_id=END_ID):
     # Cumulative "stopped yet" flags; the count of not-yet-stopped positions is the length.
     stopped = ops.cumsum(ops.cast(stop, "int32"), axis=1) > 0
     return ops.sum(ops.cast(ops.logical_not(stopped), "int32"), axis=1)
+
+
+def generation_serving(model):
+    """The serving function of every generating recipe: raw inputs (B,) -> {"outputs": strings (B,)}.
+
+    ``decoder.inputs_from_raw`` makes the decoder's inputs, greedy search decodes them in the
+    graph, ``decoder.detokenize`` writes the text.
+    """
+    decoder = model.decoder
+    model.tokenizer(decoder.output_role)  # a clear error now if the output tokenizer is missing
+
+    def serve(raw):
+        ids, _ = greedy_search(decoder, decoder.inputs_from_raw(raw))
+        return {"outputs": decoder.detokenize(ids)}
+
+    return serve
