@@ -79,7 +79,7 @@ class ExactMatch:
 
     def __init__(self, model, batch_size=512):
         self.serve = tf.function(
-            recipes.encoder_decoder.generate_serving(model), input_signature=[tf.TensorSpec([None], tf.string)]
+            recipes.decoding.generation_serving(model), input_signature=[tf.TensorSpec([None], tf.string)]
         )
         self.batch_size = batch_size
 

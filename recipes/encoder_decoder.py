@@ -29,7 +29,7 @@ from keras import ops
 from seqrecipes import data, layers
 from seqrecipes.data import END_ID, PAD_ID, START_ID
 from seqrecipes.recipes import components
-from seqrecipes.recipes.decoding import Decoder, greedy_search
+from seqrecipes.recipes.decoding import Decoder, generation_serving, greedy_search
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.registry import register
 
@@ -190,24 +190,6 @@ def source_ids(model, inputs):
     return tf.pad(ids, [[0, 0], [0, missing]])  # (B, S)
 
 
-def generate_serving(model):
-    """The "generate" serving function: raw strings (B,) -> {"outputs": strings (B,)}.
-
-    Source strings are tokenized with the source tokenizer and cut to the first
-    ``max_source_length`` tokens; greedy search writes at most ``max_target_length`` tokens, which
-    the target tokenizer turns back into text (cut at the end token).
-    """
-    target_tokenizer = model.tokenizer("target")
-    model.tokenizer("source")
-    decoder = model.decoder
-
-    def serve(inputs):
-        ids, _ = greedy_search(decoder, source_ids(model, inputs))
-        return {"outputs": target_tokenizer.detokenize(ids)}
-
-    return serve
-
-
 def _source_mask(ids):
     return ops.not_equal(ids, PAD_ID)  # (B, S)
 
@@ -216,7 +198,14 @@ def _source_mask(ids):
 # seq2seq: a fixed context vector.
 
 
-class Seq2SeqDecoder(Decoder):
+class _SourceDecoder(Decoder):
+    """What the three encoder-decoder ``Decoder`` s share: raw strings in through ``source_ids``."""
+
+    def inputs_from_raw(self, raw):
+        return source_ids(self.model, raw)
+
+
+class Seq2SeqDecoder(_SourceDecoder):
     """Decoder of ``seq2seq``. State: {"cell": the decoder cell's states, "context": W_c c or absent}."""
 
     def __init__(self, model):
@@ -249,7 +238,7 @@ class Seq2SeqDecoder(Decoder):
         return _next_token_logits(self.logits, output), new_state
 
 
-@register(TASK_TYPE, datasets=DATASETS, serving="generate", decoder=Seq2SeqDecoder, serving_function=generate_serving)
+@register(TASK_TYPE, datasets=DATASETS, serving="generate", decoder=Seq2SeqDecoder, serving_function=generation_serving)
 def seq2seq(
     *,
     source_vocabulary_size: int = 0,
@@ -382,7 +371,7 @@ def seq2seq(
 # seq2seq with attention.
 
 
-class AttentionSeq2SeqDecoder(Decoder):
+class AttentionSeq2SeqDecoder(_SourceDecoder):
     """Decoder of ``seq2seq_attention``. State: the ``AttentionDecoderCell`` state list
     [*cell states, h~_{t-1}, alpha_{t-1}, memory, keys, memory mask], all batch-first."""
 
@@ -408,6 +397,9 @@ class AttentionSeq2SeqDecoder(Decoder):
         h_tilde, new_state = self.cell(x, state)  # (B, U)
         return _next_token_logits(self.logits, h_tilde), list(new_state)
 
+    def alignments(self, state):
+        return state[self.cell.alignments_index], state[-1] > 0.5  # alpha (B, S), real positions (B, S)
+
 
 def _merge_directions(states, bidirectional, join):
     """The decoder's initial states from the encoder's final ones: each forward state joined with
@@ -420,7 +412,7 @@ def _merge_directions(states, bidirectional, join):
 
 
 @register(
-    TASK_TYPE, datasets=DATASETS, serving="generate", decoder=AttentionSeq2SeqDecoder, serving_function=generate_serving
+    TASK_TYPE, datasets=DATASETS, serving="generate", decoder=AttentionSeq2SeqDecoder, serving_function=generation_serving
 )
 def seq2seq_attention(
     *,
@@ -632,7 +624,7 @@ def attention_alignments(model, inputs, max_length=None):
 # The Transformer.
 
 
-class TransformerSeq2SeqDecoder(Decoder):
+class TransformerSeq2SeqDecoder(_SourceDecoder):
     """Decoder of ``transformer_seq2seq``, one token per step through the key/value caches.
 
     State: {"memory": encoder outputs (B, S, D), "memory_mask": (B, S), "self_caches": one
@@ -706,7 +698,7 @@ class TransformerSeq2SeqDecoder(Decoder):
     datasets=DATASETS,
     serving="generate",
     decoder=TransformerSeq2SeqDecoder,
-    serving_function=generate_serving,
+    serving_function=generation_serving,
 )
 def transformer_seq2seq(
     *,
@@ -776,7 +768,7 @@ def transformer_seq2seq(
     ...                                     target_tokenizer=tokenizer)
     >>> train = pairs.apply(recipes.seq2seq_batches(tokenizer, tokenizer, batch_size=16))
     >>> history = model.fit(train, epochs=1, verbose=0)
-    >>> serve = recipes.encoder_decoder.generate_serving(model)
+    >>> serve = recipes.decoding.generation_serving(model)
     >>> serve(["abc"])["outputs"].shape
     TensorShape([1])
 

@@ -15,7 +15,7 @@ from keras import ops
 from seqrecipes import layers
 from seqrecipes.data import PAD_ID, RESERVED_TOKENS, START_ID, Tokenizer, WordTokenizer
 from seqrecipes.recipes import components, metrics
-from seqrecipes.recipes.decoding import Decoder, greedy_search
+from seqrecipes.recipes.decoding import Decoder, generation_serving
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.registry import register
 
@@ -324,6 +324,11 @@ class LanguageModelDecoder(Decoder):
         logits = self.output_layer(x)  # (B, V)
         return logits, {"last_token": state["last_token"], "states": states}
 
+    output_role = "text"
+
+    def inputs_from_raw(self, raw):
+        return prompt_ids(self.model.tokenizer("text"), raw)
+
 
 def prompt_ids(tokenizer, strings):
     """Prompts -> (B, L) int32: ``[START]`` + each prompt's ids, padded with 0 on the right (L >= 1).
@@ -334,16 +339,6 @@ def prompt_ids(tokenizer, strings):
     ids = _ragged_ids(tokenizer, strings)
     start = tf.RaggedTensor.from_tensor(tf.fill([ids.nrows(), 1], tf.constant(START_ID, tf.int32)))
     return tf.concat([start, ids], axis=1).to_tensor(default_value=PAD_ID)
-
-
-def _language_model_serving(model):
-    decoder, tokenizer = model.decoder, model.tokenizer("text")
-
-    def serve(strings):
-        ids, _ = greedy_search(decoder, prompt_ids(tokenizer, strings))
-        return {"outputs": tokenizer.detokenize(ids)}
-
-    return serve
 
 
 def reset_states_callback(model):
@@ -363,7 +358,7 @@ def reset_states_callback(model):
     datasets=("tiny_shakespeare", "text_document", "text_lines"),
     serving="generate",
     decoder=LanguageModelDecoder,
-    serving_function=_language_model_serving,
+    serving_function=generation_serving,
 )
 def rnn_language_model(
     *,

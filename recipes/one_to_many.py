@@ -14,7 +14,7 @@ from keras import ops
 from seqrecipes import layers
 from seqrecipes.data import END_ID, PAD_ID, START_ID
 from seqrecipes.recipes import components
-from seqrecipes.recipes.decoding import Decoder, check_max_length, greedy_search
+from seqrecipes.recipes.decoding import Decoder, check_max_length, generation_serving, greedy_search
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.registry import register
 
@@ -48,15 +48,11 @@ class CaptionDecoder(Decoder):
         h_tilde, state = self.cell(x_t, state)  # (B, U)
         return self.output_layer(h_tilde), state  # (B, V) logits
 
+    def alignments(self, state):
+        return state[self.cell.alignments_index], state[-1] > 0.5  # alpha (B, N), all positions real
 
-def _caption_serving(model):
-    decoder, tokenizer = model.decoder, model.tokenizer("target")
-
-    def serve(images):
-        ids, _ = greedy_search(decoder, images)
-        return {"outputs": tokenizer.detokenize(ids)}
-
-    return serve
+    def inputs_from_raw(self, raw):
+        return tf.cast(raw, tf.float32)  # (B, H, W, C): the signature fixes H, W, C to the model's
 
 
 @register(
@@ -64,7 +60,7 @@ def _caption_serving(model):
     datasets=("shapes_captioning", "digit_strips"),
     serving="caption",
     decoder=CaptionDecoder,
-    serving_function=_caption_serving,
+    serving_function=generation_serving,
 )
 def image_captioner(
     *,

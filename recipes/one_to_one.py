@@ -13,7 +13,7 @@ from keras import ops
 
 from seqrecipes.data import END_ID, PAD_ID, START_ID
 from seqrecipes.recipes import components, metrics
-from seqrecipes.recipes.decoding import Decoder, greedy_search
+from seqrecipes.recipes.decoding import Decoder, generation_serving
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.registry import register
 
@@ -42,6 +42,11 @@ class WindowDecoder(Decoder):
         context = ops.where(index == 0, context, shifted)
         logits = self.logits_model(context, training=False)  # (B, V)
         return logits, {"context": context}
+
+    output_role = "text"
+
+    def inputs_from_raw(self, raw):
+        return window_contexts(self.model.tokenizer("text"), raw, self.model.arguments["context_size"])
 
 
 def window_contexts(tokenizer, strings, context_size):
@@ -107,23 +112,12 @@ def window_examples(tokenizer, context_size):
     return transform
 
 
-def _window_serving(model):
-    decoder, tokenizer = model.decoder, model.tokenizer("text")
-    context_size = model.arguments["context_size"]
-
-    def serve(strings):
-        ids, _ = greedy_search(decoder, window_contexts(tokenizer, strings, context_size))
-        return {"outputs": tokenizer.detokenize(ids)}
-
-    return serve
-
-
 @register(
     "one-to-one",
     datasets=("tiny_shakespeare", "text_lines", "text_document"),
     serving="generate",
     decoder=WindowDecoder,
-    serving_function=_window_serving,
+    serving_function=generation_serving,
 )
 def window_language_model(
     *,

@@ -135,7 +135,7 @@ def _tags(model, sentences):
 
 def _generate(model, prompts):
     return [
-        s.decode() for s in recipes.many_to_many._language_model_serving(model)(tf.constant(prompts))["outputs"].numpy()
+        s.decode() for s in recipes.decoding.generation_serving(model)(tf.constant(prompts))["outputs"].numpy()
     ]
 
 

@@ -101,7 +101,7 @@ def test_export_serves_the_same_strings_in_a_fresh_tensorflow_process(trained, t
     for name, model in trained.items():
         paths[name] = recipes.export(model, str(tmp_path / name))
         assert sorted(os.listdir(os.path.join(paths[name], "assets"))) == ["source.vocab", "target.vocab"]
-        serve = encoder_decoder.generate_serving(model)
+        serve = recipes.decoding.generation_serving(model)
         expected[name] = {
             "1": [s.decode() for s in serve(tf.constant(SERVING_INPUTS[:1]))["outputs"].numpy()],
             "8": [s.decode() for s in serve(tf.constant(SERVING_INPUTS))["outputs"].numpy()],
@@ -244,7 +244,7 @@ def test_attention_alignments_are_distributions_over_the_real_source_tokens(trai
 
 def test_serving_keeps_the_first_max_source_length_tokens(trained):
     model = trained["seq2seq_attention"]
-    serve = encoder_decoder.generate_serving(model)
+    serve = recipes.decoding.generation_serving(model)
     long_input = "abcdefabcdef" + "fffff"  # 17 characters, max_source_length=12
     outputs = serve(tf.constant([long_input, long_input[:12], ""]))["outputs"].numpy()
     assert outputs[0] == outputs[1]
@@ -293,4 +293,4 @@ def test_vocabulary_sizes_are_checked():
         recipes.transformer_seq2seq(source_vocabulary_size=10, target_vocabulary_size=12, share_embeddings=True)
     model = recipes.seq2seq(source_vocabulary_size=10, target_vocabulary_size=10, units=8, embedding_dim=4)
     with pytest.raises(ValueError, match=r"no 'target' tokenizer"):
-        encoder_decoder.generate_serving(model)
+        recipes.decoding.generation_serving(model)

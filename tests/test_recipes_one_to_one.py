@@ -30,7 +30,7 @@ def trained():
 
 
 def _generate(model, prompts):
-    return [s.decode() for s in recipes.one_to_one._window_serving(model)(tf.constant(prompts)).get("outputs").numpy()]
+    return [s.decode() for s in recipes.decoding.generation_serving(model)(tf.constant(prompts)).get("outputs").numpy()]
 
 
 def test_window_examples_and_contexts_follow_the_paper():
