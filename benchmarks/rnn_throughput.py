@@ -3,7 +3,9 @@
 B=64 sequences of T=100 steps, 128 inputs, 256 hidden units; a layer, then Dense(1) on the last
 output, MSE, Adam; one compiled training step at a time (``model.train_on_batch``), with the same
 compile settings for every model. Runs are interleaved (every layer once per repeat) and the median
-over repeats is reported, so the ratios hold on a noisy shared machine.
+over repeats is reported, so the ratios hold on a noisy shared machine. The "(autodiff BPTT)" rows
+run the same layers with autodiff through their generic loop instead of the hand-written gradient
+of layers/_bptt.py, to show what it brings.
 
 GFLOP/s counts the recurrent layer's matmuls only: forward 2*B*T*(D+H)*gH, training about 3x that.
 The roof is this machine's measured float32 matmul rate (a 2048x2048 product).
@@ -38,6 +40,12 @@ def matmul_roof(n=2048, repeats=10):
     return 2 * n**3 / statistics.median(times) / 1e9
 
 
+def autodiff(layer):
+    """The layer with its generic loop and autodiff BPTT instead of the hand-written gradient."""
+    layer.hand_written_bptt = False
+    return layer
+
+
 def candidates(units):
     """name -> (factory, gates, peer name)."""
     return {
@@ -48,6 +56,8 @@ def candidates(units):
         "GRU": (lambda: layers.GRU(units), 3, "keras.GRU"),
         "GRU(reset_after=False)": (lambda: layers.GRU(units, reset_after=False), 3, "keras.GRU"),
         "LSTM": (lambda: layers.LSTM(units), 4, "keras.LSTM"),
+        "LSTM (autodiff BPTT)": (lambda: autodiff(layers.LSTM(units)), 4, "keras.LSTM"),
+        "GRU (autodiff BPTT)": (lambda: autodiff(layers.GRU(units)), 3, "keras.GRU"),
         "RNN(PeepholeLSTMCell)": (lambda: layers.RNN(layers.PeepholeLSTMCell(units)), 4, "keras.LSTM"),
         "RNN(LayerNormLSTMCell)": (lambda: layers.RNN(layers.LayerNormLSTMCell(units)), 4, "keras.LSTM"),
         "RNN(CIFGLSTMCell)": (lambda: layers.RNN(layers.CIFGLSTMCell(units)), 3, "keras.LSTM"),
@@ -96,13 +106,13 @@ def main():
     gpu = bool(tf.config.list_physical_devices("GPU"))
     print(f"device: {'GPU' if gpu else 'CPU'}; B={B} T={T} D={D} H={H}; {args.repeats} interleaved repeats of {args.steps} steps")
     print(f"float32 matmul roof: {roof:.1f} GFLOP/s")
-    print(f"{'layer':<26}{'step ms':>10}{'tokens/s':>12}{'GFLOP/s':>10}{'% roof':>8}{'ratio vs peer':>16}")
+    print(f"{'layer':<26}{'step ms':>10}{'tokens/s':>12}{'GFLOP/s':>10}{'% roof':>8}  ratio vs peer")
     median = {name: statistics.median(t) for name, t in times.items()}
     for name, (_, gates, peer) in specs.items():
         step = median[name]
         flops = 3 * 2 * B * T * (D + H) * gates * H
         ratio = f"{median[peer] / step:.2f}x {peer}" if peer else "(peer)"
-        print(f"{name:<26}{step * 1e3:>10.1f}{B * T / step:>12.0f}{flops / step / 1e9:>10.1f}{100 * flops / step / 1e9 / roof:>8.1f}{ratio:>16}")
+        print(f"{name:<26}{step * 1e3:>10.1f}{B * T / step:>12.0f}{flops / step / 1e9:>10.1f}{100 * flops / step / 1e9 / roof:>8.1f}  {ratio}")
 
     goals = []
     for name in ("LSTM", "GRU"):

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from seqrecipes.layers import _bptt
+
 # keras.ops.scan's `unroll`: TensorFlow runs this many steps' independent ops in parallel (Keras's own
 # RNN loop uses 32); JAX unrolls the loop body this many times.
 SCAN_UNROLL = 32
@@ -23,7 +25,10 @@ class RNN(keras.layers.RNN):
         X = W [x_1 ... x_T] + b                    # one (B*T, D) x (D, gH) matmul, before the loop
         h_t, s_t = step(X_t, s_{t-1})              # inside keras.ops.scan: only U h_{t-1} per step
 
-    so each step does one matmul instead of two. Dropout draws one mask for x and one for h per
+    so each step does one matmul instead of two. For the standard ``LSTMCell``, ``GRUCell`` and
+    ``SimpleRNNCell`` (default activations) the gradient is hand-written (``layers/_bptt.py``): the
+    backward loop does only dz_t U^T per step, and dU, dW, db and dx are each one matmul after it,
+    as cuDNN does; other cells use autodiff through the loop. Dropout draws one mask for x and one for h per
     sequence (Gal and Ghahramani 2016), never a fresh mask per step. Any other Keras cell (for
     example ``keras.layers.StackedRNNCells``) runs through ``keras.layers.RNN``'s own loop.
 
@@ -65,6 +70,9 @@ class RNN(keras.layers.RNN):
     """
 
     cell_class = None  # the fixed cell of SimpleRNN, GRU and LSTM; None for the generic layer
+    # Standard LSTM, GRU and SimpleRNN cells run with the hand-written gradient of _bptt; tests set
+    # this to False on an instance to compare with autodiff through the generic loop.
+    hand_written_bptt = True
 
     def __init__(
         self,
@@ -138,6 +146,9 @@ class RNN(keras.layers.RNN):
             sequences = sequences * input_mask[:, None, :]  # (B, T, D): one mask for all steps
         # Transposing the (T, B, D) inputs rather than the (T, B, gH) projection moves g*H/D times less data.
         projected = cell.project_inputs(ops.transpose(sequences, (1, 0, 2)))  # (T, B, gH)
+        kind = _bptt.kind_of(cell) if self.hand_written_bptt else None
+        if kind is not None:
+            return self.hand_written_loop(kind, projected, states, mask, recurrent_mask)
         first_output = ops.zeros((ops.shape(sequences)[0], cell.output_size), dtype=projected.dtype)  # (B, H)
         zero_output = self.zero_output_for_mask
 
@@ -165,3 +176,28 @@ class RNN(keras.layers.RNN):
         )
         outputs = ops.transpose(outputs, (1, 0, 2))  # (B, T, H)
         return last_output, outputs, states
+
+    def hand_written_loop(self, kind, projected, states, mask, recurrent_mask):
+        """The loop of a standard LSTM, GRU or SimpleRNN cell, with the gradient of ``_bptt``.
+
+        The outputs follow from the stacked states: at a masked step the states are carried over,
+        so the output is h_t once a real step has been seen (zeros before), or h_t * mask_t with
+        ``zero_output_for_mask``.
+        """
+        cell = self.cell
+        dtype = projected.dtype
+        U = ops.cast(cell.recurrent_kernel, dtype)
+        recurrent_bias = None
+        if kind == "gru" and cell.use_bias:
+            recurrent_bias = ops.cast(cell.bias[1], dtype)
+        keep = None if mask is None else ops.cast(ops.transpose(mask, (1, 0))[:, :, None], dtype)  # (T, B, 1)
+        h_all, states = _bptt.run(
+            kind, projected, U, states, recurrent_bias, keep, recurrent_mask, unroll=SCAN_UNROLL
+        )
+        if keep is None:
+            outputs, last_output = h_all, states[0]
+        else:
+            seen = ops.cast(ops.cumsum(keep, axis=0) > 0, dtype)  # (T, B, 1): a real step so far
+            outputs = h_all * (keep if self.zero_output_for_mask else seen)
+            last_output = states[0] * seen[-1]
+        return last_output, ops.transpose(outputs, (1, 0, 2)), states  # (B, T, H)

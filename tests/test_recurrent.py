@@ -385,3 +385,120 @@ def test_masked_layer_fits_on_padded_batches_of_unknown_length():
     model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
     history = model.fit(ds, epochs=8, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+
+
+# Hand-written BPTT (layers/_bptt.py): the gradients of the standard layers against autodiff.
+FAST_LAYERS = [
+    ("LSTM", lambda **kw: layers.LSTM(H, **kw), lambda **kw: keras.layers.LSTM(H, **kw), 2),
+    ("GRU-after", lambda **kw: layers.GRU(H, **kw), lambda **kw: keras.layers.GRU(H, **kw), 1),
+    (
+        "GRU-before",
+        lambda **kw: layers.GRU(H, reset_after=False, **kw),
+        lambda **kw: keras.layers.GRU(H, reset_after=False, **kw),
+        1,
+    ),
+    ("SimpleRNN", lambda **kw: layers.SimpleRNN(H, **kw), lambda **kw: keras.layers.SimpleRNN(H, **kw), 1),
+]
+FAST_IDS = [f[0] for f in FAST_LAYERS]
+FAST_SETTINGS = [
+    {},
+    {"go_backwards": True},
+    {"zero_output_for_mask": True},
+    {"dropout": 0.3, "recurrent_dropout": 0.4, "seed": 2},
+    {"return_sequences": False, "return_state": False},
+]
+
+
+def _outputs_and_gradients(layer, x, initial_state, mask, training=False):
+    """The layer's outputs and d loss / d (x, initial states, weights) for a loss on every output."""
+    x = tf.constant(x)
+    initial_state = [tf.constant(s) for s in initial_state]
+    with tf.GradientTape() as tape:
+        tape.watch([x] + initial_state)
+        outputs = layer(x, initial_state=initial_state or None, mask=mask, training=training)
+        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        weights = [np.random.default_rng(i).normal(size=o.shape).astype("float32") for i, o in enumerate(outputs)]
+        loss = sum(tf.reduce_sum(o * w) for o, w in zip(outputs, weights))
+    grads = tape.gradient(loss, [x] + initial_state + layer.trainable_weights)
+    assert all(g is not None for g in grads)
+    return [np.asarray(o) for o in outputs] + [np.asarray(g) for g in grads]
+
+
+@pytest.mark.parametrize("name,make,make_keras,n_states", FAST_LAYERS, ids=FAST_IDS)
+def test_hand_written_bptt_matches_autodiff(name, make, make_keras, n_states, monkeypatch):
+    """Outputs and gradients (inputs, initial states, weights) of the hand-written BPTT equal those of
+    autodiff through the generic loop, with masks, go_backwards, zero outputs, dropout and both
+    output kinds receiving gradients."""
+    from seqrecipes.layers import _bptt
+
+    calls = []
+    run = _bptt.run
+    monkeypatch.setattr(_bptt, "run", lambda *a, **k: calls.append(a[0]) or run(*a, **k))
+    rng = np.random.default_rng(13)
+    x = rng.normal(size=(B, T, D)).astype("float32")
+    initial_state = [rng.normal(size=(B, H)).astype("float32") for _ in range(n_states)]
+    right_padding = np.arange(T)[None, :] < np.array([T, 3, 5])[:, None]
+    for settings in FAST_SETTINGS:
+        kwargs = {"return_sequences": True, "return_state": True, **settings}
+        fast, generic = make(**kwargs), make(**kwargs)
+        generic.hand_written_bptt = False
+        fast(x), generic(x)
+        _randomize(fast, rng)
+        generic.set_weights(fast.get_weights())
+        training = "dropout" in settings  # both layers draw the same masks from the same seed
+        for mask in (None, right_padding):
+            got = _outputs_and_gradients(fast, x, initial_state, mask, training)
+            expected = _outputs_and_gradients(generic, x, initial_state, mask, training)
+            for a, b in zip(got, expected):
+                np.testing.assert_allclose(a, b, atol=1e-5, err_msg=f"{name} {settings} mask={mask is not None}")
+        if training:
+            assert not np.allclose(got[0], _outputs_and_gradients(fast, x, initial_state, None)[0])
+    assert len(calls) >= 2 * len(FAST_SETTINGS) and set(calls) == {_bptt.kind_of(fast.cell)}
+
+
+@pytest.mark.parametrize("name,make,make_keras,n_states", FAST_LAYERS, ids=FAST_IDS)
+def test_hand_written_bptt_gradients_match_keras(name, make, make_keras, n_states):
+    rng = np.random.default_rng(14)
+    x = rng.normal(size=(B, T, D)).astype("float32")
+    initial_state = [rng.normal(size=(B, H)).astype("float32") for _ in range(n_states)]
+    mask = np.arange(T)[None, :] < np.array([T, 2, 4])[:, None]
+    ours = make(return_sequences=True, return_state=True)
+    theirs = make_keras(return_sequences=True, return_state=True)
+    ours(x), theirs(x)
+    _randomize(theirs, rng)
+    ours.set_weights(theirs.get_weights())
+    for m in (None, mask):
+        got = _outputs_and_gradients(ours, x, initial_state, m)
+        expected = _outputs_and_gradients(theirs, x, initial_state, m)
+        for a, b in zip(got, expected):
+            np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_hand_written_bptt_only_for_standard_cells():
+    from seqrecipes.layers import _bptt
+
+    assert _bptt.kind_of(layers.LSTMCell(H)) == "lstm"
+    assert _bptt.kind_of(layers.GRUCell(H, reset_after=False)) == "gru_before"
+    assert _bptt.kind_of(layers.LSTMCell(H, activation="relu")) is None
+    assert _bptt.kind_of(layers.GRUCell(H, recurrent_activation="hard_sigmoid")) is None
+    for cell in (layers.PeepholeLSTMCell(H), layers.CIFGLSTMCell(H), layers.LayerNormLSTMCell(H)):
+        assert _bptt.kind_of(cell) is None
+
+
+@pytest.mark.parametrize("name,make,make_keras,n_states", FAST_LAYERS, ids=FAST_IDS)
+def test_hand_written_bptt_under_mixed_float16_tracks_float32(name, make, make_keras, n_states):
+    rng = np.random.default_rng(15)
+    x = rng.normal(size=(2, 4, 3)).astype("float32")
+    mask = np.array([[1, 1, 1, 0], [1, 1, 1, 1]], bool)
+    reference = make(return_sequences=True)
+    reference(x)
+    _randomize(reference, rng)
+    expected = _outputs_and_gradients(reference, x, [], mask)
+    keras.config.set_dtype_policy("mixed_float16")  # the conftest fixture restores float32
+    mixed = make(return_sequences=True)
+    mixed(x)
+    mixed.set_weights(reference.get_weights())
+    got = _outputs_and_gradients(mixed, x, [], mask)
+    assert got[0].dtype == np.float16
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a.astype("float32"), b, atol=3e-2, rtol=3e-2)

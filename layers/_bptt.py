@@ -1,0 +1,326 @@
+"""Hand-written backpropagation through time for the standard LSTM, GRU and SimpleRNN cells.
+
+Autodiff through ``keras.ops.scan`` accumulates dU at every step and keeps every intermediate of
+the step function. Here (as cuDNN does) the backward loop carries only dh_t (and dc_t for the LSTM)
+and does the one matmul that is truly sequential, dz_t U^T; then
+
+    dU = H_in^T dZ          # one (H, T*B) x (T*B, gH) matmul after the loop
+    dX_proj = dZ            # W, b and x get theirs from autodiff of the hoisted projection:
+                            # dW = X^T dZ, db = sum dZ, dX = dZ W^T, each one big matmul
+
+Shapes: T time steps, B batch, H units, g gates; everything here is time-major, (T, B, ...).
+
+The recurrence runs on the hoisted projection X_proj = W x + b (computed by the caller), the
+recurrent kernel U, the initial states and two constants: ``keep`` (T, B, 1), 1.0 at real steps
+and 0.0 at masked ones, where the states are carried over unchanged; and the recurrent dropout
+mask (B, H), which multiplies h_{t-1} before U. It returns the stacked states h_1..h_T and the
+final cell state c_T (LSTM only); the caller derives the outputs from them, so their gradients
+arrive here as one dH (T, B, H).
+
+Only the default activations (tanh, sigmoid) are handled; ``kind_of`` says which cells qualify.
+"""
+
+import keras
+from keras import ops
+
+from seqrecipes.layers.gru_cell import GRUCell
+from seqrecipes.layers.lstm_cell import LSTMCell
+from seqrecipes.layers.simple_rnn_cell import SimpleRNNCell
+
+
+def kind_of(cell):
+    """'lstm', 'gru', 'gru_before' or 'simple' for a cell the hand-written BPTT handles, else None."""
+    tanh, sigmoid = keras.activations.tanh, keras.activations.sigmoid
+    if type(cell) is SimpleRNNCell and cell.activation is tanh:
+        return "simple"
+    if type(cell) not in (LSTMCell, GRUCell) or cell.activation is not tanh:
+        return None
+    if cell.recurrent_activation is not sigmoid:
+        return None
+    if type(cell) is LSTMCell:
+        return "lstm"
+    return "gru" if cell.reset_after else "gru_before"
+
+
+def run(kind, projected, U, states, recurrent_bias=None, keep=None, recurrent_mask=None, unroll=1):
+    """Runs the recurrence of ``kind`` with the hand-written gradient.
+
+    Args:
+        kind: as returned by ``kind_of``.
+        projected: X_proj, (T, B, gH).
+        U: the recurrent kernel, (H, gH), in the compute dtype.
+        states: [h_0] or [h_0, c_0], each (B, H).
+        recurrent_bias: b'_h of a reset-after GRU, (3H,), or None.
+        keep: (T, B, 1) float, 1.0 at real steps and 0.0 at masked ones, or None (no mask).
+        recurrent_mask: (B, H) dropout mask on h_{t-1}, or None.
+        unroll: passed to ``keras.ops.scan``.
+
+    Returns:
+        (h_all (T, B, H), final states list).
+    """
+    args = [projected, U] + list(states)
+    flags = {"bias": recurrent_bias is not None, "keep": keep is not None, "rm": recurrent_mask is not None}
+    args += [a for a in (recurrent_bias, keep, recurrent_mask) if a is not None]
+    body = {"lstm": _lstm, "gru": _gru_after, "gru_before": _gru_before, "simple": _simple}[kind]
+
+    @ops.custom_gradient
+    def recurrence(*args):
+        return body(args, flags, unroll)
+
+    results = recurrence(*args)
+    h_all = results[0]
+    final = [h_all[-1]] + ([results[1]] if kind == "lstm" else [])
+    return h_all, final
+
+
+def _unpack(args, flags, n_states):
+    """Splits the flat argument list into (x_proj, U, states, b', keep, rm)."""
+    args = list(args)
+    x_proj, U, states, rest = args[0], args[1], args[2 : 2 + n_states], args[2 + n_states :]
+    b_rec = rest.pop(0) if flags["bias"] else None
+    keep = rest.pop(0) if flags["keep"] else None
+    rm = rest.pop(0) if flags["rm"] else None
+    return x_proj, U, states, b_rec, keep, rm
+
+
+def _upstream(upstream, count):
+    """The upstream gradients as a list of ``count`` (None where an output got none).
+
+    TensorFlow's custom_gradient passes one argument per output; JAX's passes one tuple.
+    """
+    if len(upstream) == 1 and isinstance(upstream[0], (tuple, list)):
+        upstream = upstream[0]
+    return list(upstream) + [None] * (count - len(upstream))
+
+
+def _scan(step, carry, ys_init, xs, reverse, unroll):
+    """Runs ``step(carry, x_t, t) -> (carry, y_t)`` over the leading axis of ``xs``.
+
+    Returns (final carry, stacked carries, stacked ys). keras.ops.scan on TensorFlow stacks only
+    values shaped like its carry, so y_t rides in the carry next to a time counter t.
+    """
+    n = ops.shape(xs)[0]
+    t0 = ops.convert_to_tensor(n - 1 if reverse else 0, "int32")
+
+    def body(full, x_t):
+        c, _, t = full
+        c, y = step(c, x_t, t)
+        return (c, y, t - 1 if reverse else t + 1), (c, y, t)
+
+    (carry, _, _), (carries, ys, _) = ops.scan(body, (carry, ys_init, t0), xs, reverse=reverse, unroll=unroll)
+    return carry, carries, ys
+
+
+def _previous(h0, h_all):
+    """[h_0, ..., h_{T-1}], (T, B, H), from h_0 (B, H) and h_all = [h_1 ... h_T]."""
+    return ops.concatenate([h0[None], h_all[:-1]], axis=0)  # (T, B, H)
+
+
+def _carry_over(keep, t, new, old):
+    """The new state at a real step, the old one at a masked step."""
+    if keep is None:
+        return new
+    k = ops.take(keep, t, axis=0) > 0  # (B, 1)
+    return ops.where(k, new, old)
+
+
+def _dh_at(dH, keep, t, dh_carry):
+    """dh_t = upstream dH_t + dh from step t + 1; and its part through the step at t (0 if masked)."""
+    dh = dh_carry if dH is None else dh_carry + ops.take(dH, t, axis=0)
+    dh_new = dh if keep is None else dh * ops.take(keep, t, axis=0)
+    return dh, dh_new
+
+
+def _weight_gradient(H_in, dZ):
+    """sum_t H_in_t^T dZ_t as one matmul: (T, B, H), (T, B, gH) -> (H, gH)."""
+    return ops.tensordot(H_in, dZ, axes=[[0, 1], [0, 1]])
+
+
+def _constant_gradients(keep, rm):
+    """Zero gradients for the constant inputs (the mask and the dropout mask)."""
+    return [ops.zeros_like(a) for a in (keep, rm) if a is not None]
+
+
+def _lstm(args, flags, unroll):
+    x_proj, U, (h0, c0), _, keep, rm = _unpack(args, flags, 2)
+    H = U.shape[0]
+
+    def step(carry, x_t, t):
+        h_tm1, c_tm1 = carry
+        h_in = h_tm1 if rm is None else h_tm1 * rm
+        z = x_t + ops.matmul(h_in, U)  # (B, 4H)
+        z_i, z_f, z_g, z_o = ops.split(z, 4, axis=-1)
+        c = ops.sigmoid(z_f) * c_tm1 + ops.sigmoid(z_i) * ops.tanh(z_g)
+        h = ops.sigmoid(z_o) * ops.tanh(c)
+        return (_carry_over(keep, t, h, h_tm1), _carry_over(keep, t, c, c_tm1)), z
+
+    z0 = ops.zeros_like(x_proj[0])  # (B, 4H)
+    (_, c_T), (h_all, c_all), Z = _scan(step, (h0, c0), z0, x_proj, reverse=False, unroll=unroll)
+
+    def grad(*upstream):
+        dH, dc_T = _upstream(upstream, 2)
+        z_i, z_f, z_g, z_o = ops.split(Z, 4, axis=-1)  # (T, B, H) each
+        i, f, g, o = ops.sigmoid(z_i), ops.sigmoid(z_f), ops.tanh(z_g), ops.sigmoid(z_o)
+        tanh_c = ops.tanh(c_all)
+        dc_dh = o * (1.0 - tanh_c * tanh_c)  # dc_t / dh_t through h_t = o_t tanh(c_t)
+        # dz_t = [dc_t, dc_t, dc_t, dh_t] * coef_t
+        coef = ops.concatenate([g * i * (1.0 - i), _previous(c0, c_all) * f * (1.0 - f), i * (1.0 - g * g), tanh_c * o * (1.0 - o)], axis=-1)  # (T, B, 4H)
+        U_T = ops.transpose(U)  # (4H, H)
+
+        def back(carry, coef_t, t):
+            dh_carry, dc_carry = carry
+            dh, dh_new = _dh_at(dH, keep, t, dh_carry)
+            dc = dc_carry if keep is None else dc_carry * ops.take(keep, t, axis=0)
+            dc = dc + dh_new * ops.take(dc_dh, t, axis=0)
+            dz = ops.concatenate([dc, dc, dc, dh_new], axis=-1) * coef_t  # (B, 4H)
+            dh_in = ops.matmul(dz, U_T)  # (B, H)
+            dh_tm1 = dh_in if rm is None else dh_in * rm
+            dc_tm1 = dc * ops.take(f, t, axis=0)
+            if keep is not None:
+                dh_tm1 = dh_tm1 + (dh - dh_new)
+                dc_tm1 = dc_tm1 + (dc_carry - dc_carry * ops.take(keep, t, axis=0))
+            return (dh_tm1, dc_tm1), dz
+
+        dc_T = ops.zeros_like(c0) if dc_T is None else dc_T
+        (dh0, dc0), _, dZ = _scan(back, (ops.zeros_like(h0), dc_T), z0, coef, reverse=True, unroll=unroll)
+        H_in = _previous(h0, h_all) if rm is None else _previous(h0, h_all) * rm
+        return (dZ, _weight_gradient(H_in, dZ), dh0, dc0, *_constant_gradients(keep, rm))
+
+    return (h_all, c_T), grad
+
+
+def _gru_after(args, flags, unroll):
+    x_proj, U, (h0,), b_rec, keep, rm = _unpack(args, flags, 1)
+    H = U.shape[0]
+
+    def step(carry, x_t, t):
+        (h_tm1,) = carry
+        h_in = h_tm1 if rm is None else h_tm1 * rm
+        inner = ops.matmul(h_in, U)  # (B, 3H)
+        if b_rec is not None:
+            inner = inner + b_rec
+        z = ops.sigmoid(x_t[:, :H] + inner[:, :H])
+        r = ops.sigmoid(x_t[:, H : 2 * H] + inner[:, H : 2 * H])
+        hh = ops.tanh(x_t[:, 2 * H :] + r * inner[:, 2 * H :])
+        h = z * h_tm1 + (1.0 - z) * hh
+        return (_carry_over(keep, t, h, h_tm1),), inner
+
+    inner0 = ops.zeros_like(x_proj[0])  # (B, 3H)
+    _, (h_all,), inner_all = _scan(step, (h0,), inner0, x_proj, reverse=False, unroll=unroll)
+
+    def grad(*upstream):
+        (dH,) = _upstream(upstream, 1)
+        zr = ops.sigmoid(x_proj[..., : 2 * H] + inner_all[..., : 2 * H])
+        z, r = zr[..., :H], zr[..., H:]  # (T, B, H) each
+        inner_h = inner_all[..., 2 * H :]
+        hh = ops.tanh(x_proj[..., 2 * H :] + r * inner_h)
+        h_prev = _previous(h0, h_all)
+        c_z = (h_prev - hh) * z * (1.0 - z)  # dz_pre = dh * c_z
+        c_h = (1.0 - z) * (1.0 - hh * hh)  # dhh_pre = dh * c_h
+        c_r = c_h * inner_h * r * (1.0 - r)  # dr_pre = dh * c_r
+        coef_inner = ops.concatenate([c_z, c_r, c_h * r], axis=-1)  # d inner = [dh, dh, dh] * coef_inner
+        U_T = ops.transpose(U)  # (3H, H)
+
+        def back(carry, coef_t, t):
+            (dh_carry,) = carry
+            dh, dh_new = _dh_at(dH, keep, t, dh_carry)
+            d_inner = ops.concatenate([dh_new, dh_new, dh_new], axis=-1) * coef_t  # (B, 3H)
+            dh_in = ops.matmul(d_inner, U_T)
+            dh_tm1 = dh_new * ops.take(z, t, axis=0) + (dh_in if rm is None else dh_in * rm)
+            if keep is not None:
+                dh_tm1 = dh_tm1 + (dh - dh_new)
+            return (dh_tm1,), dh_new
+
+        (dh0,), _, dH_new = _scan(back, (ops.zeros_like(h0),), ops.zeros_like(h0), coef_inner, reverse=True, unroll=unroll)
+        dH3 = ops.concatenate([dH_new, dH_new, dH_new], axis=-1)  # (T, B, 3H)
+        d_inner = dH3 * coef_inner
+        d_proj = dH3 * ops.concatenate([c_z, c_r, c_h], axis=-1)
+        H_in = h_prev if rm is None else h_prev * rm
+        grads = [d_proj, _weight_gradient(H_in, d_inner), dh0]
+        if b_rec is not None:
+            grads.append(ops.sum(d_inner, axis=(0, 1)))
+        return tuple(grads + _constant_gradients(keep, rm))
+
+    return (h_all,), grad
+
+
+def _gru_before(args, flags, unroll):
+    x_proj, U, (h0,), _, keep, rm = _unpack(args, flags, 1)
+    H = U.shape[0]
+    U_zr, U_h = U[:, : 2 * H], U[:, 2 * H :]  # (H, 2H), (H, H)
+
+    def step(carry, x_t, t):
+        h_tm1, _ = carry
+        h_in = h_tm1 if rm is None else h_tm1 * rm
+        zr_pre = x_t[:, : 2 * H] + ops.matmul(h_in, U_zr)  # (B, 2H)
+        z, r = ops.sigmoid(zr_pre[:, :H]), ops.sigmoid(zr_pre[:, H:])
+        hh = ops.tanh(x_t[:, 2 * H :] + ops.matmul(r * h_in, U_h))
+        h = z * h_tm1 + (1.0 - z) * hh
+        # hh rides in the carry so that scan stacks it (see _scan).
+        return (_carry_over(keep, t, h, h_tm1), hh), zr_pre
+
+    zero = ops.zeros_like(h0)
+    zr0 = ops.zeros_like(x_proj[0, :, : 2 * H])  # (B, 2H)
+    _, (h_all, hh_all), zr_all = _scan(step, (h0, zero), zr0, x_proj, False, unroll)
+
+    def grad(*upstream):
+        (dH,) = _upstream(upstream, 1)
+        z, r = ops.sigmoid(zr_all[..., :H]), ops.sigmoid(zr_all[..., H:])  # (T, B, H) each
+        h_prev = _previous(h0, h_all)
+        H_in = h_prev if rm is None else h_prev * rm
+        c_z = (h_prev - hh_all) * z * (1.0 - z)  # dz_pre = dh * c_z
+        c_h = (1.0 - z) * (1.0 - hh_all * hh_all)  # dhh_pre = dh * c_h
+        c_r = H_in * r * (1.0 - r)  # dr_pre = d(r h_in) * c_r
+        U_zr_T, U_h_T = ops.transpose(U_zr), ops.transpose(U_h)
+
+        def back(carry, c_h_t, t):
+            dh_carry, _ = carry
+            dh, dh_new = _dh_at(dH, keep, t, dh_carry)
+            dhh_pre = dh_new * c_h_t
+            d_rh = ops.matmul(dhh_pre, U_h_T)  # d(r * h_in), (B, H)
+            dzr = ops.concatenate([dh_new * ops.take(c_z, t, axis=0), d_rh * ops.take(c_r, t, axis=0)], axis=-1)
+            dh_in = d_rh * ops.take(r, t, axis=0) + ops.matmul(dzr, U_zr_T)
+            dh_tm1 = dh_new * ops.take(z, t, axis=0) + (dh_in if rm is None else dh_in * rm)
+            if keep is not None:
+                dh_tm1 = dh_tm1 + (dh - dh_new)
+            return (dh_tm1, dhh_pre), dzr
+
+        (dh0, _), (_, dHH), dZR = _scan(back, (zero, zero), zr0, c_h, True, unroll)
+        dU = ops.concatenate([_weight_gradient(H_in, dZR), _weight_gradient(r * H_in, dHH)], axis=1)  # (H, 3H)
+        d_proj = ops.concatenate([dZR, dHH], axis=-1)  # (T, B, 3H)
+        return (d_proj, dU, dh0, *_constant_gradients(keep, rm))
+
+    return (h_all,), grad
+
+
+def _simple(args, flags, unroll):
+    x_proj, U, (h0,), _, keep, rm = _unpack(args, flags, 1)
+
+    def step(carry, x_t, t):
+        (h_tm1,) = carry
+        h_in = h_tm1 if rm is None else h_tm1 * rm
+        h = ops.tanh(x_t + ops.matmul(h_in, U))
+        return (_carry_over(keep, t, h, h_tm1),), h
+
+    _, (h_all,), _ = _scan(step, (h0,), ops.zeros_like(h0), x_proj, reverse=False, unroll=unroll)
+
+    def grad(*upstream):
+        (dH,) = _upstream(upstream, 1)
+        coef = 1.0 - h_all * h_all  # (T, B, H); at masked steps dh_new is 0
+        U_T = ops.transpose(U)
+
+        def back(carry, coef_t, t):
+            (dh_carry,) = carry
+            dh, dh_new = _dh_at(dH, keep, t, dh_carry)
+            dp = dh_new * coef_t
+            dh_in = ops.matmul(dp, U_T)
+            dh_tm1 = dh_in if rm is None else dh_in * rm
+            if keep is not None:
+                dh_tm1 = dh_tm1 + (dh - dh_new)
+            return (dh_tm1,), dp
+
+        (dh0,), _, dP = _scan(back, (ops.zeros_like(h0),), ops.zeros_like(h0), coef, reverse=True, unroll=unroll)
+        H_in = _previous(h0, h_all) if rm is None else _previous(h0, h_all) * rm
+        return (dP, _weight_gradient(H_in, dP), dh0, *_constant_gradients(keep, rm))
+
+    return (h_all,), grad
