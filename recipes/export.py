@@ -6,6 +6,26 @@ inputs: strings in for text recipes (tokenization inside the graph), a float ser
 regressors, float images (B, H, W, C) in for captioners. The tokenizers' vocabularies are copied in
 as assets (``assets/*.vocab``). Only core TensorFlow ops are used, so stock TF Serving runs the
 result.
+
+Warm-up: every export holds ``assets.extra/tf_serving_warmup_requests``, TF Serving's warm-up file
+(a TFRecord file of ``tensorflow.serving.PredictionLog`` protos), with one small request per
+signature: two short strings for text recipes, a zero series for regressors, zero images for
+captioners. TF Serving replays them when it loads the model, so the first real request does not
+pay for the graph's first run.
+
+Over-long inputs are cut to the model's limit, never rejected; the rule per serving kind:
+
+- ``classify`` (``text_classifier``): the first ``max_length`` tokens of each text are read.
+- ``tag`` (``sequence_tagger``): the first ``max_length`` tokens are tagged; the output has at most
+  ``max_length`` columns and later tokens get no tag.
+- ``generate``, encoder-decoders (``seq2seq``, ``seq2seq_attention``, ``transformer_seq2seq``): the
+  first ``max_source_length`` source tokens are read. ``window_language_model``: the prompt's last
+  ``context_size`` ids (``[START]`` + tokens) are the context. ``rnn_language_model``: no limit, the
+  whole prompt is read.
+- ``forecast`` (``sequence_regressor``): the last ``input_length`` steps of each series are read.
+- ``caption`` (``image_captioner``): the signature fixes the image size to the model's.
+- Outputs of generating recipes are at most the model's output limit (``max_target_length`` or
+  ``max_output_length``) tokens long.
 """
 
 import logging
@@ -13,9 +33,12 @@ import os
 import re
 import tempfile
 
+import numpy as np
 import tensorflow as tf
 
 logger = logging.getLogger(__name__)
+
+WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 
 
 def _image_signature(model):
@@ -75,9 +98,118 @@ class _ServingModule(tf.Module):
                 tokenizer.save_vocabulary(path)
                 self.vocabularies[role] = tf.saved_model.Asset(path)
 
+    def track_captured_variables(self, functions):
+        """Lists the tf.Variables the signature functions capture on the module itself.
+
+        With only the Keras model tracked, the TF1 loader (TF Serving, saved_model_cli) leaves the
+        Keras weights unrestored ("Could not find variable ...", keras-team/keras#20095) while
+        ``tf.saved_model.load`` works; keras.export.ExportArchive tracks them this way too.
+        """
+        captured = {}
+        for function in functions:
+            for variable in function.get_concrete_function().variables:
+                captured.setdefault(id(variable), variable)
+        self.captured_variables = list(captured.values())
+
+
+# ------------------------------------------------------------------------------------------------
+# Warm-up requests: TF Serving's PredictionLog protos, encoded by hand (protobuf wire format) around
+# tf.make_tensor_proto, so that the export needs no tensorflow-serving-api (which pins the TensorFlow
+# version). Field numbers of tensorflow_serving/apis: PredictionLog.predict_log = 6,
+# PredictLog.request = 1, PredictRequest.model_spec = 1, PredictRequest.inputs = 2 (a map: entries
+# with key = 1, value = 2), ModelSpec.name = 1, ModelSpec.signature_name = 3.
+
+# Values of scalar inputs in the warm-up requests, by input name; other scalars get 0.
+WARMUP_SCALARS = {"beam_width": 1, "num_results": 1, "top_p": 1.0, "length_penalty": 0.6}
+WARMUP_TEXTS = (b"a short text", b"hello")
+
+
+def _varint(value):
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _field(number, payload):
+    """One length-delimited field (wire type 2): tag, length, payload."""
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def predict_log(model_name, signature_name, inputs):
+    """The serialized ``PredictionLog`` of one ``PredictRequest``.
+
+    Args:
+        model_name: the served model's name (``ModelSpec.name``).
+        signature_name: the signature the request runs (``ModelSpec.signature_name``).
+        inputs: dict input name -> NumPy array, or (array, tf.DType).
+
+    Returns:
+        bytes, one record of ``tf_serving_warmup_requests``.
+    """
+    entries = b""
+    for key in sorted(inputs):
+        value = inputs[key]
+        value, dtype = value if isinstance(value, tuple) else (value, None)
+        tensor = tf.make_tensor_proto(value, dtype=dtype).SerializeToString()
+        entries += _field(2, _field(1, key.encode()) + _field(2, tensor))  # PredictRequest.inputs entry
+    model_spec = _field(1, model_name.encode()) + _field(3, signature_name.encode())
+    request = _field(1, model_spec) + entries
+    return _field(6, _field(1, request))  # PredictionLog.predict_log.request
+
+
+def _warmup_value(name, tensor_info):
+    """A small value for one signature input: defaults for scalars, two short strings for a batch of
+    texts, zeros otherwise; unknown dimensions become 2 (texts) or 1 (batch) and 8 (others)."""
+    dtype = tf.dtypes.as_dtype(tensor_info.dtype)
+    dims = [d.size for d in tensor_info.tensor_shape.dim]
+    if tensor_info.tensor_shape.unknown_rank:
+        raise ValueError(f"Cannot make a warm-up request for an input of unknown rank. Received: input {name!r}")
+    if not dims:
+        return np.asarray(WARMUP_SCALARS.get(name, 0), dtype.as_numpy_dtype), dtype
+    batch = len(WARMUP_TEXTS) if dtype == tf.string else 1
+    shape = [(batch if i == 0 else 8) if d < 0 else d for i, d in enumerate(dims)]
+    if dtype == tf.string:
+        texts = np.resize(np.asarray(WARMUP_TEXTS, object), shape[0])
+        return np.broadcast_to(texts.reshape([-1] + [1] * (len(shape) - 1)), shape).copy(), dtype
+    return np.zeros(shape, dtype.as_numpy_dtype), dtype
+
+
+def warmup_requests(path):
+    """The warm-up requests of the SavedModel at ``path``: a list of (signature name, inputs), one per
+    signature, read from its ``saved_model.pb`` signature defs (what TF Serving sees)."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved_model = saved_model_pb2.SavedModel()
+    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
+        saved_model.ParseFromString(f.read())
+    (meta_graph,) = [g for g in saved_model.meta_graphs if "serve" in g.meta_info_def.tags]
+    requests = []
+    for name in sorted(meta_graph.signature_def):
+        if name.startswith("__"):  # TensorFlow's internal signatures (__saved_model_init_op)
+            continue
+        signature = meta_graph.signature_def[name]
+        requests.append((name, {key: _warmup_value(key, info) for key, info in signature.inputs.items()}))
+    return requests
+
+
+def write_warmup_requests(path, model_name):
+    """Writes ``path/assets.extra/tf_serving_warmup_requests`` with ``warmup_requests(path)``."""
+    os.makedirs(os.path.join(path, "assets.extra"), exist_ok=True)
+    with tf.io.TFRecordWriter(os.path.join(path, WARMUP_FILE)) as writer:
+        for signature_name, inputs in warmup_requests(path):
+            writer.write(predict_log(model_name, signature_name, inputs))
+
 
 def export(model, base_path, version=None, extra_signatures=None):
     """Writes ``model`` as ``base_path/VERSION`` for TensorFlow Serving and returns that path.
+
+    The folder holds the SavedModel (signatures on raw inputs, see the module docstring), the
+    vocabularies as assets and ``assets.extra/tf_serving_warmup_requests`` (one request per
+    signature, model name ``basename(base_path)``). It loads through the TF1 session loader that TF
+    Serving and ``saved_model_cli`` use as well as through ``tf.saved_model.load``.
 
     Args:
         model: a ``RecipeModel`` (what every recipe returns), trained or not.
@@ -111,6 +243,8 @@ def export(model, base_path, version=None, extra_signatures=None):
         for name, fn in (extra_signatures or {}).items():
             setattr(module, f"signature_{name}", fn)
             signatures[name] = fn
+        module.track_captured_variables(signatures.values())
         tf.saved_model.save(module, path, signatures=signatures)
+    write_warmup_requests(path, os.path.basename(os.path.normpath(base_path)))
     logger.info("Exported %s to %s", model.recipe, path)
     return path

@@ -1,0 +1,380 @@
+"""Serving-grade export of every recipe, checked the way TensorFlow Serving reads it.
+
+Every recipe, tiny and untrained, is exported once (a module fixture). One fresh process that
+imports nothing but TensorFlow loads each export through the TF1 session loader (the path TF
+Serving takes), feeds the signature inputs by tensor name, and returns the outputs, which must
+equal the Python model's (exact strings, numbers to 1e-5): on ordinary inputs, on inputs much
+longer than the model's limit (which must serve, cut by the rule in ``recipes/export.py``), and on
+the warm-up requests decoded from ``assets.extra/tf_serving_warmup_requests``. ``saved_model_cli
+run`` answers for one export too.
+"""
+
+import importlib
+import os
+import re
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from tensorflow.core.framework import tensor_pb2
+
+from seqrecipes import data, recipes
+
+export_module = importlib.import_module("seqrecipes.recipes.export")
+
+WORDS = ["the", "cat", "sat", "on", "mat", "a", "dog", "ran"]
+TAGS = ["O", "B-PER", "B-LOC"]
+ALPHABET = "abcdef"
+MAX_LENGTH = 8  # text_classifier / sequence_tagger max_length
+MAX_SOURCE_LENGTH = 12  # encoder-decoders
+CONTEXT_SIZE = 3  # window_language_model
+INPUT_LENGTH = 12  # sequence_regressor
+IMAGE_SIZE = 16
+
+LONG_WORDS = [WORDS[i % len(WORDS)] for i in range(7 * 50)]  # 350 word tokens, over every word limit
+LONG_CHARS = (ALPHABET * 60)[:300]  # 300 character tokens, over every character limit
+WORD_TEXTS = ["the cat sat", "", "a dog ran on the mat", "zebra", "cat"]
+CHAR_TEXTS = ["abc", "", "fedcba", "ab?", "eeee"]
+
+
+def _word_tokenizer():
+    return data.WordTokenizer(vocabulary=WORDS, split_punctuation=False)
+
+
+def _char_tokenizer():
+    return data.CharTokenizer(vocabulary=list(ALPHABET))
+
+
+def _build():
+    """Every recipe, tiny and untrained (the sizes of the recipes' own tests)."""
+    keras.utils.set_random_seed(0)
+    words, chars = _word_tokenizer(), _char_tokenizer()
+    encoder_decoder = dict(max_source_length=MAX_SOURCE_LENGTH, max_target_length=9, source_tokenizer=chars,
+                           target_tokenizer=chars)  # fmt: skip
+    captions = data.WordTokenizer(vocabulary=["red", "blue", "circle", "square", "small", "big"])
+    return {
+        "window_language_model": recipes.window_language_model(
+            context_size=CONTEXT_SIZE, embedding_dim=8, units=16, direct_connections=True, max_output_length=8,
+            text_tokenizer=words,
+        ),  # fmt: skip
+        "rnn_language_model": recipes.rnn_language_model(
+            units=16, embedding_dim=8, max_output_length=10, text_tokenizer=chars
+        ),
+        "sequence_tagger": recipes.sequence_tagger(
+            max_length=MAX_LENGTH, units=8, embedding_dim=8, text_tokenizer=words, tags_tokenizer=TAGS
+        ),
+        "text_classifier": recipes.text_classifier(
+            max_length=MAX_LENGTH, encoder="transformer", pooling="mean", units=8, embedding_dim=8, num_heads=2,
+            intermediate_dim=8, text_tokenizer=words,
+            labels_tokenizer=data.WordTokenizer(vocabulary=["negative", "positive"]),
+        ),  # fmt: skip
+        "sequence_regressor": recipes.sequence_regressor(input_length=INPUT_LENGTH, horizon=3, units=8),
+        "seq2seq": recipes.seq2seq(
+            cell="lstm", units=16, embedding_dim=8, reverse_source=True, context_every_step=True, **encoder_decoder
+        ),
+        "seq2seq_attention": recipes.seq2seq_attention(
+            cell="gru", units=16, embedding_dim=8, attention="bahdanau", **encoder_decoder
+        ),
+        "transformer_seq2seq": recipes.transformer_seq2seq(
+            num_layers=1, num_heads=2, hidden_dim=16, intermediate_dim=32, **encoder_decoder
+        ),
+        "image_captioner": recipes.image_captioner(
+            image_height=IMAGE_SIZE, image_width=IMAGE_SIZE, filters=[8, 16], embedding_dim=8, units=16,
+            attention_units=8, max_output_length=8, target_tokenizer=captions,
+        ),  # fmt: skip
+    }
+
+
+def _series():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(3, 40)).astype("float32")  # longer than input_length
+
+
+def _images():
+    rng = np.random.default_rng(1)
+    return rng.uniform(size=(3, IMAGE_SIZE, IMAGE_SIZE, 3)).astype("float32")
+
+
+def _strings(values):
+    return np.asarray([v.encode() for v in values], object)
+
+
+def _serving_cases():
+    """recipe -> (input name, ordinary inputs + one over-long input, the over-long input cut by the
+    documented rule), the long one last."""
+    long_words, long_chars = " ".join(LONG_WORDS), LONG_CHARS
+    encoder_decoder = ("inputs", _strings(CHAR_TEXTS + [long_chars]), _strings([long_chars[:MAX_SOURCE_LENGTH]]))
+    series = _series()
+    return {
+        # [START] + tokens, the last CONTEXT_SIZE ids: the prompt's last CONTEXT_SIZE words.
+        "window_language_model": ("inputs", _strings(WORD_TEXTS + [long_words]),
+                                  _strings([" ".join(LONG_WORDS[-CONTEXT_SIZE:])])),  # fmt: skip
+        "rnn_language_model": ("inputs", _strings(CHAR_TEXTS + [long_chars]), None),  # no limit
+        "sequence_tagger": ("inputs", _strings(WORD_TEXTS + [long_words]), _strings([" ".join(LONG_WORDS[:MAX_LENGTH])])),
+        "text_classifier": ("inputs", _strings(WORD_TEXTS + [long_words]), _strings([" ".join(LONG_WORDS[:MAX_LENGTH])])),
+        "sequence_regressor": ("series", series, series[-1:, -INPUT_LENGTH:]),
+        "seq2seq": encoder_decoder,
+        "seq2seq_attention": encoder_decoder,
+        "transformer_seq2seq": encoder_decoder,
+        "image_captioner": ("images", _images(), None),  # the signature fixes the image size
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# TF Serving's warm-up protos, built from their field numbers (tensorflow_serving/apis/model.proto,
+# predict.proto, prediction_log.proto) with protobuf's descriptor machinery: an independent reader
+# of what export writes by hand.
+
+
+def _serving_message_classes():
+    pool = descriptor_pool.DescriptorPool()
+    added = set()
+
+    def add(file_descriptor):
+        for dependency in file_descriptor.dependencies:
+            add(dependency)
+        if file_descriptor.name not in added:
+            proto = descriptor_pb2.FileDescriptorProto()
+            file_descriptor.CopyToProto(proto)
+            pool.Add(proto)
+            added.add(file_descriptor.name)
+
+    add(tensor_pb2.DESCRIPTOR)
+    F = descriptor_pb2.FieldDescriptorProto
+    proto = descriptor_pb2.FileDescriptorProto(
+        name="tensorflow_serving/apis/warmup_subset.proto",
+        package="tensorflow.serving",
+        syntax="proto3",
+        dependency=[tensor_pb2.DESCRIPTOR.name],
+    )
+
+    def message(name, fields, nested=()):
+        m = proto.message_type.add(name=name)
+        m.nested_type.extend(nested)
+        for field_name, number, kind, type_name, label in fields:
+            m.field.add(name=field_name, number=number, type=kind, type_name=type_name, label=label)
+
+    optional, repeated = F.LABEL_OPTIONAL, F.LABEL_REPEATED
+    inputs_entry = descriptor_pb2.DescriptorProto(name="InputsEntry", options=descriptor_pb2.MessageOptions(map_entry=True))
+    inputs_entry.field.add(name="key", number=1, type=F.TYPE_STRING, label=optional)
+    inputs_entry.field.add(name="value", number=2, type=F.TYPE_MESSAGE, type_name=".tensorflow.TensorProto", label=optional)
+    message("ModelSpec", [("name", 1, F.TYPE_STRING, None, optional), ("signature_name", 3, F.TYPE_STRING, None, optional)])
+    message(
+        "PredictRequest",
+        [("model_spec", 1, F.TYPE_MESSAGE, ".tensorflow.serving.ModelSpec", optional),
+         ("inputs", 2, F.TYPE_MESSAGE, ".tensorflow.serving.PredictRequest.InputsEntry", repeated)],  # fmt: skip
+        nested=[inputs_entry],
+    )
+    message("PredictLog", [("request", 1, F.TYPE_MESSAGE, ".tensorflow.serving.PredictRequest", optional)])
+    message("PredictionLog", [("predict_log", 6, F.TYPE_MESSAGE, ".tensorflow.serving.PredictLog", optional)])
+    pool.Add(proto)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("tensorflow.serving.PredictionLog"))
+
+
+PredictionLog = _serving_message_classes()
+
+
+def _read_warmup(path):
+    """[(model name, signature name, {input: array})] from an export's warm-up file."""
+    requests = []
+    for record in tf.data.TFRecordDataset(os.path.join(path, export_module.WARMUP_FILE)).as_numpy_iterator():
+        log = PredictionLog.FromString(record)
+        request = log.predict_log.request
+        inputs = {key: tf.make_ndarray(tensor_pb2.TensorProto.FromString(value.SerializeToString()))
+                  for key, value in request.inputs.items()}  # fmt: skip
+        requests.append((request.model_spec.name, request.model_spec.signature_name, inputs))
+    return requests
+
+
+# ------------------------------------------------------------------------------------------------
+# The Python side: each signature's function called eagerly on the model.
+
+
+def _python_outputs(model, signature, feeds):
+    serve = model.info.serving_function(model)
+    assert signature == "serving_default", signature
+    (value,) = feeds.values()
+    outputs = serve(tf.constant(value))
+    return {key: np.asarray(tensor) for key, tensor in outputs.items()}
+
+
+# One process, TensorFlow only: every job through the TF1 session loader, one session per export.
+LOADER_SCRIPT = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import tensorflow as tf
+
+    jobs = np.load(sys.argv[1], allow_pickle=True)["jobs"]
+    results = []
+    by_path = {}
+    for index, (path, signature, feeds) in enumerate(jobs):
+        by_path.setdefault(path, []).append((index, signature, feeds))
+    outputs = [None] * len(jobs)
+    for path, path_jobs in by_path.items():
+        with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+            meta_graph = tf.compat.v1.saved_model.loader.load(sess, ["serve"], path)
+            for index, signature, feeds in path_jobs:
+                signature_def = meta_graph.signature_def[signature]
+                feed_dict = {signature_def.inputs[key].name: value for key, value in feeds.items()}
+                fetches = {key: info.name for key, info in signature_def.outputs.items()}
+                outputs[index] = sess.run(fetches, feed_dict)
+    foreign = sorted(name for name in sys.modules if name.split(".")[0] in ("seqrecipes", "keras_hub"))
+    np.savez(sys.argv[2], outputs=np.array(outputs, dtype=object), foreign=np.array(foreign, dtype=object))
+""")
+
+
+def _run_loader(jobs, directory):
+    jobs_file, outputs_file = os.path.join(directory, "jobs.npz"), os.path.join(directory, "outputs.npz")
+    packed = np.empty(len(jobs), dtype=object)
+    packed[:] = [tuple(job) for job in jobs]
+    np.savez(jobs_file, jobs=packed)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    subprocess.run([sys.executable, "-c", LOADER_SCRIPT, jobs_file, outputs_file], check=True, env=env, timeout=300)
+    result = np.load(outputs_file, allow_pickle=True)
+    return list(result["outputs"]), list(result["foreign"])
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    root = tmp_path_factory.mktemp("serving")
+    models = _build()
+    paths = {name: recipes.export(model, str(root / name)) for name, model in models.items()}
+    return models, paths, root
+
+
+@pytest.fixture(scope="module")
+def served(exported):
+    """Jobs (recipe, kind, signature, feeds) and the TF1 loader's outputs for each, in one process."""
+    models, paths, root = exported
+    jobs = []
+    for name, (key, inputs, cut) in _serving_cases().items():
+        jobs.append((name, "ordinary and long", "serving_default", {key: inputs}))
+        if cut is not None:
+            jobs.append((name, "cut by the rule", "serving_default", {key: cut}))
+        for _, signature, feeds in _read_warmup(paths[name]):
+            jobs.append((name, "warm-up", signature, feeds))
+    outputs, foreign = _run_loader([(paths[name], sig, feeds) for name, _, sig, feeds in jobs], str(root))
+    return jobs, outputs, foreign
+
+
+def _assert_outputs_equal(served, expected, context):
+    assert sorted(served) == sorted(expected), context
+    for key, value in expected.items():
+        got = np.asarray(served[key])
+        assert got.shape == value.shape, (context, key, got.shape, value.shape)
+        if value.dtype == object or value.dtype.kind in "SUi":
+            np.testing.assert_array_equal(got, value, err_msg=f"{context} {key}")
+        else:
+            np.testing.assert_allclose(got, value, rtol=1e-5, atol=1e-5, err_msg=f"{context} {key}")
+
+
+# ------------------------------------------------------------------------------------------------
+# Tests.
+
+
+def test_the_loader_process_imported_nothing_but_tensorflow(served):
+    assert served[2] == []
+
+
+@pytest.mark.parametrize("name", list(_serving_cases()))
+def test_tf1_loader_serves_what_the_python_model_gives(exported, served, name):
+    models = exported[0]
+    jobs, outputs, _ = served
+    checked = 0
+    for (job_name, kind, signature, feeds), output in zip(jobs, outputs):
+        if job_name == name and kind != "warm-up":
+            _assert_outputs_equal(output, _python_outputs(models[name], signature, feeds), f"{name} {kind}")
+            checked += 1
+    assert checked >= 1
+
+
+@pytest.mark.parametrize("name", [name for name, case in _serving_cases().items() if case[2] is not None])
+def test_over_long_inputs_serve_cut_by_the_documented_rule(served, name):
+    """The long input (last row) serves and answers exactly as its cut form does."""
+    jobs, outputs, _ = served
+    by_kind = {kind: output for (job_name, kind, _, _), output in zip(jobs, outputs) if job_name == name}
+    long, cut = by_kind["ordinary and long"], by_kind["cut by the rule"]
+    for key in cut:
+        long_row, cut_row = np.asarray(long[key])[-1:], np.asarray(cut[key])  # (1, ...) each
+        if key == "tags":  # (B, T) padded with "" to the batch's longest row: max_length tags for both
+            assert long_row.shape == cut_row.shape == (1, MAX_LENGTH)
+            assert set(long_row.ravel()) <= {t.encode() for t in TAGS}
+        if long_row.dtype == object:
+            np.testing.assert_array_equal(long_row, cut_row)
+        else:
+            np.testing.assert_allclose(long_row, cut_row, rtol=1e-5, atol=1e-6)
+
+
+def test_every_export_holds_one_warmup_request_per_signature(exported):
+    models, paths, _ = exported
+    for name, path in paths.items():
+        requests = _read_warmup(path)
+        with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+            signature_defs = tf.compat.v1.saved_model.loader.load(sess, ["serve"], path).signature_def
+        expected_signatures = sorted(s for s in signature_defs if not s.startswith("__"))
+        assert [signature for _, signature, _ in requests] == expected_signatures, name
+        for model_name, signature, inputs in requests:
+            assert model_name == name
+            signature_inputs = signature_defs[signature].inputs
+            assert sorted(inputs) == sorted(signature_inputs)
+            for key, value in inputs.items():
+                assert tf.as_dtype(signature_inputs[key].dtype) == tf.as_dtype(value.dtype), (name, key)
+                assert 0 < value.size <= 2 * IMAGE_SIZE * IMAGE_SIZE * 3, (name, key, value.shape)
+            assert signature != "serving_default" or len(next(iter(inputs.values()))) >= 1
+
+
+def test_warmup_requests_replay_through_the_tf1_loader(exported, served):
+    models = exported[0]
+    jobs, outputs, _ = served
+    replayed = set()
+    for (name, kind, signature, feeds), output in zip(jobs, outputs):
+        if kind == "warm-up":
+            _assert_outputs_equal(output, _python_outputs(models[name], signature, feeds), f"{name} warm-up")
+            replayed.add(name)
+    assert replayed == set(models)
+
+
+def test_warmup_records_are_what_tensorflow_serving_expects_byte_for_byte():
+    """The hand encoding against a reference encoding built from the descriptor-made classes."""
+    inputs = {"inputs": np.asarray([b"a", b""], object), "beam_width": np.asarray(2, np.int32)}
+    written = export_module.predict_log("dates", "generate", inputs)
+    log = PredictionLog()
+    request = log.predict_log.request
+    request.model_spec.name, request.model_spec.signature_name = "dates", "generate"
+    for key in sorted(inputs):
+        request.inputs[key].CopyFrom(
+            type(request.inputs[key]).FromString(tf.make_tensor_proto(inputs[key]).SerializeToString())
+        )
+    assert PredictionLog.FromString(written) == log
+    assert written == log.SerializeToString(deterministic=True)
+
+
+def _saved_model_cli(path, signature, input_exprs):
+    binary = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+    done = subprocess.run(
+        [binary, "run", "--dir", path, "--tag_set", "serve", "--signature_def", signature, "--input_exprs", input_exprs],
+        check=True, capture_output=True, text=True, timeout=300, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+    )  # fmt: skip
+    return done.stdout
+
+
+def _printed_results(stdout):
+    """saved_model_cli's 'Result for output key KEY:\\nVALUE' blocks -> {KEY: VALUE text}."""
+    blocks = re.split(r"^Result for output key (\w+):\n", stdout, flags=re.M)[1:]
+    return {key: value.strip() for key, value in zip(blocks[::2], blocks[1::2])}
+
+
+def test_saved_model_cli_runs_a_text_export(exported):
+    models, paths, _ = exported
+    texts = ["the cat sat", "a dog ran on the mat"]
+    printed = _printed_results(_saved_model_cli(paths["text_classifier"], "serving_default", f"inputs={texts!r}"))
+    expected = _python_outputs(models["text_classifier"], "serving_default", {"inputs": _strings(texts)})
+    assert sorted(printed) == ["label", "label_id", "scores"]
+    assert printed["label"] == str(expected["label"]) and printed["label_id"] == str(expected["label_id"])
+    scores = np.array(re.findall(r"[-0-9.e]+", printed["scores"]), float).reshape(expected["scores"].shape)
+    np.testing.assert_allclose(scores, expected["scores"], rtol=1e-5, atol=1e-6)
