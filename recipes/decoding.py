@@ -1,17 +1,29 @@
-"""Decoding inside one graph: the ``Decoder`` contract and greedy search as a keras.ops.while_loop.
+"""Decoding inside one graph: the ``Decoder`` contract, and greedy search, sampling and beam search
+as keras.ops.while_loop loops.
 
 A generating recipe gives its model a ``Decoder`` (``RecipeModel.decoder``): ``encode`` turns a
 batch of inputs into a decoding state once, ``step`` turns the previous token and the state into
-next-token logits and the next state. The search functions here only call those two, so the same
-loop serves RNN decoders (the state holds the recurrent states and the encoder memory) and
-Transformer decoders (the state holds the key/value caches), runs inside ``tf.function`` and
-exports in a SavedModel. Sampling and beam search build on the same contract.
+next-token logits and the next state. The search functions here only call those two (and
+``alignments`` for the coverage penalty), so the same loops serve RNN decoders (the state holds the
+recurrent states and the encoder memory) and Transformer decoders (the state holds the key/value
+caches), run inside ``tf.function`` and export in a SavedModel.
+
+    greedy_search   the most probable next token at each step
+    sample          temperature sampling with optional top-k and top-p (nucleus) filtering
+
+Every search encodes once; sampling and beam search then repeat the encoded state along the batch
+axis (``num_results`` samples or ``beam_width`` beams per input), so users never tile inputs by hand.
 """
 
 import keras
+import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from seqrecipes.data import END_ID, PAD_ID, START_ID
+
+NEG_INF = float("-inf")
+INT64_RANGE = (-(2**63), 2**63 - 1)
 
 
 class Decoder:
@@ -68,7 +80,9 @@ def check_max_length(max_length, limit):
     if max_length is None:
         return limit
     if isinstance(max_length, bool) or not isinstance(max_length, int) or not 1 <= max_length <= limit:
-        raise ValueError(f"`max_length` must be an integer in [1, {limit}] (the model's limit). Received: max_length={max_length!r}")
+        raise ValueError(
+            f"`max_length` must be an integer in [1, {limit}] (the model's limit). Received: max_length={max_length!r}"
+        )
     return max_length
 
 
@@ -88,31 +102,15 @@ def greedy_search(decoder, inputs, max_length=None):
         (B,) int32, the number of ids before the end token.
 
     Example:
-    >>> from seqrecipes import recipes  # doctest: +SKIP
-    >>> ids, lengths = recipes.greedy_search(model.decoder, source_ids)  # doctest: +SKIP
+    >>> import numpy as np
+    >>> from seqrecipes import recipes
+    >>> model = recipes.seq2seq(source_vocabulary_size=10, target_vocabulary_size=10, units=8, embedding_dim=4)
+    >>> ids, lengths = recipes.greedy_search(model.decoder, np.array([[4, 5, 6], [7, 8, 0]], "int32"))
+    >>> tuple(ids.shape), tuple(lengths.shape)
+    ((2, 32), (2,))
     """
     max_length = check_max_length(max_length, decoder.max_length)
-    state = decoder.encode(inputs)
-    batch = ops.shape(keras.tree.flatten(state)[0])[0]
-    ids = ops.zeros((batch, max_length), "int32")
-    token = ops.full((batch,), decoder.start_id, "int32")
-    finished = ops.zeros((batch,), "bool")
-    positions = ops.arange(max_length, dtype="int32")
-
-    def cond(t, token, finished, ids, state):
-        return ops.logical_and(t < max_length, ops.logical_not(ops.all(finished)))
-
-    def body(t, token, finished, ids, state):
-        logits, state = decoder.step(token, state, t)
-        next_token = ops.cast(ops.argmax(logits, axis=-1), "int32")
-        next_token = ops.where(finished, ops.full_like(next_token, PAD_ID), next_token)
-        at_t = ops.cast(ops.equal(positions, t), "int32")[None, :]  # (1, L)
-        ids = ids + at_t * next_token[:, None]  # (B, L): write column t
-        finished = ops.logical_or(finished, ops.equal(next_token, decoder.end_id))
-        return t + 1, next_token, finished, ids, state
-
-    t0 = ops.convert_to_tensor(0, "int32")
-    _, _, _, ids, _ = ops.while_loop(cond, body, (t0, token, finished, ids, state), maximum_iterations=max_length)
+    ids, _ = _token_loop(decoder, decoder.encode(inputs), max_length, max_length, _argmax)
     return ids, sequence_lengths(ids, decoder.end_id)
 
 
@@ -138,3 +136,263 @@ def generation_serving(model):
         return {"outputs": decoder.detokenize(ids)}
 
     return serve
+
+
+# ------------------------------------------------------------------------------------------------
+# Sampling.
+
+
+def sample(decoder, inputs, *, max_length=None, temperature=1.0, top_k=0, top_p=1.0, seed=0, num_results=1):
+    """Temperature sampling in one graph, with optional top-k and top-p (nucleus) filtering.
+
+    At step t, with logits z (V,) and temperature T, the next token is drawn from
+
+        p(y) proportional to exp(z_y / T)   for y in the kept set, 0 elsewhere
+
+    The kept set is the ``top_k`` most probable tokens (all of them when ``top_k`` is 0), then the
+    smallest prefix of those, most probable first, whose probability (renormalised over the top k)
+    reaches ``top_p``: token i of the sorted list is kept when the mass before it is below
+    ``top_p``, so the most probable token is always kept. Ties with the last kept logit are kept
+    too. ``temperature=0`` picks the most probable token (greedy).
+
+    The draw is Gumbel-max with a stateless uniform seeded by (seed, t), so a seed gives the same
+    samples every time, also as a scalar tensor inside an exported graph.
+
+    Args:
+        decoder: a ``Decoder``.
+        inputs: the batch ``decoder.encode`` takes; it is encoded once and the state repeated
+            ``num_results`` times along the batch axis.
+        max_length: the most tokens per sample, in [1, ``decoder.max_length``]; defaults to it.
+        temperature: T >= 0.
+        top_k: >= 0; 0 keeps every token.
+        top_p: in (0, 1]; 1 keeps every token.
+        seed: an integer; the same seed gives the same samples.
+        num_results: N >= 1 samples per input.
+
+    Returns:
+        {"ids": (B, N, L) int32, "scores": (B, N) float32, "lengths": (B, N) int32}: the samples
+        (end token included where produced, PAD after it; L = max_length), the sum of the
+        log-probabilities of each sample's tokens under the model's unmodified distribution (end
+        token included), and the number of ids before the end token. Settings given as scalar
+        tensors are clamped into range.
+
+    Example:
+    >>> import numpy as np
+    >>> from seqrecipes import recipes
+    >>> model = recipes.seq2seq(source_vocabulary_size=10, target_vocabulary_size=10, units=8, embedding_dim=4)
+    >>> source = np.array([[4, 5, 6], [7, 8, 0]], "int32")
+    >>> out = recipes.sample(model.decoder, source, temperature=0.8, top_p=0.9, seed=3, num_results=2)
+    >>> tuple(out["ids"].shape), tuple(out["scores"].shape)
+    ((2, 2, 32), (2, 2))
+    >>> again = recipes.sample(model.decoder, source, temperature=0.8, top_p=0.9, seed=3, num_results=2)
+    >>> bool(np.all(out["ids"] == again["ids"]))
+    True
+
+    References:
+        - Fan, Lewis, Dauphin (2018), Hierarchical neural story generation (top-k),
+          https://arxiv.org/abs/1805.04833
+        - Holtzman et al. (2020), The curious case of neural text degeneration (top-p),
+          https://arxiv.org/abs/1904.09751
+    """
+    settings = _sampling_settings(decoder, max_length, temperature, top_k, top_p, seed, num_results)
+    return _sample_state(decoder, decoder.encode(inputs), **settings)
+
+
+def _sampling_settings(decoder, max_length, temperature, top_k, top_p, seed, num_results):
+    max_length, buffer_length = _max_length(decoder, max_length)
+    return {
+        "max_length": max_length,
+        "buffer_length": buffer_length,
+        "temperature": _float_setting("temperature", temperature, low=0.0),
+        "top_k": _int_setting("top_k", top_k, low=0),
+        "top_p": _float_setting("top_p", top_p, low=0.0, high=1.0, low_open=True),
+        "seed": _seed(seed),
+        "num_results": _int_setting("num_results", num_results, low=1),
+    }
+
+
+def _sample_state(decoder, state, *, max_length, buffer_length, temperature, top_k, top_p, seed, num_results):
+    state = _repeat(state, num_results)  # (B*N, ...): row b*N + n is sample n of input b
+    choose = _sampler(temperature, top_k, top_p, seed)
+    ids, scores = _token_loop(decoder, state, max_length, buffer_length, choose)
+    return _results(ids, scores, num_results, max_length, decoder.end_id)
+
+
+def _sampler(temperature, top_k, top_p, seed):
+    """choose(logits (R, V), t) -> tokens (R,): a draw from the filtered, temperature-scaled logits."""
+    if _is_number(temperature) and temperature == 0:
+        return _argmax
+    filtering = not (_is_number(top_k) and top_k == 0 and _is_number(top_p) and top_p == 1)
+    divisor = temperature if _is_number(temperature) else ops.where(temperature > 0, temperature, 1.0)
+
+    def choose(logits, t):
+        scaled = logits / divisor  # (R, V): z / T
+        if filtering:
+            scaled = _filter_logits(scaled, top_k, top_p)
+        # A TensorFlow stateless draw: keras.random takes no tensor seeds, and this loop runs in exported graphs.
+        uniform = tf.random.stateless_uniform(
+            tf.shape(scaled), seed=tf.stack([seed, tf.cast(t, tf.int64)]), minval=np.finfo("float32").tiny, maxval=1.0
+        )
+        sampled = _argmax(scaled - ops.log(-ops.log(uniform)), t)  # Gumbel-max: argmax(z/T + g)
+        return sampled if _is_number(temperature) else ops.where(temperature > 0, sampled, _argmax(logits, t))
+
+    return choose
+
+
+def _filter_logits(scaled, top_k, top_p):
+    """scaled logits (R, V) -> the same with tokens outside the top-k / top-p set at -inf."""
+    vocabulary = ops.shape(scaled)[-1]
+    ordered, _ = ops.top_k(scaled, vocabulary)  # (R, V), descending
+    position = ops.arange(vocabulary, dtype="int32")  # (V,)
+    k = ops.where(top_k > 0, ops.minimum(top_k, vocabulary), vocabulary)
+    in_top_k = position < k  # (V,)
+    probabilities = ops.softmax(ops.where(in_top_k, ordered, NEG_INF), axis=-1)  # (R, V), renormalised over top k
+    mass_before = ops.cumsum(probabilities, axis=-1) - probabilities  # (R, V)
+    in_nucleus = ops.logical_or(ops.logical_or(mass_before < top_p, position == 0), top_p >= 1)
+    kept = ops.sum(ops.cast(ops.logical_and(in_top_k, in_nucleus), "int32"), axis=-1)  # (R,), a prefix
+    threshold = ops.take_along_axis(ordered, (kept - 1)[:, None], axis=1)  # (R, 1): the last kept logit
+    return ops.where(scaled >= threshold, scaled, NEG_INF)
+
+
+# ------------------------------------------------------------------------------------------------
+# The loop shared by greedy search and sampling.
+
+
+def _argmax(logits, t=None):
+    return ops.cast(ops.argmax(logits, axis=-1), "int32")
+
+
+def _token_loop(decoder, state, max_length, buffer_length, choose):
+    """One token per row and step until every row has ended or after max_length steps.
+
+    Returns ids (R, buffer_length) int32 (PAD after each row's end token and after max_length)
+    and scores (R,) float32, the sum of log softmax(logits) at the chosen tokens, end included.
+    """
+    rows = ops.shape(keras.tree.flatten(state)[0])[0]
+    ids = ops.zeros((rows, buffer_length), "int32")
+    scores = ops.zeros((rows,), "float32")
+    token = ops.full((rows,), decoder.start_id, "int32")
+    finished = ops.zeros((rows,), "bool")
+
+    def cond(t, token, finished, ids, scores, state):
+        return ops.logical_and(t < max_length, ops.logical_not(ops.all(finished)))
+
+    def body(t, token, finished, ids, scores, state):
+        logits, state = decoder.step(token, state, t)
+        logits = ops.cast(logits, "float32")  # (R, V)
+        next_token = ops.where(finished, ops.full_like(token, PAD_ID), choose(logits, t))
+        log_probabilities = ops.log_softmax(logits, axis=-1)  # (R, V)
+        picked = ops.take_along_axis(log_probabilities, next_token[:, None], axis=1)[:, 0]  # (R,)
+        scores = scores + ops.where(finished, 0.0, picked)
+        ids = _write(ids, t, next_token)
+        finished = ops.logical_or(finished, ops.equal(next_token, decoder.end_id))
+        return t + 1, next_token, finished, ids, scores, state
+
+    t0 = ops.convert_to_tensor(0, "int32")
+    loop_vars = (t0, token, finished, ids, scores, state)
+    _, _, _, ids, scores, _ = ops.while_loop(cond, body, loop_vars, maximum_iterations=buffer_length)
+    return ids, scores
+
+
+def _write(ids, t, token):
+    """ids (..., L) with column t (still 0) set to token (...)."""
+    at_t = ops.cast(ops.equal(ops.arange(ops.shape(ids)[-1], dtype="int32"), t), "int32")  # (L,)
+    return ids + at_t * token[..., None]
+
+
+def _repeat(state, times):
+    """Every tensor of the state repeated ``times`` along axis 0: row b -> rows b*times .. b*times + times-1."""
+    if _is_number(times) and times == 1:
+        return state
+    return keras.tree.map_structure(lambda x: ops.repeat(x, times, axis=0), state)
+
+
+def _results(ids, scores, per_input, max_length, end_id):
+    """ids (B*N, L'), scores (B*N,) -> the result dict with ids (B, N, max_length)."""
+    ids = ops.reshape(ids, (-1, per_input, ops.shape(ids)[-1]))  # (B, N, L')
+    return _result_dict(ids, ops.reshape(scores, (-1, per_input)), max_length, end_id)
+
+
+def _result_dict(ids, scores, max_length, end_id):
+    if not _is_number(max_length):
+        ids = ids[:, :, :max_length]  # the buffer has decoder.max_length columns
+    shape = ops.shape(ids)
+    lengths = sequence_lengths(ops.reshape(ids, (-1, shape[2])), end_id)
+    return {
+        "ids": ids,
+        "scores": ops.cast(scores, "float32"),
+        "lengths": ops.reshape(lengths, (shape[0], shape[1])),
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# Settings: Python numbers are checked, scalar tensors clamped.
+
+
+def _is_number(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def _scalar(name, value, dtype):
+    tensor = ops.convert_to_tensor(value)
+    if tensor.shape.rank not in (None, 0):
+        raise ValueError(f"`{name}` must be a number or a scalar tensor. Received: {name}.shape={tuple(tensor.shape)}")
+    return ops.cast(tensor, dtype)
+
+
+def _bounds(low, high, low_open=False, high_name=None):
+    left = "(" if low_open else "["
+    if high is None:
+        return f"> {low}" if low_open else f">= {low}"
+    right = f"{high_name}={high}" if high_name else high
+    return f"in {left}{low}, {right}]"
+
+
+def _int_setting(name, value, low, high=None, high_name=None):
+    """A Python integer checked against [low, high], or a scalar tensor clamped into it (int32)."""
+    if _is_number(value) or isinstance(value, (bool, np.bool_)) or value is None:
+        integer = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+        if not integer or value < low or (high is not None and value > high):
+            raise ValueError(
+                f"`{name}` must be an integer {_bounds(low, high, high_name=high_name)}. Received: {name}={value!r}"
+            )
+        return int(value)
+    tensor = ops.maximum(_scalar(name, value, "int32"), low)
+    return tensor if high is None else ops.minimum(tensor, high)
+
+
+def _float_setting(name, value, low, high=None, low_open=False):
+    """A Python number checked against [low, high] ((low, high] when low_open), or a scalar tensor
+    clamped into [low, high] (float32)."""
+    if _is_number(value) or isinstance(value, (bool, np.bool_)) or value is None:
+        ok = _is_number(value) and (value > low if low_open else value >= low) and (high is None or value <= high)
+        if not ok:
+            raise ValueError(f"`{name}` must be a number {_bounds(low, high, low_open)}. Received: {name}={value!r}")
+        return float(value)
+    tensor = ops.maximum(_scalar(name, value, "float32"), low)
+    return tensor if high is None else ops.minimum(tensor, high)
+
+
+def _seed(seed):
+    if _is_number(seed) or isinstance(seed, (bool, np.bool_)) or seed is None:
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, (bool, np.bool_)):
+            raise ValueError(f"`seed` must be an integer. Received: seed={seed!r}")
+        if not INT64_RANGE[0] <= seed <= INT64_RANGE[1]:
+            raise ValueError(f"`seed` must fit in 64 bits. Received: seed={seed!r}")
+    else:
+        _scalar("seed", seed, "int32")
+    return tf.cast(seed, tf.int64)
+
+
+def _max_length(decoder, max_length):
+    """(max_length, buffer_length): a checked Python integer twice, or a clamped tensor and the
+    decoder's limit (buffers are allocated at the limit and the results cut to max_length)."""
+    limit = decoder.max_length
+    if max_length is None:
+        return limit, limit
+    if isinstance(max_length, np.integer):
+        max_length = int(max_length)
+    if _is_number(max_length) or isinstance(max_length, (bool, np.bool_)):
+        max_length = check_max_length(max_length, limit)
+        return max_length, max_length
+    return ops.clip(_scalar("max_length", max_length, "int32"), 1, limit), limit

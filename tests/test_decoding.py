@@ -1,0 +1,221 @@
+"""Decoding: temperature sampling with top-k / top-p in one graph, on toy decoders and tiny untrained
+recipes (frequencies against the filtered distribution in NumPy, seeds, greedy limits)."""
+
+import doctest
+import itertools
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from seqrecipes import data, recipes
+from seqrecipes.data import END_ID, PAD_ID, START_ID
+from seqrecipes.recipes import decoding
+
+V = 5  # ids 0 PAD, 1 a, 2 START, 3 END, 4 b
+RESERVED = [PAD_ID, START_ID]
+ALLOWED = [1, END_ID, 4]
+
+
+def _log_softmax(x):
+    x = np.asarray(x, "float64")
+    m = np.max(x, axis=-1, keepdims=True)
+    return x - m - np.log(np.sum(np.exp(x - m), axis=-1, keepdims=True))
+
+
+def _softmax(x):
+    return np.exp(_log_softmax(x))
+
+
+class TableDecoder(recipes.Decoder):
+    """Logits table[row, t, previous token] (R, L, V, V); the input is the table row of each example.
+
+    With ``attention`` (R, L, V, S) and ``source_lengths`` (R,), each step also attends over the
+    row's first source_lengths[row] positions: alpha = softmax(attention[row, t, previous]) over them.
+    """
+
+    def __init__(self, table, attention=None, source_lengths=None):
+        super().__init__(model=None, max_length=table.shape[1])
+        self.table = tf.constant(table, tf.float32)
+        self.attention = None if attention is None else tf.constant(attention, tf.float32)
+        self.source_lengths = None if source_lengths is None else tf.constant(source_lengths, tf.int32)
+
+    def encode(self, inputs):
+        row = tf.cast(inputs, tf.int32)  # (B,)
+        state = {"row": row}
+        if self.attention is not None:
+            size = self.attention.shape[-1]
+            state["mask"] = tf.range(size)[None, :] < tf.gather(self.source_lengths, row)[:, None]  # (B, S)
+            state["alpha"] = tf.zeros(tf.shape(state["mask"]), tf.float32)
+        return state
+
+    def step(self, token_ids, state, index):
+        where = tf.stack([state["row"], tf.fill(tf.shape(token_ids), index), tf.cast(token_ids, tf.int32)], axis=-1)
+        logits = tf.gather_nd(self.table, where)  # (B, V)
+        if self.attention is None:
+            return logits, state
+        scores = tf.where(state["mask"], tf.gather_nd(self.attention, where), -np.inf)  # (B, S)
+        return logits, dict(state, alpha=tf.nn.softmax(scores, axis=-1))
+
+    def alignments(self, state):
+        return None if self.attention is None else (state["alpha"], state["mask"])
+
+
+def _table(seed, rows=2, length=4, scale=2.0):
+    table = np.random.default_rng(seed).normal(size=(rows, length, V, V)) * scale
+    table[..., RESERVED] = -np.inf  # never generated, as the recipes' decoders push them to -1e9
+    return table.astype("float32")
+
+
+# ------------------------------------------------------------------------------------------------
+# Tiny untrained recipes.
+
+
+RECIPE_BUILDS = {
+    "window_language_model": lambda: recipes.window_language_model(
+        text_vocabulary_size=12, context_size=2, embedding_dim=4, units=8, max_output_length=7
+    ),
+    "rnn_language_model": lambda: recipes.rnn_language_model(
+        text_vocabulary_size=12, units=8, embedding_dim=4, num_layers=2, cell="gru", max_output_length=7
+    ),
+    "seq2seq": lambda: recipes.seq2seq(
+        source_vocabulary_size=10, target_vocabulary_size=12, units=8, embedding_dim=4, max_target_length=7
+    ),
+    "seq2seq_attention": lambda: recipes.seq2seq_attention(
+        source_vocabulary_size=10, target_vocabulary_size=12, units=8, embedding_dim=4, attention_units=6,
+        max_target_length=7,
+    ),
+    "transformer_seq2seq": lambda: recipes.transformer_seq2seq(
+        source_vocabulary_size=10, target_vocabulary_size=12, num_layers=2, num_heads=2, hidden_dim=8,
+        intermediate_dim=16, max_target_length=7,
+    ),
+    "image_captioner": lambda: recipes.image_captioner(
+        image_height=8, image_width=8, filters=[4], target_vocabulary_size=12, embedding_dim=4, units=8,
+        attention_units=4, max_output_length=7,
+    ),
+}
+SOURCES = np.array([[4, 5, 6, 7, 0], [9, 8, 0, 0, 0], [5, 5, 6, 6, 7]], "int32")
+
+
+def _recipe(name):
+    keras.utils.set_random_seed(5)
+    model = RECIPE_BUILDS[name]()
+    if name == "window_language_model":
+        inputs = SOURCES[:, :2]
+    elif name == "rnn_language_model":
+        inputs = np.concatenate([np.full((3, 1), START_ID, "int32"), SOURCES], axis=1)
+    elif name == "image_captioner":
+        inputs = np.random.default_rng(0).uniform(size=(3, 8, 8, 3)).astype("float32")
+    else:
+        inputs = SOURCES
+    return model, tf.constant(inputs)
+
+
+# ------------------------------------------------------------------------------------------------
+# Sampling.
+
+
+class FixedDecoder(recipes.Decoder):
+    """The same logits (V,) at every step, for every row; the input is only a batch of anything."""
+
+    def __init__(self, logits, max_length):
+        super().__init__(model=None, max_length=max_length)
+        self.logits = tf.constant(logits, tf.float32)
+
+    def encode(self, inputs):
+        return {"dummy": tf.zeros([tf.shape(inputs)[0], 1])}
+
+    def step(self, token_ids, state, index):
+        return tf.tile(self.logits[None], [tf.shape(token_ids)[0], 1]), state
+
+
+def test_the_same_seed_gives_the_same_samples_and_another_seed_others():
+    decoder = FixedDecoder(np.zeros(12), max_length=6)  # flat: every sequence equally likely
+    x = tf.zeros([4])
+    first, again = recipes.sample(decoder, x, seed=7, num_results=2), recipes.sample(decoder, x, seed=7, num_results=2)
+    other = recipes.sample(decoder, x, seed=8, num_results=2)
+    np.testing.assert_array_equal(first["ids"].numpy(), again["ids"].numpy())
+    assert not np.array_equal(first["ids"].numpy(), other["ids"].numpy())
+    rows = first["ids"].numpy().reshape(8, -1)
+    assert len({tuple(r) for r in rows}) == 8  # the N samples of one input differ
+
+
+def test_top_k_one_tiny_top_p_and_temperature_zero_are_greedy():
+    table = _table(3, scale=1.0)
+    decoder = TableDecoder(table)
+    x = tf.constant([0, 1, 1, 0])
+    greedy, _ = recipes.greedy_search(decoder, x)
+    for settings in (dict(top_k=1), dict(top_p=1e-6), dict(temperature=0.0)):
+        out = recipes.sample(decoder, x, seed=3, num_results=3, **settings)
+        np.testing.assert_array_equal(out["ids"].numpy(), np.repeat(greedy.numpy()[:, None], 3, axis=1))
+    model, inputs = _recipe("seq2seq_attention")
+    greedy, _ = recipes.greedy_search(model.decoder, inputs)
+    np.testing.assert_array_equal(recipes.sample(model.decoder, inputs, top_k=1, seed=1)["ids"][:, 0], greedy)
+
+
+def test_sample_scores_are_log_probabilities_under_the_unmodified_model():
+    table = _table(4, scale=1.0)
+    out = recipes.sample(TableDecoder(table), tf.constant([0, 1]), temperature=1.7, top_k=2, seed=2, num_results=5)
+    ids, lengths = out["ids"].numpy(), out["lengths"].numpy()
+    for b, k in itertools.product(range(2), range(5)):
+        n = min(lengths[b, k] + 1, 4)
+        previous = [START_ID] + list(ids[b, k, : n - 1])
+        expected = sum(_log_softmax(table[b, t, previous[t]])[ids[b, k, t]] for t in range(n))
+        np.testing.assert_allclose(out["scores"][b, k].numpy(), expected, atol=1e-5)
+        assert np.all(ids[b, k, n:] == PAD_ID)
+
+
+def _filtered(logits, temperature, top_k, top_p):
+    """NumPy: the distribution sample() draws from."""
+    p = _softmax(np.asarray(logits) / temperature)
+    order = np.argsort(-p, kind="stable")
+    keep = np.zeros(len(p), bool)
+    keep[order[: top_k or len(p)]] = True
+    q = np.where(keep, p, 0.0) / np.sum(np.where(keep, p, 0.0))
+    mass_before = np.cumsum(q[order]) - q[order]
+    nucleus = np.zeros(len(p), bool)
+    nucleus[order[(mass_before < top_p) | (np.arange(len(p)) == 0)]] = True
+    keep &= nucleus if top_p < 1 else True
+    return np.where(keep, p, 0.0) / np.sum(np.where(keep, p, 0.0))
+
+
+@pytest.mark.parametrize(
+    "temperature, top_k, top_p", [(1.0, 0, 1.0), (0.7, 3, 1.0), (1.5, 0, 0.8), (1.0, 4, 0.6), (2.0, 6, 0.9)]
+)
+def test_sample_frequencies_follow_the_filtered_distribution(temperature, top_k, top_p):
+    logits = np.array([0.5, 1.9, -0.3, 1.2, 0.9, -1.0, 0.1, 1.5], "float32")
+    expected = _filtered(logits, temperature, top_k, top_p)
+    n = 2000
+    out = recipes.sample(
+        FixedDecoder(logits, 1), tf.zeros([1]), temperature=temperature, top_k=top_k, top_p=top_p, seed=11,
+        num_results=n,
+    )  # fmt: skip
+    counts = np.bincount(out["ids"].numpy().reshape(-1), minlength=len(logits))
+    assert np.all(counts[expected == 0] == 0)  # nothing outside top-k / the nucleus
+    standard_error = np.sqrt(expected * (1 - expected) / n)
+    assert np.all(np.abs(counts / n - expected) <= 4 * standard_error + 1e-9), (counts / n, expected)
+    assert np.count_nonzero(expected) < len(logits) or (top_k == 0 and top_p == 1.0)
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (dict(temperature=-1.0), r"temperature=-1.0"),
+        (dict(top_k=-1), r"top_k=-1"),
+        (dict(top_p=0.0), r"top_p=0.0"),
+        (dict(top_p=1.5), r"top_p=1.5"),
+        (dict(seed=1.5), r"seed=1.5"),
+        (dict(num_results=0), r"num_results=0"),
+        (dict(max_length=5), r"max_length=5"),
+        (dict(top_k=tf.constant([1, 2])), r"top_k.shape=\(2,\)"),
+    ],
+)
+def test_bad_sample_settings_name_the_argument_and_the_value(settings, message):
+    with pytest.raises(ValueError, match=message):
+        recipes.sample(TableDecoder(_table(0)), tf.constant([0]), **settings)
+
+
+def test_docstring_examples_run():
+    result = doctest.testmod(decoding, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False)
+    assert result.attempted >= 10 and result.failed == 0
