@@ -1,5 +1,11 @@
-"""Decoding: temperature sampling with top-k / top-p in one graph, on toy decoders and tiny untrained
-recipes (frequencies against the filtered distribution in NumPy, seeds, greedy limits)."""
+"""Decoding: sampling and beam search in one graph.
+
+Toy decoders built here (a fixed transition table over a 5-token vocabulary, with and without a
+toy attention) give exact answers: beam search with a wide beam is checked against a brute-force
+search over every sequence scored with the GNMT formula in NumPy, sampling frequencies against the
+filtered distribution. Tiny untrained recipes check that beam width 1 is greedy search and that the
+Transformer's key/value cache is reordered with the beams.
+"""
 
 import doctest
 import itertools
@@ -11,7 +17,7 @@ import tensorflow as tf
 
 from seqrecipes import data, recipes
 from seqrecipes.data import END_ID, PAD_ID, START_ID
-from seqrecipes.recipes import decoding
+from seqrecipes.recipes import decoding, encoder_decoder
 
 V = 5  # ids 0 PAD, 1 a, 2 START, 3 END, 4 b
 RESERVED = [PAD_ID, START_ID]
@@ -214,6 +220,191 @@ def test_sample_frequencies_follow_the_filtered_distribution(temperature, top_k,
 def test_bad_sample_settings_name_the_argument_and_the_value(settings, message):
     with pytest.raises(ValueError, match=message):
         recipes.sample(TableDecoder(_table(0)), tf.constant([0]), **settings)
+
+
+# ------------------------------------------------------------------------------------------------
+# Beam search against exhaustive search.
+
+
+def _brute_force(decoder_table, row, length_penalty, coverage_penalty=0.0, attention=None, source_length=None):
+    """Every hypothesis (ended by END, or cut at max_length) with its GNMT score, best first."""
+    length = decoder_table.shape[1]
+    hypotheses = []
+    for n in range(1, length + 1):
+        for sequence in itertools.product(ALLOWED, repeat=n):
+            if END_ID in sequence[:-1] or (n < length and sequence[-1] != END_ID):
+                continue
+            previous = (START_ID,) + sequence[:-1]
+            log_p = sum(_log_softmax(decoder_table[row, t, previous[t]])[y] for t, y in enumerate(sequence))
+            score = log_p / ((5.0 + n) / 6.0) ** length_penalty
+            if attention is not None:
+                alphas = [_softmax(attention[row, t, previous[t], :source_length]) for t in range(n)]
+                coverage = np.sum(alphas, axis=0)
+                score += coverage_penalty * np.sum(np.log(np.clip(coverage, 1e-20, 1.0)))
+            hypotheses.append((score, list(sequence) + [PAD_ID] * (length - n)))
+    hypotheses.sort(key=lambda h: -h[0])
+    return hypotheses
+
+
+@pytest.mark.parametrize("length_penalty", [0.0, 0.6])
+def test_wide_beam_returns_the_brute_force_n_best(length_penalty):
+    table = _table(0)
+    decoder = TableDecoder(table)
+    out = recipes.beam_search(decoder, tf.constant([0, 1]), beam_width=16, num_results=6, length_penalty=length_penalty)
+    for row in range(2):
+        expected = _brute_force(table, row, length_penalty)[:6]
+        np.testing.assert_array_equal(out["ids"][row].numpy(), [ids for _, ids in expected])
+        np.testing.assert_allclose(out["scores"][row].numpy(), [s for s, _ in expected], atol=1e-5, rtol=0)
+        lengths = [ids.index(END_ID) if END_ID in ids else len(ids) for _, ids in expected]
+        np.testing.assert_array_equal(out["lengths"][row].numpy(), lengths)
+
+
+def test_narrow_beam_misses_what_a_wide_beam_finds():
+    """From START, a (0.57) beats b (0.43), but only b is followed by a likely END: greedy misses [b, END]."""
+    table = np.full((1, 4, V, V), -np.inf, "float32")
+    table[0, :, :, ALLOWED] = 0.0  # uniform over a, END, b by default
+    table[0, 0, START_ID, [1, END_ID, 4]] = [0.3, -20.0, 0.0]
+    table[0, 1, 4, [1, END_ID, 4]] = [-8.0, 5.0, -8.0]
+    decoder = TableDecoder(table)
+    best = _brute_force(table, 0, 0.0)[0]
+    assert best[1][:2] == [4, END_ID]
+    narrow = recipes.beam_search(decoder, tf.constant([0]), beam_width=1, length_penalty=0.0)
+    wide = recipes.beam_search(decoder, tf.constant([0]), beam_width=2, length_penalty=0.0)
+    greedy, _ = recipes.greedy_search(decoder, tf.constant([0]))
+    np.testing.assert_array_equal(narrow["ids"][0, 0].numpy(), greedy[0].numpy())
+    assert narrow["scores"][0, 0].numpy() < best[0] - 0.5
+    np.testing.assert_array_equal(wide["ids"][0, 0].numpy(), best[1])
+    np.testing.assert_allclose(wide["scores"][0, 0].numpy(), best[0], atol=1e-5)
+
+
+def test_coverage_penalty_matches_numpy_on_a_toy_attention_decoder():
+    table = _table(1)
+    attention = np.random.default_rng(2).normal(size=(2, 4, V, 3)).astype("float32") * 2.0
+    source_lengths = [3, 2]  # row 1 attends over 2 real positions of 3
+    decoder = TableDecoder(table, attention, source_lengths)
+    out = recipes.beam_search(
+        decoder, tf.constant([0, 1]), beam_width=16, num_results=5, length_penalty=0.6, coverage_penalty=0.4
+    )
+    for row in range(2):
+        expected = _brute_force(table, row, 0.6, 0.4, attention, source_lengths[row])[:5]
+        np.testing.assert_array_equal(out["ids"][row].numpy(), [ids for _, ids in expected])
+        np.testing.assert_allclose(out["scores"][row].numpy(), [s for s, _ in expected], atol=1e-5, rtol=0)
+    # The penalty changes the ranking here, so the check above is not the no-coverage one.
+    plain = [ids for _, ids in _brute_force(table, 0, 0.6)[:5]]
+    assert plain != [ids for _, ids in _brute_force(table, 0, 0.6, 0.4, attention, 3)[:5]]
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (dict(beam_width=0), "beam_width=0"),
+        (dict(beam_width=2.5), "beam_width=2.5"),
+        (dict(beam_width=2, num_results=3), r"num_results=3"),
+        (dict(length_penalty=-0.1), r"length_penalty=-0.1"),
+        (dict(coverage_penalty=-1.0), r"coverage_penalty=-1.0"),
+        (dict(max_length=0), r"max_length=0"),
+        (dict(max_length=5), r"\[1, 4\].*max_length=5"),
+    ],
+)
+def test_bad_beam_settings_name_the_argument_and_the_value(settings, message):
+    with pytest.raises(ValueError, match=message):
+        recipes.beam_search(TableDecoder(_table(0)), tf.constant([0]), **settings)
+
+
+def test_coverage_penalty_needs_alignments():
+    decoder = TableDecoder(_table(0))
+    with pytest.raises(ValueError, match=r"TableDecoder.alignments.*coverage_penalty=0.2"):
+        recipes.beam_search(decoder, tf.constant([0]), coverage_penalty=0.2)
+
+
+def _counting(decoder):
+    """decoder with encode and step wrapped: (calls to encode, rows of every step's token_ids)."""
+    calls, rows = [], []
+    encode, step = decoder.encode, decoder.step
+    decoder.encode = lambda inputs: calls.append(1) or encode(inputs)
+    decoder.step = lambda token_ids, state, index: rows.append(int(token_ids.shape[0])) or step(token_ids, state, index)
+    return calls, rows
+
+
+def test_encoder_runs_once_and_the_state_is_tiled_inside():
+    decoder = TableDecoder(_table(0))
+    calls, rows = _counting(decoder)
+    recipes.beam_search(decoder, tf.constant([0, 1]), beam_width=3, num_results=2)
+    assert calls == [1] and set(rows) == {6}
+    calls.clear(), rows.clear()
+    recipes.sample(decoder, tf.constant([0, 1]), num_results=4)
+    assert calls == [1] and set(rows) == {8}
+
+
+# ------------------------------------------------------------------------------------------------
+# Beam search on the recipes: width 1 is greedy, the Transformer's cache follows the beams, coverage on
+# real attention.
+
+
+@pytest.mark.parametrize("name", sorted(RECIPE_BUILDS))
+def test_beam_width_one_equals_greedy_search_on_every_recipe(name):
+    model, inputs = _recipe(name)
+    decoder = model.decoder
+    greedy_ids, greedy_lengths = recipes.greedy_search(decoder, inputs)
+    beam = recipes.beam_search(decoder, inputs, beam_width=1, length_penalty=0.0)
+    np.testing.assert_array_equal(beam["ids"][:, 0].numpy(), greedy_ids.numpy())
+    np.testing.assert_array_equal(beam["lengths"][:, 0].numpy(), greedy_lengths.numpy())
+    # Without penalties the score is log P: the log-probabilities of the emitted tokens, replayed step by step.
+    state, token, expected = decoder.encode(inputs), tf.fill([3], START_ID), np.zeros(3)
+    ids = greedy_ids.numpy()
+    emitted = np.cumsum(ids == END_ID, axis=1) - (ids == END_ID) == 0  # (B, L): no end token before t
+    for t in range(ids.shape[1]):
+        logits, state = decoder.step(token, state, tf.constant(t, tf.int32))
+        expected += np.where(emitted[:, t], _log_softmax(logits.numpy())[np.arange(3), ids[:, t]], 0.0)
+        token = tf.constant(ids[:, t])
+    np.testing.assert_allclose(beam["scores"][:, 0].numpy(), expected, atol=1e-4)
+
+
+def _teacher_forced_log_p(model, source, ids):
+    """log P(Y | X) of each hypothesis ids (N, L) from the model's full forward pass (no cache)."""
+    lengths = recipes.sequence_lengths(ids).numpy()
+    n = np.minimum(lengths + 1, ids.shape[1])  # the end token counts where produced
+    target_in = np.concatenate([np.full((len(ids), 1), START_ID, "int32"), ids[:, :-1]], axis=1)
+    logits = np.array(model({"source": np.repeat(source[None], len(ids), 0), "target_in": target_in}))
+    logits[..., list(encoder_decoder.NEVER_GENERATED)] -= 1e9  # as the decoder step bans them
+    log_p = _log_softmax(logits)  # (N, L, V)
+    picked = np.take_along_axis(log_p, ids[:, :, None], axis=2)[:, :, 0]
+    return np.sum(np.where(np.arange(ids.shape[1])[None, :] < n[:, None], picked, 0.0), axis=1)
+
+
+def test_transformer_beam_scores_equal_the_teacher_forced_model():
+    """The cache is reordered with the beams: each hypothesis' beam score (no penalty) is its log P
+    from a full forward pass of the training model, which has no cache."""
+    model, inputs = _recipe("transformer_seq2seq")
+    out = recipes.beam_search(model.decoder, inputs, beam_width=4, num_results=4, length_penalty=0.0)
+    ids = out["ids"].numpy()
+    for b in range(3):
+        assert len({tuple(row) for row in ids[b]}) == 4  # distinct hypotheses
+        expected = _teacher_forced_log_p(model, SOURCES[b], ids[b])
+        np.testing.assert_allclose(out["scores"][b].numpy(), expected, atol=1e-4)
+    # One input at a time gives the same beams: nothing leaks between the tiled inputs.
+    alone = recipes.beam_search(model.decoder, inputs[1:2], beam_width=4, num_results=4, length_penalty=0.0)
+    np.testing.assert_array_equal(alone["ids"][0].numpy(), ids[1])
+
+
+def test_coverage_penalty_on_seq2seq_attention_matches_a_replay_of_each_hypothesis():
+    model, inputs = _recipe("seq2seq_attention")
+    decoder = model.decoder
+    out = recipes.beam_search(decoder, inputs, beam_width=3, num_results=3, length_penalty=0.6, coverage_penalty=0.5)
+    ids, lengths = out["ids"].numpy(), out["lengths"].numpy()
+    for b in range(3):
+        for k in range(3):
+            n = min(lengths[b, k] + 1, ids.shape[-1])
+            state, token, log_p, coverage = decoder.encode(inputs[b : b + 1]), tf.constant([START_ID]), 0.0, 0.0
+            for t in range(n):
+                logits, state = decoder.step(token, state, tf.constant(t, tf.int32))
+                log_p += _log_softmax(logits.numpy()[0])[ids[b, k, t]]
+                alpha, mask = decoder.alignments(state)
+                coverage = coverage + alpha.numpy()[0]
+                token = tf.constant([ids[b, k, t]])
+            real = mask.numpy()[0]
+            expected = log_p / ((5 + n) / 6) ** 0.6 + 0.5 * np.sum(np.log(np.minimum(coverage[real], 1.0)))
+            np.testing.assert_allclose(out["scores"][b, k].numpy(), expected, atol=1e-4)
 
 
 def test_docstring_examples_run():
