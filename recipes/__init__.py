@@ -4,7 +4,7 @@ Every recipe returns a compiled ``RecipeModel``; ``list_recipes()`` (and ``seqre
 shows them with their task types.
 """
 
-from seqrecipes.recipes.decoding import Decoder, beam_search, greedy_search, sample, sequence_lengths
+from seqrecipes.recipes.decoding import Decoder, beam_search, generate, greedy_search, sample, sequence_lengths
 from seqrecipes.recipes import metrics
 from seqrecipes.recipes.export import export, next_version
 from seqrecipes.recipes.recipe_model import RecipeModel

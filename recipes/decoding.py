@@ -11,6 +11,7 @@ caches), run inside ``tf.function`` and export in a SavedModel.
     greedy_search   the most probable next token at each step
     sample          temperature sampling with optional top-k and top-p (nucleus) filtering
     beam_search     beam search with the GNMT length and coverage penalties, n-best with scores
+    generate        one entry point choosing among the three; its settings may be scalar tensors
 
 Every search encodes once; sampling and beam search then repeat the encoded state along the batch
 axis (``num_results`` samples or ``beam_width`` beams per input), so users never tile inputs by hand.
@@ -177,7 +178,7 @@ def sample(decoder, inputs, *, max_length=None, temperature=1.0, top_k=0, top_p=
         (end token included where produced, PAD after it; L = max_length), the sum of the
         log-probabilities of each sample's tokens under the model's unmodified distribution (end
         token included), and the number of ids before the end token. Settings given as scalar
-        tensors are clamped into range.
+        tensors are clamped into range as ``generate`` documents.
 
     Example:
     >>> import numpy as np
@@ -513,6 +514,111 @@ def _best(scores, ids, k):
     """The k best of the hypotheses in the lists scores [(B, K_i)] and ids [(B, K_i, L)], best first."""
     scores, pick = ops.top_k(ops.concatenate(scores, axis=1), k)  # (B, k)
     return scores, ops.take_along_axis(ops.concatenate(ids, axis=1), pick[:, :, None], axis=1)
+
+
+# ------------------------------------------------------------------------------------------------
+# One entry point.
+
+
+def generate(
+    decoder,
+    inputs,
+    *,
+    beam_width=1,
+    num_results=1,
+    max_length=None,
+    temperature=0.0,
+    top_k=0,
+    top_p=1.0,
+    seed=0,
+    length_penalty=0.6,
+    coverage_penalty=0.0,
+):
+    """Greedy search, sampling or beam search, chosen by the settings, in one graph.
+
+    The strategy: ``beam_width >= 2`` -> ``beam_search`` (``beam_width``, ``num_results``,
+    ``length_penalty``, ``coverage_penalty``); else ``temperature > 0`` -> ``sample``
+    (``temperature``, ``top_k``, ``top_p``, ``seed``, ``num_results``); else greedy search (one
+    result per input; it equals ``greedy_search``). Settings the chosen strategy does not use are
+    checked but ignored.
+
+    Every setting may be a Python number or a scalar tensor (the export's ``generate`` signature
+    feeds them per request). Python numbers are checked and a bad one raises a ValueError naming
+    it; tensors are clamped into range instead: beam_width >= 1, num_results >= 1 (and <= beam_width
+    for beam search; greedy gives 1), max_length into [1, ``decoder.max_length``], temperature >= 0,
+    top_k >= 0 (0 and values over the vocabulary keep every token), top_p into [0, 1] (0 keeps only
+    the most probable token), length_penalty >= 0, coverage_penalty >= 0 (and ignored for a decoder
+    without alignments). With tensor settings the strategy is picked with ``keras.ops.cond``, and
+    N (and L for a tensor max_length) are then not known until run time.
+
+    Args:
+        decoder: a ``Decoder``.
+        inputs: the batch ``decoder.encode`` takes; it is encoded once.
+        beam_width, num_results, length_penalty, coverage_penalty: as in ``beam_search``.
+        max_length: the most tokens per result; defaults to ``decoder.max_length``.
+        temperature, top_k, top_p, seed: as in ``sample``; temperature 0 is greedy.
+
+    Returns:
+        {"ids": (B, N, L) int32, "scores": (B, N) float32, "lengths": (B, N) int32}: N results per
+        input, best first for beam search (N = 1 for greedy); L = max_length; ids hold the end
+        token where produced and PAD (0) after it; scores are beam search's s(Y, X), or for
+        greedy and sampling the sum of the log-probabilities of the emitted tokens under the
+        model's unmodified distribution (end token included); lengths count the ids before the
+        end token.
+
+    Example:
+    >>> import numpy as np
+    >>> import tensorflow as tf
+    >>> from seqrecipes import recipes
+    >>> model = recipes.seq2seq(source_vocabulary_size=10, target_vocabulary_size=10, units=8, embedding_dim=4)
+    >>> source = np.array([[4, 5, 6], [7, 8, 0]], "int32")
+    >>> tuple(recipes.generate(model.decoder, source, beam_width=3, num_results=2)["ids"].shape)
+    (2, 2, 32)
+    >>> serve = tf.function(lambda x, k, t: recipes.generate(model.decoder, x, beam_width=k, temperature=t))
+    >>> greedy = serve(source, tf.constant(1), tf.constant(0.0))  # k < 2, t = 0: greedy search
+    >>> bool(np.all(greedy["ids"][:, 0] == recipes.greedy_search(model.decoder, source)[0]))
+    True
+    """
+    beam_settings = _beam_settings(
+        decoder, beam_width, _for_beam(num_results, beam_width), max_length, length_penalty, coverage_penalty
+    )
+    sampling_settings = _sampling_settings(decoder, max_length, temperature, top_k, top_p, seed, num_results)
+    greedy_only = _is_number(beam_width) and beam_width < 2 and _is_number(temperature) and temperature == 0
+    if greedy_only and _is_number(num_results) and num_results != 1:
+        raise ValueError(
+            "Greedy search (beam_width < 2, temperature 0) gives one result per input; ask for more with "
+            f"beam_width >= num_results or temperature > 0. Received: num_results={num_results!r}"
+        )
+    state = decoder.encode(inputs)
+
+    def beam():
+        return _beam_search_state(decoder, state, **beam_settings)
+
+    def sampling():
+        return _sample_state(decoder, state, **sampling_settings)
+
+    def greedy():
+        settings = dict(sampling_settings, temperature=0.0, num_results=1)
+        return _sample_state(decoder, state, **settings)
+
+    def not_beam():
+        return _branch(sampling_settings["temperature"] > 0, sampling, greedy)
+
+    return _branch(beam_settings["beam_width"] >= 2, beam, not_beam)
+
+
+def _for_beam(num_results, beam_width):
+    """num_results as beam search checks it: a Python number over a Python beam_width < 2 is left for the
+    greedy / sampling checks (beam search is not used then)."""
+    if _is_number(beam_width) and beam_width < 2 and _is_number(num_results):
+        return 1
+    return num_results
+
+
+def _branch(pred, true_fn, false_fn):
+    if isinstance(pred, (bool, np.bool_)):
+        return true_fn() if pred else false_fn()
+    return ops.cond(pred, true_fn, false_fn)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
-"""Decoding: sampling and beam search in one graph.
+"""Decoding: sampling, beam search and generate, in one graph.
 
 Toy decoders built here (a fixed transition table over a 5-token vocabulary, with and without a
 toy attention) give exact answers: beam search with a wide beam is checked against a brute-force
 search over every sequence scored with the GNMT formula in NumPy, sampling frequencies against the
-filtered distribution. Tiny untrained recipes check that beam width 1 is greedy search and that the
-Transformer's key/value cache is reordered with the beams.
+filtered distribution. Tiny untrained recipes check that beam width 1 is greedy search, that the
+Transformer's key/value cache is reordered with the beams, and that tensor settings inside a
+tf.function pick the same strategy as Python numbers.
 """
 
 import doctest
@@ -405,6 +406,130 @@ def test_coverage_penalty_on_seq2seq_attention_matches_a_replay_of_each_hypothes
             real = mask.numpy()[0]
             expected = log_p / ((5 + n) / 6) ** 0.6 + 0.5 * np.sum(np.log(np.minimum(coverage[real], 1.0)))
             np.testing.assert_allclose(out["scores"][b, k].numpy(), expected, atol=1e-4)
+
+
+# ------------------------------------------------------------------------------------------------
+# generate: the strategy rule, tensor settings in a graph, bad settings.
+
+
+SIGNATURE = [
+    tf.TensorSpec([None], tf.int32),
+    tf.TensorSpec([], tf.int32),  # beam_width
+    tf.TensorSpec([], tf.int32),  # num_results
+    tf.TensorSpec([], tf.int32),  # max_length
+    tf.TensorSpec([], tf.float32),  # temperature
+    tf.TensorSpec([], tf.int32),  # top_k
+    tf.TensorSpec([], tf.float32),  # top_p
+    tf.TensorSpec([], tf.int64),  # seed
+]
+SETTINGS = [
+    dict(beam_width=3, num_results=2, max_length=4, temperature=0.0, top_k=0, top_p=1.0, seed=0),  # beam
+    dict(beam_width=1, num_results=3, max_length=3, temperature=0.8, top_k=3, top_p=0.9, seed=5),  # sampling
+    dict(beam_width=1, num_results=1, max_length=4, temperature=0.0, top_k=0, top_p=1.0, seed=0),  # greedy
+    dict(beam_width=4, num_results=4, max_length=2, temperature=1.0, top_k=0, top_p=1.0, seed=0),  # beam
+]
+
+
+@pytest.mark.parametrize("name", sorted(RECIPE_BUILDS))
+def test_generate_defaults_to_greedy_search_on_every_recipe(name):
+    """Greedy through generate: greedy_search's ids, and log P (beam width 1 without penalties) as score."""
+    model, inputs = _recipe(name)
+    greedy_ids, greedy_lengths = recipes.greedy_search(model.decoder, inputs)
+    calls, _ = _counting(model.decoder)
+    generated = recipes.generate(model.decoder, inputs)
+    assert calls == [1]
+    np.testing.assert_array_equal(generated["ids"][:, 0].numpy(), greedy_ids.numpy())
+    np.testing.assert_array_equal(generated["lengths"][:, 0].numpy(), greedy_lengths.numpy())
+    beam = recipes.beam_search(model.decoder, inputs, beam_width=1, length_penalty=0.0)
+    np.testing.assert_allclose(generated["scores"].numpy(), beam["scores"].numpy(), atol=1e-5)
+
+
+def test_generate_picks_the_strategy_by_the_rule():
+    decoder = TableDecoder(_table(7))
+    x = tf.constant([0, 1])
+    calls, _ = _counting(decoder)
+    pairs = [
+        (dict(beam_width=3, num_results=2, temperature=0.9), recipes.beam_search, dict(beam_width=3, num_results=2)),
+        (dict(temperature=0.9, top_k=2, seed=4, num_results=2), recipes.sample,
+         dict(temperature=0.9, top_k=2, seed=4, num_results=2)),
+    ]  # fmt: skip
+    for settings, function, same in pairs:
+        calls.clear()
+        got = recipes.generate(decoder, x, **settings)
+        assert calls == [1]
+        expected = function(decoder, x, **same)
+        np.testing.assert_array_equal(got["ids"].numpy(), expected["ids"].numpy())
+        np.testing.assert_allclose(got["scores"].numpy(), expected["scores"].numpy(), atol=1e-6)
+
+
+def test_generate_with_tensor_settings_in_a_graph_matches_python_numbers():
+    decoder = TableDecoder(_table(5))
+
+    @tf.function(input_signature=SIGNATURE)
+    def serve(x, beam_width, num_results, max_length, temperature, top_k, top_p, seed):
+        return recipes.generate(
+            decoder, x, beam_width=beam_width, num_results=num_results, max_length=max_length,
+            temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
+        )  # fmt: skip
+
+    x = tf.constant([0, 1])
+    for settings in SETTINGS:
+        expected = recipes.generate(decoder, x, **settings)
+        got = serve(x, **{k: tf.constant(v, spec.dtype) for (k, v), spec in zip(settings.items(), SIGNATURE[1:])})
+        assert got["ids"].shape == (2, settings["num_results"], settings["max_length"])
+        for key in ("ids", "scores", "lengths"):
+            np.testing.assert_allclose(got[key].numpy(), expected[key].numpy(), atol=1e-6)
+    beam = recipes.beam_search(decoder, x, beam_width=3, num_results=2, max_length=4)
+    np.testing.assert_array_equal(serve(x, 3, 2, 4, 0.0, 0, 1.0, 0)["ids"].numpy(), beam["ids"].numpy())
+
+
+def test_generate_with_a_tensor_beam_width_on_the_transformer():
+    model, inputs = _recipe("transformer_seq2seq")
+    spec = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32)]
+    serve = tf.function(
+        lambda x, k, m: recipes.generate(model.decoder, x, beam_width=k, num_results=2, max_length=m),
+        input_signature=spec,
+    )
+    for k, m in ((3, 5), (1, 7)):
+        expected = recipes.generate(model.decoder, inputs, beam_width=k, num_results=2 if k > 1 else 1, max_length=m)
+        got = serve(inputs, k, m)
+        np.testing.assert_array_equal(got["ids"].numpy(), expected["ids"].numpy())
+        np.testing.assert_allclose(got["scores"].numpy(), expected["scores"].numpy(), atol=1e-5)
+
+
+def test_tensor_settings_are_clamped():
+    decoder = TableDecoder(_table(6))
+    x = tf.constant([0, 1])
+    greedy = recipes.generate(decoder, x)
+    same_as_greedy = [
+        dict(beam_width=tf.constant(0), num_results=tf.constant(5)),  # width 0 -> 1 (greedy gives N = 1)
+        dict(temperature=tf.constant(-1.0)),  # -> 0
+        dict(temperature=tf.constant(1.0), top_p=tf.constant(0.0)),  # only the most probable token
+        dict(max_length=tf.constant(99)),  # -> the decoder's limit
+    ]
+    for settings in same_as_greedy:
+        out = recipes.generate(decoder, x, **settings)
+        np.testing.assert_array_equal(out["ids"].numpy(), greedy["ids"].numpy())
+    wide = recipes.generate(decoder, x, beam_width=tf.constant(3), num_results=tf.constant(9))
+    assert wide["ids"].shape[1] == 3  # num_results -> beam_width
+    shortest = recipes.generate(decoder, x, max_length=tf.constant(-2))
+    np.testing.assert_array_equal(shortest["ids"].numpy(), greedy["ids"].numpy()[:, :, :1])
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (dict(num_results=2), r"beam_width >= num_results.*num_results=2"),  # greedy gives one result
+        (dict(beam_width=3, num_results=4), r"\[1, beam_width=3\].*num_results=4"),
+        (dict(beam_width=2, coverage_penalty=0.2), r"alignments.*coverage_penalty=0.2"),
+        (dict(temperature=float("nan")), r"temperature=nan"),
+        (dict(top_p=0.0), r"top_p=0.0"),  # checked even when greedy does not use it
+        (dict(max_length=tf.constant([3])), r"max_length.shape=\(1,\)"),
+    ],
+)
+def test_bad_generate_settings_name_the_argument_and_the_value(settings, message):
+    with pytest.raises(ValueError, match=message):
+        recipes.generate(TableDecoder(_table(0)), tf.constant([0]), **settings)
 
 
 def test_docstring_examples_run():
