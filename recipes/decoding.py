@@ -30,12 +30,30 @@ COVERAGE_FLOOR = 1e-20
 INT64_RANGE = (-(2**63), 2**63 - 1)
 
 
+# Ids no output contains after its first position: a decoder step never proposes them.
+NEVER_GENERATED = (PAD_ID, START_ID)
+
+
+def ban_never_generated(logits):
+    """Step logits (B, V) with [PAD] and [START] pushed to -1e9.
+
+    Targets never contain those ids (padding is ignored by the loss), but a little-trained model can
+    still rank them first; a search that emitted [PAD] mid-sequence would then feed the decoder a
+    token the teacher-forced model masks out, and cut the output there.
+    """
+    vocabulary = logits.shape[-1]
+    banned = np.zeros((vocabulary,), "float32")
+    banned[list(NEVER_GENERATED)] = -1e9
+    return logits + ops.cast(banned, logits.dtype)
+
+
 class Decoder:
     """What a search needs from a generating model.
 
     Subclasses implement ``encode`` and ``step``; the state is any nest of tensors whose first axis
     is the batch, with shapes that do not change from step to step (so beam search can tile and
-    reorder it and ``while_loop`` can carry it).
+    reorder it and ``while_loop`` can carry it). Every recipe's ``step`` passes its logits through
+    ``ban_never_generated``, so no search emits [PAD] or [START].
 
     Args:
         model: the ``RecipeModel``.

@@ -29,7 +29,7 @@ from keras import ops
 from seqrecipes import data, layers
 from seqrecipes.data import END_ID, PAD_ID, START_ID
 from seqrecipes.recipes import components
-from seqrecipes.recipes.decoding import Decoder, generation_serving, greedy_search
+from seqrecipes.recipes.decoding import Decoder, ban_never_generated, generation_serving, greedy_search
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.registry import register
 
@@ -84,21 +84,9 @@ def _embed(embedding, token_ids):
     return ops.take(embedding.embeddings, ops.cast(token_ids, "int32"), axis=0)
 
 
-# Ids no output contains after its first position: a decoder step never proposes them.
-NEVER_GENERATED = (PAD_ID, START_ID)
-
-
 def _next_token_logits(logits_layer, h):
-    """The output layer's logits (B, V) for one step, with [PAD] and [START] pushed to -1e9.
-
-    Targets never contain those ids (padding is ignored by the loss), but a little-trained model can
-    still rank them first; a search that emitted [PAD] mid-sequence would then feed the decoder a
-    token the teacher-forced model masks out.
-    """
-    logits = logits_layer(h)  # (B, V)
-    banned = np.zeros((logits_layer.units,), "float32")
-    banned[list(NEVER_GENERATED)] = -1e9
-    return logits + ops.cast(banned, logits.dtype)
+    """The output layer's logits (B, V) for one step, [PAD] and [START] banned (``ban_never_generated``)."""
+    return ban_never_generated(logits_layer(h))  # (B, V)
 
 
 def _tokenizers(source_tokenizer, target_tokenizer):

@@ -15,7 +15,7 @@ from keras import ops
 from seqrecipes import layers
 from seqrecipes.data import PAD_ID, RESERVED_TOKENS, START_ID, Tokenizer, WordTokenizer
 from seqrecipes.recipes import components, metrics
-from seqrecipes.recipes.decoding import Decoder, generation_serving
+from seqrecipes.recipes.decoding import Decoder, ban_never_generated, generation_serving
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.registry import register
 
@@ -321,7 +321,7 @@ class LanguageModelDecoder(Decoder):
         for rnn, layer_states in zip(self.rnns, state["states"]):
             x, new_states = rnn.cell(x, layer_states, training=False)  # (B, H)
             states.append(list(new_states) if isinstance(new_states, (list, tuple)) else [new_states])
-        logits = self.output_layer(x)  # (B, V)
+        logits = ban_never_generated(self.output_layer(x))  # (B, V)
         return logits, {"last_token": state["last_token"], "states": states}
 
     output_role = "text"

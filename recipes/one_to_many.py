@@ -14,7 +14,7 @@ from keras import ops
 from seqrecipes import layers
 from seqrecipes.data import END_ID, PAD_ID, START_ID
 from seqrecipes.recipes import components
-from seqrecipes.recipes.decoding import Decoder, check_max_length, generation_serving, greedy_search
+from seqrecipes.recipes.decoding import Decoder, ban_never_generated, check_max_length, generation_serving, greedy_search
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.registry import register
 
@@ -46,7 +46,7 @@ class CaptionDecoder(Decoder):
         # The embedding table looked up directly: the layer would attach a padding mask the cell warns about.
         x_t = ops.take(self.embedding.embeddings, token_ids, axis=0)  # (B, E): E y_{t-1}
         h_tilde, state = self.cell(x_t, state)  # (B, U)
-        return self.output_layer(h_tilde), state  # (B, V) logits
+        return ban_never_generated(self.output_layer(h_tilde)), state  # (B, V) logits
 
     def alignments(self, state):
         return state[self.cell.alignments_index], state[-1] > 0.5  # alpha (B, N), all positions real

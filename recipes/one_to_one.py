@@ -13,7 +13,7 @@ from keras import ops
 
 from seqrecipes.data import END_ID, PAD_ID, START_ID
 from seqrecipes.recipes import components, metrics
-from seqrecipes.recipes.decoding import Decoder, generation_serving
+from seqrecipes.recipes.decoding import Decoder, ban_never_generated, generation_serving
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.registry import register
 
@@ -40,7 +40,7 @@ class WindowDecoder(Decoder):
         context = state["context"]
         shifted = ops.concatenate([context[:, 1:], ops.cast(token_ids, "int32")[:, None]], axis=1)  # (B, n-1)
         context = ops.where(index == 0, context, shifted)
-        logits = self.logits_model(context, training=False)  # (B, V)
+        logits = ban_never_generated(self.logits_model(context, training=False))  # (B, V)
         return logits, {"context": context}
 
     output_role = "text"

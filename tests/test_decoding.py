@@ -367,7 +367,7 @@ def _teacher_forced_log_p(model, source, ids):
     n = np.minimum(lengths + 1, ids.shape[1])  # the end token counts where produced
     target_in = np.concatenate([np.full((len(ids), 1), START_ID, "int32"), ids[:, :-1]], axis=1)
     logits = np.array(model({"source": np.repeat(source[None], len(ids), 0), "target_in": target_in}))
-    logits[..., list(encoder_decoder.NEVER_GENERATED)] -= 1e9  # as the decoder step bans them
+    logits[..., list(decoding.NEVER_GENERATED)] -= 1e9  # as the decoder step bans them
     log_p = _log_softmax(logits)  # (N, L, V)
     picked = np.take_along_axis(log_p, ids[:, :, None], axis=2)[:, :, 0]
     return np.sum(np.where(np.arange(ids.shape[1])[None, :] < n[:, None], picked, 0.0), axis=1)

@@ -138,7 +138,7 @@ def _reference_greedy(model, source, max_length):
     ids = np.zeros((batch, max_length), "int32")
     for t in range(max_length):
         logits = np.array(model({"source": source, "target_in": target_in}))[:, -1]  # (B, V)
-        logits[:, list(encoder_decoder.NEVER_GENERATED)] = -np.inf
+        logits[:, list(recipes.decoding.NEVER_GENERATED)] = -np.inf
         token = np.where(finished, data.PAD_ID, logits.argmax(-1)).astype("int32")
         ids[:, t] = token
         finished |= token == data.END_ID
@@ -185,9 +185,9 @@ def test_decoder_steps_equal_the_teacher_forced_pass(name, overrides):
         steps.append(np.asarray(logits))
     steps = np.stack(steps, axis=1)  # (B, T, V)
     real = target_in != 0
-    generated = np.setdiff1d(np.arange(full.shape[-1]), encoder_decoder.NEVER_GENERATED)
+    generated = np.setdiff1d(np.arange(full.shape[-1]), recipes.decoding.NEVER_GENERATED)
     np.testing.assert_allclose(steps[real][:, generated], full[real][:, generated], atol=1e-5, rtol=1e-5)
-    assert np.all(steps[:, :, list(encoder_decoder.NEVER_GENERATED)] <= -1e8)  # [PAD] and [START] never come out
+    assert np.all(steps[:, :, list(recipes.decoding.NEVER_GENERATED)] <= -1e8)  # [PAD] and [START] never come out
 
 
 def test_reverse_source_reverses_only_the_real_tokens():
