@@ -1,9 +1,10 @@
-"""The ``seqrecipes`` command line: list, train, evaluate, predict, export, demo.
+"""The ``seqrecipes`` command line: list, train, evaluate, predict, generate, export, demo.
 
     seqrecipes list
     seqrecipes train --recipe seq2seq_attention --dataset date_translation --epochs 5
     seqrecipes evaluate --model runs/seq2seq_attention/seq2seq_attention.keras --dataset date_translation
     seqrecipes predict --model runs/seq2seq_attention/seq2seq_attention.keras "June 25th, 2009" "2009년 6월 25일"
+    seqrecipes generate --model runs/seq2seq_attention/seq2seq_attention.keras --beam-width 4 --num-results 3 "June 25th, 2009"
     seqrecipes export --model runs/seq2seq_attention/seq2seq_attention.keras --name dates
     seqrecipes demo
 
@@ -419,6 +420,46 @@ def _predict(args):
     return 0
 
 
+# The decoding settings of `seqrecipes generate`: flag -> (type, default, help), passed on to
+# recipes.generate under the same names (dashes as underscores).
+GENERATE_SETTINGS = {
+    "beam-width": (int, 1, "beams; >= 2 runs beam search"),
+    "num-results": (int, 1, "results per input (the n-best of beam search, or samples)"),
+    "max-length": (int, None, "the most output tokens (default: the model's limit)"),
+    "temperature": (float, 0.0, "> 0 samples (with beam width 1); 0 is greedy"),
+    "top-k": (int, 0, "sample from the k most probable tokens only (0: all)"),
+    "top-p": (float, 1.0, "sample from the smallest set of tokens whose probability reaches p (1: all)"),
+    "seed": (int, 0, "the sampling seed (the same seed gives the same samples)"),
+    "length-penalty": (float, 0.6, "GNMT length penalty alpha of beam search (0: none)"),
+    "coverage-penalty": (float, 0.0, "GNMT coverage penalty beta of beam search (attention models only)"),
+}
+
+
+def _generate(args):
+    import tensorflow as tf
+
+    from seqrecipes.recipes.decoding import generate
+
+    model = _load_model(args.model)
+    if model.info.serving != "generate":
+        raise CommandError(
+            f"`seqrecipes generate` reads strings and needs a generating text recipe; {model.recipe!r} serves "
+            f"{model.info.serving!r} (use recipes.generate in Python). Received: model={args.model!r}"
+        )
+    decoder = model.decoder
+    settings = {flag.replace("-", "_"): getattr(args, flag.replace("-", "_")) for flag in GENERATE_SETTINGS}
+    try:
+        result = generate(decoder, decoder.inputs_from_raw(tf.constant(args.inputs)), **settings)
+    except ValueError as error:
+        raise CommandError(str(error)) from error
+    ids, scores = result["ids"], result["scores"].numpy()
+    texts = decoder.detokenize(tf.reshape(ids, [-1, tf.shape(ids)[2]])).numpy().reshape(scores.shape)
+    for text, row_texts, row_scores in zip(args.inputs, texts, scores):
+        for rank, (output, score) in enumerate(zip(row_texts, row_scores), start=1):
+            print(f"{text}\t{rank}\t{score:.4f}\t{_text(output)}")
+    return 0
+
+
 def _export(args):
     from seqrecipes.recipes.export import export
 
@@ -484,6 +525,18 @@ def _parser():
     predict.add_argument("--model", required=True, help="a .keras file")
     predict.add_argument("inputs", nargs="+", help="input strings")
     predict.set_defaults(func=_predict)
+
+    generate = sub.add_parser(
+        "generate",
+        help="Print a generating model's outputs for raw strings: greedy, sampling or beam search (n-best with scores).",
+        description="One line per result: input, rank, score, output (tab-separated). Scores: the penalised beam "
+        "score for beam search, the log-probability of the output otherwise.",
+    )
+    generate.add_argument("--model", required=True, help="a .keras file of a generating text recipe")
+    for flag, (kind, default, text) in GENERATE_SETTINGS.items():
+        generate.add_argument(f"--{flag}", type=kind, default=default, help=f"{text} (default %(default)s)")
+    generate.add_argument("inputs", nargs="+", help="input strings (prompts for language models)")
+    generate.set_defaults(func=_generate)
 
     export = sub.add_parser("export", help="Write a saved model as a SavedModel for TF Serving: EXPORT_DIR/NAME/VERSION.")
     export.add_argument("--model", required=True, help="a .keras file")

@@ -47,7 +47,7 @@ def test_list_shows_every_registered_recipe_with_its_task_type(capsys):
     assert "date_translation" in out and "seqrecipes.layers" in out
 
 
-@pytest.mark.parametrize("command", ["list", "train", "evaluate", "predict", "export", "demo"])
+@pytest.mark.parametrize("command", ["list", "train", "evaluate", "predict", "generate", "export", "demo"])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as err:
         cli.main([command, "--help"])
@@ -85,6 +85,25 @@ def test_evaluate_and_predict_print_the_models_results(trained, capsys):
     assert lines == [f"abc\t{expected[0].decode()}", f"jihgf\t{expected[1].decode()}"]
 
 
+def test_generate_prints_the_n_best_with_scores_and_samples_reproducibly(trained, capsys):
+    path = str(trained / "seq2seq_attention.keras")
+    assert cli.main(["generate", "--model", path, "--beam-width", "4", "--num-results", "3", "abc", "jihgf"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.strip().splitlines()]
+    model = cli._load_model(path)
+    expected = recipes.generate(model.decoder, recipes.encoder_decoder.source_ids(model, ["abc", "jihgf"]), beam_width=4, num_results=3)
+    texts = model.tokenizer("target").detokenize(np.asarray(expected["ids"]).reshape(6, -1)).numpy()
+    assert [row[:2] for row in rows] == [[source, str(rank)] for source in ("abc", "jihgf") for rank in (1, 2, 3)]
+    np.testing.assert_allclose([float(row[2]) for row in rows], np.asarray(expected["scores"]).reshape(-1), atol=1e-4)
+    assert [row[3] for row in rows] == [t.decode() for t in texts]
+    assert [float(row[2]) for row in rows[:3]] == sorted((float(row[2]) for row in rows[:3]), reverse=True)
+    sample = ["generate", "--model", path, "--temperature", "1.5", "--num-results", "4", "--seed", "7", "abc"]
+    assert cli.main(sample) == 0 and cli.main(sample) == 0
+    first, second = np.split(np.array(capsys.readouterr().out.strip().splitlines()), 2)
+    assert list(first) == list(second) and len(first) == 4
+    assert cli.main(["generate", "--model", path, "--num-results", "2", "abc"]) == 2  # greedy gives one result
+    assert re.search(r"seqrecipes generate: error: .*num_results.*Received: num_results=2", capsys.readouterr().err)
+
+
 def test_export_writes_a_numbered_saved_model(trained, tmp_path, capsys):
     path = str(trained / "seq2seq_attention.keras")
     assert cli.main(["export", "--model", path, "--name", "reverse", "--export-dir", str(tmp_path)]) == 0
@@ -107,6 +126,7 @@ def test_export_writes_a_numbered_saved_model(trained, tmp_path, capsys):
         (["evaluate", "--model", "missing.keras", "--dataset", "date_translation"], r"No model file at 'missing.keras'"),
         (["predict", "--model", "missing.keras", "x"], r"No model file"),
         (["export", "--model", "missing.keras", "--name", "x"], r"No model file"),
+        (["generate", "--model", "missing.keras", "x"], r"No model file"),
     ],
 )  # fmt: skip
 def test_user_errors_are_one_clear_line_and_exit_status_2(argv, message, capsys):
