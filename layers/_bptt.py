@@ -97,17 +97,18 @@ def _scan(step, carry, ys_init, xs, reverse, unroll):
     """Runs ``step(carry, x_t, t) -> (carry, y_t)`` over the leading axis of ``xs``.
 
     Returns (final carry, stacked carries, stacked ys). keras.ops.scan on TensorFlow stacks only
-    values shaped like its carry, so y_t rides in the carry next to a time counter t.
+    values shaped like its carry, so y_t rides in the carry. The scan runs over the step numbers
+    and the step reads its row of ``xs`` itself: scanning ``xs`` would first copy all of it into
+    TensorFlow's per-step list.
     """
-    n = ops.shape(xs)[0]
-    t0 = ops.convert_to_tensor(n - 1 if reverse else 0, "int32")
+    steps = ops.arange(ops.shape(xs)[0], dtype="int32")  # (T,)
 
-    def body(full, x_t):
-        c, _, t = full
-        c, y = step(c, x_t, t)
-        return (c, y, t - 1 if reverse else t + 1), (c, y, t)
+    def body(full, t):
+        c, _ = full
+        c, y = step(c, ops.take(xs, t, axis=0), t)
+        return (c, y), (c, y)
 
-    (carry, _, _), (carries, ys, _) = ops.scan(body, (carry, ys_init, t0), xs, reverse=reverse, unroll=unroll)
+    (carry, _), (carries, ys) = ops.scan(body, (carry, ys_init), steps, reverse=reverse, unroll=unroll)
     return carry, carries, ys
 
 
@@ -150,21 +151,21 @@ def _lstm(args, flags, unroll):
         h_in = h_tm1 if rm is None else h_tm1 * rm
         z = x_t + ops.matmul(h_in, U)  # (B, 4H)
         z_i, z_f, z_g, z_o = ops.split(z, 4, axis=-1)
-        c = ops.sigmoid(z_f) * c_tm1 + ops.sigmoid(z_i) * ops.tanh(z_g)
-        h = ops.sigmoid(z_o) * ops.tanh(c)
-        return (_carry_over(keep, t, h, h_tm1), _carry_over(keep, t, c, c_tm1)), z
+        i, f, g, o = ops.sigmoid(z_i), ops.sigmoid(z_f), ops.tanh(z_g), ops.sigmoid(z_o)
+        c = f * c_tm1 + i * g
+        tanh_c = ops.tanh(c)
+        h = o * tanh_c
+        return (_carry_over(keep, t, h, h_tm1), _carry_over(keep, t, c, c_tm1)), (i, f, g, o, tanh_c)
 
-    z0 = ops.zeros_like(x_proj[0])  # (B, 4H)
-    (_, c_T), (h_all, c_all), Z = _scan(step, (h0, c0), z0, x_proj, reverse=False, unroll=unroll)
+    zero = ops.zeros_like(h0)
+    (_, c_T), (h_all, c_all), (i, f, g, o, tanh_c) = _scan(step, (h0, c0), (zero,) * 5, x_proj, False, unroll)
 
     def grad(*upstream):
         dH, dc_T = _upstream(upstream, 2)
-        z_i, z_f, z_g, z_o = ops.split(Z, 4, axis=-1)  # (T, B, H) each
-        i, f, g, o = ops.sigmoid(z_i), ops.sigmoid(z_f), ops.tanh(z_g), ops.sigmoid(z_o)
-        tanh_c = ops.tanh(c_all)
         dc_dh = o * (1.0 - tanh_c * tanh_c)  # dc_t / dh_t through h_t = o_t tanh(c_t)
         # dz_t = [dc_t, dc_t, dc_t, dh_t] * coef_t
-        coef = ops.concatenate([g * i * (1.0 - i), _previous(c0, c_all) * f * (1.0 - f), i * (1.0 - g * g), tanh_c * o * (1.0 - o)], axis=-1)  # (T, B, 4H)
+        c_prev = _previous(c0, c_all)
+        coef = ops.concatenate([g * i * (1.0 - i), c_prev * f * (1.0 - f), i * (1.0 - g * g), tanh_c * o * (1.0 - o)], axis=-1)  # (T, B, 4H)
         U_T = ops.transpose(U)  # (4H, H)
 
         def back(carry, coef_t, t):
@@ -182,7 +183,8 @@ def _lstm(args, flags, unroll):
             return (dh_tm1, dc_tm1), dz
 
         dc_T = ops.zeros_like(c0) if dc_T is None else dc_T
-        (dh0, dc0), _, dZ = _scan(back, (ops.zeros_like(h0), dc_T), z0, coef, reverse=True, unroll=unroll)
+        z0 = ops.zeros_like(x_proj[0])  # (B, 4H)
+        (dh0, dc0), _, dZ = _scan(back, (zero, dc_T), z0, coef, reverse=True, unroll=unroll)
         H_in = _previous(h0, h_all) if rm is None else _previous(h0, h_all) * rm
         return (dZ, _weight_gradient(H_in, dZ), dh0, dc0, *_constant_gradients(keep, rm))
 
@@ -191,7 +193,6 @@ def _lstm(args, flags, unroll):
 
 def _gru_after(args, flags, unroll):
     x_proj, U, (h0,), b_rec, keep, rm = _unpack(args, flags, 1)
-    H = U.shape[0]
 
     def step(carry, x_t, t):
         (h_tm1,) = carry
@@ -199,42 +200,40 @@ def _gru_after(args, flags, unroll):
         inner = ops.matmul(h_in, U)  # (B, 3H)
         if b_rec is not None:
             inner = inner + b_rec
-        z = ops.sigmoid(x_t[:, :H] + inner[:, :H])
-        r = ops.sigmoid(x_t[:, H : 2 * H] + inner[:, H : 2 * H])
-        hh = ops.tanh(x_t[:, 2 * H :] + r * inner[:, 2 * H :])
+        x_z, x_r, x_h = ops.split(x_t, 3, axis=-1)
+        inner_z, inner_r, inner_h = ops.split(inner, 3, axis=-1)
+        z = ops.sigmoid(x_z + inner_z)
+        r = ops.sigmoid(x_r + inner_r)
+        hh = ops.tanh(x_h + r * inner_h)
         h = z * h_tm1 + (1.0 - z) * hh
-        return (_carry_over(keep, t, h, h_tm1),), inner
+        return (_carry_over(keep, t, h, h_tm1),), (z, r, hh, inner_h)
 
-    inner0 = ops.zeros_like(x_proj[0])  # (B, 3H)
-    _, (h_all,), inner_all = _scan(step, (h0,), inner0, x_proj, reverse=False, unroll=unroll)
+    zero = ops.zeros_like(h0)
+    _, (h_all,), (z, r, hh, inner_h) = _scan(step, (h0,), (zero,) * 4, x_proj, reverse=False, unroll=unroll)
 
     def grad(*upstream):
         (dH,) = _upstream(upstream, 1)
-        zr = ops.sigmoid(x_proj[..., : 2 * H] + inner_all[..., : 2 * H])
-        z, r = zr[..., :H], zr[..., H:]  # (T, B, H) each
-        inner_h = inner_all[..., 2 * H :]
-        hh = ops.tanh(x_proj[..., 2 * H :] + r * inner_h)
         h_prev = _previous(h0, h_all)
         c_z = (h_prev - hh) * z * (1.0 - z)  # dz_pre = dh * c_z
         c_h = (1.0 - z) * (1.0 - hh * hh)  # dhh_pre = dh * c_h
         c_r = c_h * inner_h * r * (1.0 - r)  # dr_pre = dh * c_r
         coef_inner = ops.concatenate([c_z, c_r, c_h * r], axis=-1)  # d inner = [dh, dh, dh] * coef_inner
+        coef_proj = ops.concatenate([c_z, c_r, c_h], axis=-1)  # d x_proj = [dh, dh, dh] * coef_proj
         U_T = ops.transpose(U)  # (3H, H)
 
         def back(carry, coef_t, t):
             (dh_carry,) = carry
             dh, dh_new = _dh_at(dH, keep, t, dh_carry)
-            d_inner = ops.concatenate([dh_new, dh_new, dh_new], axis=-1) * coef_t  # (B, 3H)
+            dh3 = ops.concatenate([dh_new, dh_new, dh_new], axis=-1)  # (B, 3H)
+            d_inner = dh3 * coef_t
             dh_in = ops.matmul(d_inner, U_T)
             dh_tm1 = dh_new * ops.take(z, t, axis=0) + (dh_in if rm is None else dh_in * rm)
             if keep is not None:
                 dh_tm1 = dh_tm1 + (dh - dh_new)
-            return (dh_tm1,), dh_new
+            return (dh_tm1,), (d_inner, dh3 * ops.take(coef_proj, t, axis=0))
 
-        (dh0,), _, dH_new = _scan(back, (ops.zeros_like(h0),), ops.zeros_like(h0), coef_inner, reverse=True, unroll=unroll)
-        dH3 = ops.concatenate([dH_new, dH_new, dH_new], axis=-1)  # (T, B, 3H)
-        d_inner = dH3 * coef_inner
-        d_proj = dH3 * ops.concatenate([c_z, c_r, c_h], axis=-1)
+        zero3 = ops.zeros_like(x_proj[0])  # (B, 3H)
+        (dh0,), _, (d_inner, d_proj) = _scan(back, (zero,), (zero3, zero3), coef_inner, reverse=True, unroll=unroll)
         H_in = h_prev if rm is None else h_prev * rm
         grads = [d_proj, _weight_gradient(H_in, d_inner), dh0]
         if b_rec is not None:
