@@ -5,7 +5,11 @@
 inputs: strings in for text recipes (tokenization inside the graph), a float series in for
 regressors, float images (B, H, W, C) in for captioners. The tokenizers' vocabularies are copied in
 as assets (``assets/*.vocab``). Only core TensorFlow ops are used, so stock TF Serving runs the
-result.
+result. Generating recipes (serving kinds "generate" and "caption") return {"outputs": strings (B,)}
+from ``serving_default`` (greedy decoding) and get a second signature, ``generate``: the same raw
+input plus the scalar settings ``GENERATE_SETTINGS`` (beam width, number of results, maximum
+length, temperature, top-k, top-p, seed, length and coverage penalties), returning the n-best
+{"outputs": strings (B, N), "scores": (B, N)}; see ``generate_function``.
 
 Warm-up: every export holds ``assets.extra/tf_serving_warmup_requests``, TF Serving's warm-up file
 (a TFRecord file of ``tensorflow.serving.PredictionLog`` protos), with one small request per
@@ -64,6 +68,46 @@ def input_signature(model):
     return spec(model) if callable(spec) else spec
 
 
+# The settings inputs of the ``generate`` signature, scalars, in ``decoding.generate``'s terms.
+GENERATE_SETTINGS = (
+    ("beam_width", tf.int32),
+    ("num_results", tf.int32),
+    ("max_length", tf.int32),
+    ("temperature", tf.float32),
+    ("top_k", tf.int32),
+    ("top_p", tf.float32),
+    ("seed", tf.int32),
+    ("length_penalty", tf.float32),
+    ("coverage_penalty", tf.float32),
+)
+
+
+def generate_function(model):
+    """The ``generate`` signature of a generating recipe, as a ``tf.function``.
+
+    Inputs: the raw input of ``serving_default`` (strings "inputs" (B,), or "images") and the
+    ``GENERATE_SETTINGS`` scalars; ``decoding.generate`` picks the strategy from them per request
+    (beam_width >= 2: beam search; else temperature > 0: sampling; else greedy) and clamps
+    out-of-range values (max_length into [1, the model's limit]). Outputs: {"outputs": strings
+    (B, N), "scores": (B, N) float32}, N results per input, best first for beam search.
+    """
+    from seqrecipes.recipes.decoding import generate
+
+    decoder = model.decoder
+    model.tokenizer(decoder.output_role)  # a clear error now if the output tokenizer is missing
+    names = [name for name, _ in GENERATE_SETTINGS]
+
+    def serve(raw, *settings):
+        result = generate(decoder, decoder.inputs_from_raw(raw), **dict(zip(names, settings)))
+        ids = result["ids"]  # (B, N, L)
+        shape = tf.shape(ids)
+        text = decoder.detokenize(tf.reshape(ids, [-1, shape[2]]))  # (B N,)
+        return {"outputs": tf.reshape(text, shape[:2]), "scores": result["scores"]}  # (B, N) each
+
+    specs = [input_signature(model)] + [tf.TensorSpec([], dtype, name=name) for name, dtype in GENERATE_SETTINGS]
+    return tf.function(serve, input_signature=specs)
+
+
 def next_version(base_path):
     """The next TF Serving version number under ``base_path``: 1 + the largest numbered folder, or 1."""
     if not os.path.isdir(base_path):
@@ -120,7 +164,7 @@ class _ServingModule(tf.Module):
 # with key = 1, value = 2), ModelSpec.name = 1, ModelSpec.signature_name = 3.
 
 # Values of scalar inputs in the warm-up requests, by input name; other scalars get 0.
-WARMUP_SCALARS = {"beam_width": 1, "num_results": 1, "top_p": 1.0, "length_penalty": 0.6}
+WARMUP_SCALARS = {"beam_width": 1, "num_results": 1, "max_length": 4, "top_p": 1.0, "length_penalty": 0.6}
 WARMUP_TEXTS = (b"a short text", b"hello")
 
 
@@ -240,6 +284,9 @@ def export(model, base_path, version=None, extra_signatures=None):
         module = _ServingModule(model, vocabulary_dir)
         module.serve = tf.function(serve, input_signature=[input_signature(model)])
         signatures = {"serving_default": module.serve}
+        if model.info.decoder is not None:
+            module.generate = generate_function(model)
+            signatures["generate"] = module.generate
         for name, fn in (extra_signatures or {}).items():
             setattr(module, f"signature_{name}", fn)
             signatures[name] = fn

@@ -196,11 +196,45 @@ def _read_warmup(path):
 
 
 def _python_outputs(model, signature, feeds):
-    serve = model.info.serving_function(model)
+    if signature == "generate":
+        return _python_generate(model, feeds)
     assert signature == "serving_default", signature
     (value,) = feeds.values()
-    outputs = serve(tf.constant(value))
+    outputs = model.info.serving_function(model)(tf.constant(value))
     return {key: np.asarray(tensor) for key, tensor in outputs.items()}
+
+
+def _python_generate(model, feeds):
+    """recipes.generate with Python-number settings; a max_length over the model's limit is the
+    limit (the documented clamp)."""
+    decoder = model.decoder
+    settings = {name: feeds[name].item() for name, _ in export_module.GENERATE_SETTINGS}
+    settings["max_length"] = min(settings["max_length"], decoder.max_length)
+    if type(decoder).alignments is recipes.Decoder.alignments:  # no attention: the export ignores it
+        settings["coverage_penalty"] = 0.0
+    (raw,) = [value for key, value in feeds.items() if key not in settings]
+    result = recipes.generate(decoder, decoder.inputs_from_raw(tf.constant(raw)), **settings)
+    ids = result["ids"].numpy()  # (B, N, L)
+    text = decoder.detokenize(ids.reshape(-1, ids.shape[2])).numpy().reshape(ids.shape[:2])
+    return {"outputs": text, "scores": result["scores"].numpy()}
+
+
+GREEDY = dict(beam_width=1, num_results=1, temperature=0.0, top_k=0, top_p=1.0, seed=0, length_penalty=0.6,
+              coverage_penalty=0.0)  # fmt: skip
+GENERATE_REQUESTS = {
+    "greedy": GREEDY,
+    "beam search": dict(GREEDY, beam_width=3, num_results=2, length_penalty=0.6, coverage_penalty=0.2),
+    "sampling": dict(GREEDY, num_results=2, temperature=0.8, top_k=3, top_p=0.9, seed=5),
+    "max_length over the limit": dict(GREEDY, max_length=1000),
+}
+
+
+def _generate_feeds(model, key, raw, settings):
+    settings = {"max_length": model.decoder.max_length, **settings}
+    feeds = {key: raw}
+    for name, dtype in export_module.GENERATE_SETTINGS:
+        feeds[name] = np.asarray(settings[name], dtype.as_numpy_dtype)
+    return feeds
 
 
 # One process, TensorFlow only: every job through the TF1 session loader, one session per export.
@@ -228,15 +262,51 @@ LOADER_SCRIPT = textwrap.dedent("""
 """)
 
 
-def _run_loader(jobs, directory):
+def _start(command):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _finish(process):
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stderr[-3000:]
+    return stdout
+
+
+def _start_loader(jobs, directory):
     jobs_file, outputs_file = os.path.join(directory, "jobs.npz"), os.path.join(directory, "outputs.npz")
     packed = np.empty(len(jobs), dtype=object)
     packed[:] = [tuple(job) for job in jobs]
     np.savez(jobs_file, jobs=packed)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    subprocess.run([sys.executable, "-c", LOADER_SCRIPT, jobs_file, outputs_file], check=True, env=env, timeout=300)
-    result = np.load(outputs_file, allow_pickle=True)
-    return list(result["outputs"]), list(result["foreign"])
+    return _start([sys.executable, "-c", LOADER_SCRIPT, jobs_file, outputs_file]), outputs_file
+
+
+def _start_saved_model_cli(path, signature, input_exprs):
+    binary = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+    return _start([binary, "run", "--dir", path, "--tag_set", "serve", "--signature_def", signature,
+                   "--input_exprs", input_exprs])  # fmt: skip
+
+
+def _printed_results(stdout):
+    """saved_model_cli's 'Result for output key KEY:\nVALUE' blocks -> {KEY: VALUE text}."""
+    blocks = re.split(r"^Result for output key (\w+):\n", stdout, flags=re.M)[1:]
+    return {key: value.strip() for key, value in zip(blocks[::2], blocks[1::2])}
+
+
+# saved_model_cli requests: (recipe, signature, inputs); each is also a job of the Python side.
+CLI_TEXTS = ["the cat sat", "a dog ran on the mat"]
+CLI_SETTINGS = dict(GENERATE_REQUESTS["beam search"], max_length=9)
+
+
+def _cli_requests(models):
+    generate_feeds = _generate_feeds(models["seq2seq_attention"], "inputs", _strings(["abc", "fedcba"]), CLI_SETTINGS)
+    generate_exprs = ";".join(
+        [f"inputs={['abc', 'fedcba']!r}"] + [f"{name}={value!r}" for name, value in CLI_SETTINGS.items()]
+    )
+    return {
+        "text": ("text_classifier", "serving_default", {"inputs": _strings(CLI_TEXTS)}, f"inputs={CLI_TEXTS!r}"),
+        "generate": ("seq2seq_attention", "generate", generate_feeds, generate_exprs),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -249,7 +319,8 @@ def exported(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def served(exported):
-    """Jobs (recipe, kind, signature, feeds) and the TF1 loader's outputs for each, in one process."""
+    """Every job (recipe, kind, signature, feeds) served by one TensorFlow-only process through the
+    TF1 loader, and by the Python model meanwhile; the saved_model_cli runs beside them."""
     models, paths, root = exported
     jobs = []
     for name, (key, inputs, cut) in _serving_cases().items():
@@ -257,9 +328,31 @@ def served(exported):
         if cut is not None:
             jobs.append((name, "cut by the rule", "serving_default", {key: cut}))
         for _, signature, feeds in _read_warmup(paths[name]):
-            jobs.append((name, "warm-up", signature, feeds))
-    outputs, foreign = _run_loader([(paths[name], sig, feeds) for name, _, sig, feeds in jobs], str(root))
-    return jobs, outputs, foreign
+            jobs.append((name, f"warm-up {signature}", signature, feeds))
+        if models[name].info.decoder is not None:
+            for kind, settings in GENERATE_REQUESTS.items():
+                jobs.append((name, kind, "generate", _generate_feeds(models[name], key, inputs, settings)))
+    loader, outputs_file = _start_loader([(paths[name], sig, feeds) for name, _, sig, feeds in jobs], str(root))
+    cli_requests = _cli_requests(models)
+    cli = {kind: _start_saved_model_cli(paths[name], sig, exprs) for kind, (name, sig, _, exprs) in cli_requests.items()}
+    expected = [_python_outputs(models[name], signature, feeds) for name, _, signature, feeds in jobs]
+    cli_expected = {kind: _python_outputs(models[name], sig, feeds) for kind, (name, sig, feeds, _) in cli_requests.items()}
+    cli_printed = {kind: _printed_results(_finish(process)) for kind, process in cli.items()}
+    _finish(loader)
+    result = np.load(outputs_file, allow_pickle=True)
+    return {
+        "jobs": jobs, "outputs": list(result["outputs"]), "expected": expected, "foreign": list(result["foreign"]),
+        "cli_printed": cli_printed, "cli_expected": cli_expected,
+    }  # fmt: skip
+
+
+def _of(served, name, kinds=None, signature=None):
+    """{kind: (served output, Python output)} of a recipe's jobs."""
+    return {
+        kind: (output, expected)
+        for (job_name, kind, job_signature, _), output, expected in zip(served["jobs"], served["outputs"], served["expected"])
+        if job_name == name and (kinds is None or kind in kinds) and (signature is None or job_signature == signature)
+    }
 
 
 def _assert_outputs_equal(served, expected, context):
@@ -273,32 +366,42 @@ def _assert_outputs_equal(served, expected, context):
             np.testing.assert_allclose(got, value, rtol=1e-5, atol=1e-5, err_msg=f"{context} {key}")
 
 
+def _signature_defs(path):
+    """The signature defs TF Serving reads, from saved_model.pb (TensorFlow's internal ones left out)."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved_model = saved_model_pb2.SavedModel()
+    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
+        saved_model.ParseFromString(f.read())
+    (meta_graph,) = saved_model.meta_graphs
+    return {name: s for name, s in meta_graph.signature_def.items() if not name.startswith("__")}
+
+
 # ------------------------------------------------------------------------------------------------
 # Tests.
 
+GENERATING = [name for name in _serving_cases() if recipes.get_recipe(name).decoder is not None]
+
 
 def test_the_loader_process_imported_nothing_but_tensorflow(served):
-    assert served[2] == []
+    assert served["foreign"] == []
 
 
 @pytest.mark.parametrize("name", list(_serving_cases()))
-def test_tf1_loader_serves_what_the_python_model_gives(exported, served, name):
-    models = exported[0]
-    jobs, outputs, _ = served
-    checked = 0
-    for (job_name, kind, signature, feeds), output in zip(jobs, outputs):
-        if job_name == name and kind != "warm-up":
-            _assert_outputs_equal(output, _python_outputs(models[name], signature, feeds), f"{name} {kind}")
-            checked += 1
-    assert checked >= 1
+def test_tf1_loader_serves_what_the_python_model_gives(served, name):
+    """Every signature, on ordinary and over-long inputs, the cut inputs and the warm-up requests."""
+    jobs = _of(served, name)
+    cut = _serving_cases()[name][2] is not None
+    assert len(jobs) == 1 + cut + (2 + len(GENERATE_REQUESTS) if name in GENERATING else 1)
+    for kind, (output, expected) in jobs.items():
+        _assert_outputs_equal(output, expected, f"{name} {kind}")
 
 
 @pytest.mark.parametrize("name", [name for name, case in _serving_cases().items() if case[2] is not None])
 def test_over_long_inputs_serve_cut_by_the_documented_rule(served, name):
     """The long input (last row) serves and answers exactly as its cut form does."""
-    jobs, outputs, _ = served
-    by_kind = {kind: output for (job_name, kind, _, _), output in zip(jobs, outputs) if job_name == name}
-    long, cut = by_kind["ordinary and long"], by_kind["cut by the rule"]
+    jobs = _of(served, name, kinds=("ordinary and long", "cut by the rule"))
+    (long, _), (cut, _) = jobs["ordinary and long"], jobs["cut by the rule"]
     for key in cut:
         long_row, cut_row = np.asarray(long[key])[-1:], np.asarray(cut[key])  # (1, ...) each
         if key == "tags":  # (B, T) padded with "" to the batch's longest row: max_length tags for both
@@ -310,14 +413,45 @@ def test_over_long_inputs_serve_cut_by_the_documented_rule(served, name):
             np.testing.assert_allclose(long_row, cut_row, rtol=1e-5, atol=1e-6)
 
 
+def test_generating_recipes_export_both_signatures(exported):
+    models, paths, _ = exported
+    assert GENERATING == ["window_language_model", "rnn_language_model", "seq2seq", "seq2seq_attention",
+                          "transformer_seq2seq", "image_captioner"]  # fmt: skip
+    for name, path in paths.items():
+        signatures = _signature_defs(path)
+        assert sorted(signatures) == (["generate", "serving_default"] if name in GENERATING else ["serving_default"])
+        if name in GENERATING:
+            generate = signatures["generate"]
+            settings = {key: tf.as_dtype(generate.inputs[key].dtype) for key in generate.inputs}
+            raw = "images" if name == "image_captioner" else "inputs"
+            assert settings == {raw: tf.float32 if raw == "images" else tf.string, **dict(export_module.GENERATE_SETTINGS)}
+            assert all(len(generate.inputs[key].tensor_shape.dim) == 0 for key in settings if key != raw)
+            assert sorted(generate.outputs) == ["outputs", "scores"]
+
+
+@pytest.mark.parametrize("name", GENERATING)
+def test_generate_signature_gives_the_n_best_strings_and_scores(served, name):
+    by_kind = {kind: output for kind, (output, _) in _of(served, name, kinds=GENERATE_REQUESTS).items()}
+    assert sorted(by_kind) == sorted(GENERATE_REQUESTS)
+    (default, _) = _of(served, name, kinds=("ordinary and long",))["ordinary and long"]
+    batch = len(default["outputs"])
+    for kind, settings in GENERATE_REQUESTS.items():
+        assert by_kind[kind]["outputs"].shape == by_kind[kind]["scores"].shape == (batch, settings["num_results"])
+    # Greedy through `generate` is serving_default; a max_length over the limit is the limit.
+    np.testing.assert_array_equal(by_kind["greedy"]["outputs"][:, 0], default["outputs"])
+    np.testing.assert_array_equal(by_kind["max_length over the limit"]["outputs"], by_kind["greedy"]["outputs"])
+    # Beam search returns its n-best best first; the scores of greedy and sampling are log-probabilities.
+    beam = by_kind["beam search"]["scores"]
+    assert np.all(beam[:, 0] >= beam[:, 1])
+    assert np.all(by_kind["greedy"]["scores"] <= 0) and np.all(by_kind["sampling"]["scores"] <= 0)
+
+
 def test_every_export_holds_one_warmup_request_per_signature(exported):
     models, paths, _ = exported
     for name, path in paths.items():
         requests = _read_warmup(path)
-        with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
-            signature_defs = tf.compat.v1.saved_model.loader.load(sess, ["serve"], path).signature_def
-        expected_signatures = sorted(s for s in signature_defs if not s.startswith("__"))
-        assert [signature for _, signature, _ in requests] == expected_signatures, name
+        signature_defs = _signature_defs(path)
+        assert [signature for _, signature, _ in requests] == sorted(signature_defs), name
         for model_name, signature, inputs in requests:
             assert model_name == name
             signature_inputs = signature_defs[signature].inputs
@@ -325,18 +459,17 @@ def test_every_export_holds_one_warmup_request_per_signature(exported):
             for key, value in inputs.items():
                 assert tf.as_dtype(signature_inputs[key].dtype) == tf.as_dtype(value.dtype), (name, key)
                 assert 0 < value.size <= 2 * IMAGE_SIZE * IMAGE_SIZE * 3, (name, key, value.shape)
-            assert signature != "serving_default" or len(next(iter(inputs.values()))) >= 1
 
 
 def test_warmup_requests_replay_through_the_tf1_loader(exported, served):
-    models = exported[0]
-    jobs, outputs, _ = served
-    replayed = set()
-    for (name, kind, signature, feeds), output in zip(jobs, outputs):
-        if kind == "warm-up":
-            _assert_outputs_equal(output, _python_outputs(models[name], signature, feeds), f"{name} warm-up")
-            replayed.add(name)
-    assert replayed == set(models)
+    replayed = {}
+    for name in exported[0]:
+        jobs = _of(served, name, kinds=("warm-up serving_default", "warm-up generate"))
+        for kind, (output, expected) in jobs.items():
+            _assert_outputs_equal(output, expected, f"{name} {kind}")
+        replayed[name] = sorted(kind.split()[-1] for kind in jobs)
+    assert replayed == {name: (["generate", "serving_default"] if name in GENERATING else ["serving_default"])
+                        for name in exported[0]}  # fmt: skip
 
 
 def test_warmup_records_are_what_tensorflow_serving_expects_byte_for_byte():
@@ -354,27 +487,13 @@ def test_warmup_records_are_what_tensorflow_serving_expects_byte_for_byte():
     assert written == log.SerializeToString(deterministic=True)
 
 
-def _saved_model_cli(path, signature, input_exprs):
-    binary = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
-    done = subprocess.run(
-        [binary, "run", "--dir", path, "--tag_set", "serve", "--signature_def", signature, "--input_exprs", input_exprs],
-        check=True, capture_output=True, text=True, timeout=300, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
-    )  # fmt: skip
-    return done.stdout
-
-
-def _printed_results(stdout):
-    """saved_model_cli's 'Result for output key KEY:\\nVALUE' blocks -> {KEY: VALUE text}."""
-    blocks = re.split(r"^Result for output key (\w+):\n", stdout, flags=re.M)[1:]
-    return {key: value.strip() for key, value in zip(blocks[::2], blocks[1::2])}
-
-
-def test_saved_model_cli_runs_a_text_export(exported):
-    models, paths, _ = exported
-    texts = ["the cat sat", "a dog ran on the mat"]
-    printed = _printed_results(_saved_model_cli(paths["text_classifier"], "serving_default", f"inputs={texts!r}"))
-    expected = _python_outputs(models["text_classifier"], "serving_default", {"inputs": _strings(texts)})
-    assert sorted(printed) == ["label", "label_id", "scores"]
-    assert printed["label"] == str(expected["label"]) and printed["label_id"] == str(expected["label_id"])
-    scores = np.array(re.findall(r"[-0-9.e]+", printed["scores"]), float).reshape(expected["scores"].shape)
-    np.testing.assert_allclose(scores, expected["scores"], rtol=1e-5, atol=1e-6)
+@pytest.mark.parametrize("kind", ["text", "generate"])
+def test_saved_model_cli_run_prints_the_python_models_outputs(served, kind):
+    printed, expected = served["cli_printed"][kind], served["cli_expected"][kind]
+    assert sorted(printed) == sorted(expected)
+    for key, value in expected.items():
+        if value.dtype == object or value.dtype.kind == "i":
+            assert printed[key] == str(value), key
+        else:
+            numbers = np.array(re.findall(r"[-0-9.e]+", printed[key]), float).reshape(value.shape)
+            np.testing.assert_allclose(numbers, value, rtol=1e-5, atol=1e-5)
