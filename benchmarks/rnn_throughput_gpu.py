@@ -10,6 +10,9 @@ B=64 sequences of T=100 steps, 128 inputs, 256 units by default; runs interleave
 repeats. float32 (TF32 where the frameworks use it by default: cuDNN RNNs and XLA matmuls) and,
 with ``--mixed``, bfloat16 (Keras "mixed_bfloat16", torch.autocast(bfloat16)).
 
+A second set of rows times the recurrent layer alone (forward and backward, no optimizer) against
+cuDNN's forward and backward alone.
+
 Before timing it checks on this backend that the hand-written BPTT gives the gradients of autodiff
 through the generic loop (max abs difference printed).
 
@@ -116,6 +119,56 @@ class TorchRun:
         return float(loss.detach())  # waits for the device
 
 
+class KerasLayerOnly:
+    """Forward and backward of the recurrent layer alone (loss = sum of its last output), jitted."""
+
+    def __init__(self, factory, x, policy):
+        import jax
+
+        keras.config.set_dtype_policy(policy)
+        try:
+            layer = factory()
+            layer(x[:1])
+        finally:
+            keras.config.set_dtype_policy("float32")
+        ntv = [v.value for v in layer.non_trainable_variables]
+
+        def loss(tv, x):
+            out, _ = layer.stateless_call(tv, ntv, x)
+            return out.astype("float32").sum()
+
+        self.grad = jax.jit(jax.value_and_grad(loss))
+        self.tv = [v.value for v in layer.trainable_variables]
+        self.x = jax.numpy.asarray(x)
+        self.step()
+        self.step()
+
+    def step(self):
+        value, grads = self.grad(self.tv, self.x)
+        return float(value)  # waits for the device
+
+
+class TorchLayerOnly:
+    """Forward and backward of torch.nn.LSTM / GRU alone (cuDNN), loss = sum of the last output."""
+
+    def __init__(self, kind, x, units, autocast):
+        torch.manual_seed(0)
+        cls = torch.nn.LSTM if kind == "lstm" else torch.nn.GRU
+        self.rnn = cls(x.shape[-1], units, batch_first=True).cuda()
+        self.x = torch.tensor(x).cuda()
+        self.autocast = autocast
+        self.step()
+        self.step()
+
+    def step(self):
+        self.rnn.zero_grad(set_to_none=True)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.autocast):
+            out, _ = self.rnn(self.x)
+        loss = out[:, -1].float().sum()
+        loss.backward()
+        return float(loss.detach())  # waits for the device
+
+
 def gradient_check(units=16):
     """Max abs difference between the hand-written and the autodiff gradients, on JAX."""
     import jax
@@ -193,6 +246,15 @@ def main():
                 continue
             print(f"built and compiled {full} in {time.perf_counter() - start:.1f} s", flush=True)
             peers[full] = (f"torch cuDNN {kind.upper()} [{precision}]", f"keras.{kind.upper()} (JAX) [{precision}]")
+        # The recurrent layer alone, forward and backward: no optimizer, no PyTorch eager overhead
+        # beyond one autograd call, so closer to what cuDNN's kernels themselves take.
+        for kind, ours in (("lstm", lambda: layers.LSTM(H)), ("gru", lambda: layers.GRU(H))):
+            cudnn = f"layer only: torch cuDNN {kind.upper()} [{precision}]"
+            if cuda:
+                runs[cudnn] = TorchLayerOnly(kind, x, H, autocast=precision != "float32")
+            full = f"layer only: {kind.upper()} [{precision}]"
+            runs[full] = KerasLayerOnly(ours, x, policy)
+            peers[full] = (cudnn,)
 
     times = {name: [] for name in runs}
     for _ in range(args.repeats):
@@ -216,6 +278,8 @@ def main():
             if cudnn in median:
                 ratio = median[cudnn] / median[ours]
                 print(f"goal {kind.lower()}_cudnn_speed_{precision}: {ratio:.2f}x (target at least 1.0x torch cuDNN {kind}) {'met' if ratio >= 1.0 else 'not met'}")
+                alone = median[f"layer only: torch cuDNN {kind} [{precision}]"] / median[f"layer only: {kind} [{precision}]"]
+                print(f"goal {kind.lower()}_cudnn_speed_layer_only_{precision}: {alone:.2f}x (target at least 1.0x torch cuDNN {kind}, forward+backward alone) {'met' if alone >= 1.0 else 'not met'}")
             else:
                 print(f"goal {kind.lower()}_cudnn_speed_{precision}: not measured (target at least 1.0x torch cuDNN {kind}) not met")
             if theirs not in median:
