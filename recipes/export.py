@@ -36,6 +36,7 @@ import logging
 import os
 import re
 import tempfile
+import warnings
 
 import numpy as np
 import tensorflow as tf
@@ -206,11 +207,12 @@ def predict_log(model_name, signature_name, inputs):
 
 def _warmup_value(name, tensor_info):
     """A small value for one signature input: defaults for scalars, two short strings for a batch of
-    texts, zeros otherwise; unknown dimensions become 2 (texts) or 1 (batch) and 8 (others)."""
+    texts, zeros otherwise; unknown dimensions become 2 (texts) or 1 (batch) and 8 (others). None for
+    an input of unknown rank."""
     dtype = tf.dtypes.as_dtype(tensor_info.dtype)
     dims = [d.size for d in tensor_info.tensor_shape.dim]
     if tensor_info.tensor_shape.unknown_rank:
-        raise ValueError(f"Cannot make a warm-up request for an input of unknown rank. Received: input {name!r}")
+        return None
     if not dims:
         return np.asarray(WARMUP_SCALARS.get(name, 0), dtype.as_numpy_dtype), dtype
     batch = len(WARMUP_TEXTS) if dtype == tf.string else 1
@@ -235,7 +237,14 @@ def warmup_requests(path):
         if name.startswith("__"):  # TensorFlow's internal signatures (__saved_model_init_op)
             continue
         signature = meta_graph.signature_def[name]
-        requests.append((name, {key: _warmup_value(key, info) for key, info in signature.inputs.items()}))
+        inputs = {key: _warmup_value(key, info) for key, info in signature.inputs.items()}
+        if any(value is None for value in inputs.values()):
+            warnings.warn(
+                f"No warm-up request for signature {name!r}: an input has an unknown rank. "
+                f"Received: inputs {sorted(inputs)} of signature {name!r}"
+            )
+            continue
+        requests.append((name, inputs))
     return requests
 
 
