@@ -127,8 +127,8 @@ class KerasLayerOnly:
 
         keras.config.set_dtype_policy(policy)
         try:
-            layer = factory()
-            layer(x[:1])
+            # A one-layer model: its stateless_call runs the layer's __call__, which autocasts.
+            layer = keras.Sequential([keras.Input(x.shape[1:]), factory()])
         finally:
             keras.config.set_dtype_policy("float32")
         ntv = [v.value for v in layer.non_trainable_variables]
