@@ -1,8 +1,9 @@
 """Serving-grade export of every recipe, checked the way TensorFlow Serving reads it.
 
-Every recipe, tiny and untrained, is exported once (a module fixture). One fresh process that
-imports nothing but TensorFlow loads each export through the TF1 session loader (the path TF
-Serving takes), feeds the signature inputs by tensor name, and returns the outputs, which must
+Every recipe, tiny and untrained, is exported once (a module fixture), text_classifier twice (word
+and WordPiece tokens). One fresh process that imports nothing but TensorFlow (and TensorFlow Text,
+only before it loads the WordPiece export) loads each export through the TF1 session loader (the
+path TF Serving takes), feeds the signature inputs by tensor name, and returns the outputs, which must
 equal the Python model's (exact strings, numbers to 1e-5): on ordinary inputs, on inputs much
 longer than the model's limit (which must serve, cut by the rule in ``recipes/export.py``), and on
 the warm-up requests decoded from ``assets.extra/tf_serving_warmup_requests``. ``saved_model_cli
@@ -35,11 +36,16 @@ MAX_SOURCE_LENGTH = 12  # encoder-decoders
 CONTEXT_SIZE = 3  # window_language_model
 INPUT_LENGTH = 12  # sequence_regressor
 IMAGE_SIZE = 16
+SUBWORD = "text_classifier_subword"  # a text_classifier with a WordPiece tokenizer (TensorFlow Text ops)
 
 LONG_WORDS = [WORDS[i % len(WORDS)] for i in range(7 * 50)]  # 350 word tokens, over every word limit
 LONG_CHARS = (ALPHABET * 60)[:300]  # 300 character tokens, over every character limit
 WORD_TEXTS = ["the cat sat", "", "a dog ran on the mat", "zebra", "cat"]
 CHAR_TEXTS = ["abc", "", "fedcba", "ab?", "eeee"]
+
+
+def _recipe(name):
+    return "text_classifier" if name == SUBWORD else name
 
 
 def _word_tokenizer():
@@ -72,6 +78,11 @@ def _build():
             max_length=MAX_LENGTH, encoder="transformer", pooling="mean", units=8, embedding_dim=8, num_heads=2,
             intermediate_dim=8, text_tokenizer=words,
             labels_tokenizer=data.WordTokenizer(vocabulary=["negative", "positive"]),
+        ),  # fmt: skip
+        SUBWORD: recipes.text_classifier(
+            max_length=MAX_LENGTH, encoder="rnn", pooling="last", cell="gru", units=8, embedding_dim=8,
+            text_tokenizer=data.SubwordTokenizer(vocabulary=WORDS + ["z", "##e", "##b", "##r", "##a"]),
+            label_names=["negative", "positive"],
         ),  # fmt: skip
         "sequence_regressor": recipes.sequence_regressor(input_length=INPUT_LENGTH, horizon=3, units=8),
         "seq2seq": recipes.seq2seq(
@@ -118,6 +129,7 @@ def _serving_cases():
         "rnn_language_model": ("inputs", _strings(CHAR_TEXTS + [long_chars]), None),  # no limit
         "sequence_tagger": ("inputs", _strings(WORD_TEXTS + [long_words]), first_words),
         "text_classifier": ("inputs", _strings(WORD_TEXTS + [long_words]), first_words),
+        SUBWORD: ("inputs", _strings(WORD_TEXTS + [long_words]), first_words),
         "sequence_regressor": ("series", series, series[-1:, -INPUT_LENGTH:]),
         "seq2seq": encoder_decoder,
         "seq2seq_attention": encoder_decoder,
@@ -249,22 +261,34 @@ LOADER_SCRIPT = textwrap.dedent("""
     import numpy as np
     import tensorflow as tf
 
+    def foreign():
+        return sorted({name.split(".")[0] for name in sys.modules} & {"seqrecipes", "keras_hub", "tensorflow_text"})
+
     jobs = np.load(sys.argv[1], allow_pickle=True)["jobs"]
-    results = []
+    text_paths = sys.argv[3:]  # exports with TensorFlow Text ops: loaded last, after import tensorflow_text
     by_path = {}
     for index, (path, signature, feeds) in enumerate(jobs):
         by_path.setdefault(path, []).append((index, signature, feeds))
-    outputs = [None] * len(jobs)
-    for path, path_jobs in by_path.items():
+    outputs, modules, without_text = [None] * len(jobs), {}, "loaded"
+    for path in sorted(by_path, key=lambda path: path in text_paths):
+        if path in text_paths and "tensorflow_text" not in sys.modules:
+            modules["core exports"] = foreign()
+            try:  # without TensorFlow Text the loader must refuse it
+                with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+                    tf.compat.v1.saved_model.loader.load(sess, ["serve"], path)
+            except Exception as error:
+                without_text = type(error).__name__
+            import tensorflow_text  # noqa: F401
         with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
             meta_graph = tf.compat.v1.saved_model.loader.load(sess, ["serve"], path)
-            for index, signature, feeds in path_jobs:
+            for index, signature, feeds in by_path[path]:
                 signature_def = meta_graph.signature_def[signature]
                 feed_dict = {signature_def.inputs[key].name: value for key, value in feeds.items()}
                 fetches = {key: info.name for key, info in signature_def.outputs.items()}
                 outputs[index] = sess.run(fetches, feed_dict)
-    foreign = sorted(name for name in sys.modules if name.split(".")[0] in ("seqrecipes", "keras_hub"))
-    np.savez(sys.argv[2], outputs=np.array(outputs, dtype=object), foreign=np.array(foreign, dtype=object))
+    modules["all exports"] = foreign()
+    np.savez(sys.argv[2], outputs=np.array(outputs, dtype=object), modules=np.array(modules, dtype=object),
+             without_text=np.array(without_text))
 """)
 
 
@@ -279,12 +303,12 @@ def _finish(process):
     return stdout
 
 
-def _start_loader(jobs, directory):
+def _start_loader(jobs, directory, text_paths):
     jobs_file, outputs_file = os.path.join(directory, "jobs.npz"), os.path.join(directory, "outputs.npz")
     packed = np.empty(len(jobs), dtype=object)
     packed[:] = [tuple(job) for job in jobs]
     np.savez(jobs_file, jobs=packed)
-    return _start([sys.executable, "-c", LOADER_SCRIPT, jobs_file, outputs_file]), outputs_file
+    return _start([sys.executable, "-c", LOADER_SCRIPT, jobs_file, outputs_file, *text_paths]), outputs_file
 
 
 def _start_saved_model_cli(path, signature, input_exprs):
@@ -338,7 +362,9 @@ def served(exported):
         if models[name].info.decoder is not None:
             for kind, settings in GENERATE_REQUESTS.items():
                 jobs.append((name, kind, "generate", _generate_feeds(models[name], key, inputs, settings)))
-    loader, outputs_file = _start_loader([(paths[name], sig, feeds) for name, _, sig, feeds in jobs], str(root))
+    loader, outputs_file = _start_loader(
+        [(paths[name], sig, feeds) for name, _, sig, feeds in jobs], str(root), [paths[SUBWORD]]
+    )
     cli_requests = _cli_requests(models)
     cli = {kind: _start_saved_model_cli(paths[n], sig, exprs) for kind, (n, sig, _, exprs) in cli_requests.items()}
     expected = [_python_outputs(models[name], signature, feeds) for name, _, signature, feeds in jobs]
@@ -347,8 +373,8 @@ def served(exported):
     _finish(loader)
     result = np.load(outputs_file, allow_pickle=True)
     return {
-        "jobs": jobs, "outputs": list(result["outputs"]), "expected": expected, "foreign": list(result["foreign"]),
-        "cli_printed": cli_printed, "cli_expected": cli_expected,
+        "jobs": jobs, "outputs": list(result["outputs"]), "expected": expected, "modules": result["modules"].item(),
+        "without_text": str(result["without_text"]), "cli_printed": cli_printed, "cli_expected": cli_expected,
     }  # fmt: skip
 
 
@@ -386,11 +412,13 @@ def _signature_defs(path):
 # ------------------------------------------------------------------------------------------------
 # Tests.
 
-GENERATING = [name for name in _serving_cases() if recipes.get_recipe(name).decoder is not None]
+GENERATING = [name for name in _serving_cases() if recipes.get_recipe(_recipe(name)).decoder is not None]
 
 
 def test_the_loader_process_imported_nothing_but_tensorflow(served):
-    assert served["foreign"] == []
+    """TensorFlow alone serves the core-op exports; the subword export needs (only) TensorFlow Text."""
+    assert served["modules"] == {"core exports": [], "all exports": ["tensorflow_text"]}
+    assert served["without_text"] != "loaded"  # the op is not registered without tensorflow_text
 
 
 @pytest.mark.parametrize("name", list(_serving_cases()))
