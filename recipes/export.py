@@ -4,8 +4,9 @@
 ``saved_models/NAME/1``, ``saved_models/NAME/2``, ... with a ``serving_default`` signature on raw
 inputs: strings in for text recipes (tokenization inside the graph), a float series in for
 regressors, float images (B, H, W, C) in for captioners. The tokenizers' vocabularies are copied in
-as assets (``assets/*.vocab``). Only core TensorFlow ops are used, so stock TF Serving runs the
-result. Generating recipes (serving kinds "generate" and "caption") return {"outputs": strings (B,)}
+as assets (``assets/*.vocab``). Only core TensorFlow ops are used (and TensorFlow Text ops for a
+``SubwordTokenizer`` or ``SentencePieceTokenizer``, which the TF Serving model server includes), so
+stock TF Serving runs the result. Generating recipes (serving kinds "generate" and "caption") return {"outputs": strings (B,)}
 from ``serving_default`` (greedy decoding) and get a second signature, ``generate``: the same raw
 input plus the scalar settings ``GENERATE_SETTINGS`` (beam width, number of results, maximum
 length, temperature, top-k, top-p, seed, length and coverage penalties), returning the n-best
