@@ -406,6 +406,7 @@ FAST_SETTINGS = [
     {"zero_output_for_mask": True},
     {"dropout": 0.3, "recurrent_dropout": 0.4, "seed": 2},
     {"return_sequences": False, "return_state": False},
+    {"use_bias": False},
 ]
 
 
