@@ -143,6 +143,12 @@ def _constant_gradients(keep, rm):
 
 
 def _lstm(args, flags, unroll):
+    """LSTM. Backward, per step, with dh and dc the gradients reaching h_t and c_t:
+
+        dc += dh * o * (1 - tanh(c_t)^2)
+        dz = [dc * g * i(1-i), dc * c_{t-1} * f(1-f), dc * i * (1-g^2), dh * tanh(c_t) * o(1-o)]
+        dh_{t-1} = dz U^T,  dc_{t-1} = dc * f
+    """
     x_proj, U, (h0, c0), _, keep, rm = _unpack(args, flags, 2)
     H = U.shape[0]
 
@@ -192,6 +198,12 @@ def _lstm(args, flags, unroll):
 
 
 def _gru_after(args, flags, unroll):
+    """GRU, reset after the matmul (inner = U h_{t-1} + b'). Backward, per step:
+
+        dz_pre = dh * (h_{t-1} - h~) z(1-z),  dh~_pre = dh * (1-z)(1-h~^2),  dr_pre = dh~_pre * inner_h r(1-r)
+        d inner = [dz_pre, dr_pre, dh~_pre * r],  d x_proj = [dz_pre, dr_pre, dh~_pre]
+        dh_{t-1} = dh * z + d inner U^T
+    """
     x_proj, U, (h0,), b_rec, keep, rm = _unpack(args, flags, 1)
 
     def step(carry, x_t, t):
@@ -244,6 +256,11 @@ def _gru_after(args, flags, unroll):
 
 
 def _gru_before(args, flags, unroll):
+    """GRU, reset before the matmul (h~ = tanh(x_h + (r * h_{t-1}) U_h)). Backward, per step:
+
+        dh~_pre = dh * (1-z)(1-h~^2),  d(r h) = dh~_pre U_h^T,  dz_pre = dh * (h_{t-1} - h~) z(1-z)
+        dr_pre = d(r h) * h_{t-1} r(1-r),  dh_{t-1} = dh * z + d(r h) * r + [dz_pre, dr_pre] U_zr^T
+    """
     x_proj, U, (h0,), _, keep, rm = _unpack(args, flags, 1)
     H = U.shape[0]
     U_zr, U_h = U[:, : 2 * H], U[:, 2 * H :]  # (H, 2H), (H, H)
@@ -293,6 +310,7 @@ def _gru_before(args, flags, unroll):
 
 
 def _simple(args, flags, unroll):
+    """SimpleRNN. Backward, per step: dp = dh * (1 - h_t^2), dh_{t-1} = dp U^T."""
     x_proj, U, (h0,), _, keep, rm = _unpack(args, flags, 1)
 
     def step(carry, x_t, t):
