@@ -1,4 +1,5 @@
-"""Hand-written backpropagation through time for the standard LSTM, GRU and SimpleRNN cells.
+"""Hand-written backpropagation through time for the LSTM cells (standard, peephole, layer-normalised,
+CIFG), the GRU cell (both reset forms) and the SimpleRNN cell.
 
 Autodiff through ``keras.ops.scan`` accumulates dU at every step and keeps every intermediate of
 the step function. Here (as cuDNN does) the backward loop carries only dh_t (and dc_t for the LSTM)
@@ -13,7 +14,9 @@ Shapes: T time steps, B batch, H units, g gates; everything here is time-major, 
 The recurrence runs on the hoisted projection X_proj = W x + b (computed by the caller), the
 recurrent kernel U, the initial states and two constants: ``keep`` (T, B, 1), 1.0 at real steps
 and 0.0 at masked ones, where the states are carried over unchanged; and the recurrent dropout
-mask (B, H), which multiplies h_{t-1} before U. It returns the stacked states h_1..h_T and the
+mask (B, H), which multiplies h_{t-1} before U; the LSTM variants also take their own weights
+(peepholes, or the scales and offsets of the recurrent and cell normalisations), whose gradients
+are sums over T and B after the loop. It returns the stacked states h_1..h_T and the
 final cell state c_T (LSTM only); the caller derives the outputs from them, so their gradients
 arrive here as one dH (T, B, H).
 
@@ -23,26 +26,56 @@ Only the default activations (tanh, sigmoid) are handled; ``kind_of`` says which
 import keras
 from keras import ops
 
+from seqrecipes.layers.cifg_lstm_cell import CIFGLSTMCell
 from seqrecipes.layers.gru_cell import GRUCell
+from seqrecipes.layers.layer_norm_lstm_cell import LayerNormLSTMCell
 from seqrecipes.layers.lstm_cell import LSTMCell
+from seqrecipes.layers.peephole_lstm_cell import PeepholeLSTMCell
 from seqrecipes.layers.simple_rnn_cell import SimpleRNNCell
 
 
+# The LSTM variants by class; each runs through _lstm with the weights ``weights`` gives it.
+_LSTM_KINDS = {LSTMCell: "lstm", PeepholeLSTMCell: "peephole", LayerNormLSTMCell: "layer_norm", CIFGLSTMCell: "cifg"}
+
+
 def kind_of(cell):
-    """'lstm', 'gru', 'gru_before' or 'simple' for a cell the hand-written BPTT handles, else None."""
+    """'lstm', 'peephole', 'layer_norm', 'cifg', 'gru', 'gru_before' or 'simple' for a cell the
+    hand-written BPTT handles, else None."""
     tanh, sigmoid = keras.activations.tanh, keras.activations.sigmoid
     if type(cell) is SimpleRNNCell and cell.activation is tanh:
         return "simple"
-    if type(cell) not in (LSTMCell, GRUCell) or cell.activation is not tanh:
+    if type(cell) not in (*_LSTM_KINDS, GRUCell) or cell.activation is not tanh:
         return None
     if cell.recurrent_activation is not sigmoid:
         return None
-    if type(cell) is LSTMCell:
-        return "lstm"
+    if type(cell) in _LSTM_KINDS:
+        return _LSTM_KINDS[type(cell)]
     return "gru" if cell.reset_after else "gru_before"
 
 
-def run(kind, projected, U, states, recurrent_bias=None, keep=None, recurrent_mask=None, unroll=1):
+def weights(kind, cell, dtype):
+    """The cell's recurrent weights for ``run``, cast to ``dtype``: a dict of U, recurrent_bias,
+    extra (p_i, p_f, p_o for "peephole"; gamma_h, beta_h, gamma_c, beta_c for "layer_norm") and
+    epsilon (of "layer_norm")."""
+    recurrent_bias, extra, epsilon = None, [], None
+    if kind == "gru" and cell.use_bias:
+        recurrent_bias = cell.bias[1]
+    if kind == "peephole":
+        extra = [getattr(cell, f"{gate}_gate_peephole_weights") for gate in ("input", "forget", "output")]
+    if kind == "layer_norm":
+        extra = [cell.recurrent_norm.gamma, cell.recurrent_norm.beta, cell.cell_norm.gamma, cell.cell_norm.beta]
+        epsilon = cell.norm_epsilon
+    return {
+        "U": ops.cast(cell.recurrent_kernel, dtype),
+        "recurrent_bias": None if recurrent_bias is None else ops.cast(recurrent_bias, dtype),
+        "extra": [ops.cast(w, dtype) for w in extra],
+        "epsilon": epsilon,
+    }
+
+
+def run(
+    kind, projected, U, states, recurrent_bias=None, keep=None, recurrent_mask=None, unroll=1, extra=(), epsilon=None
+):
     """Runs the recurrence of ``kind`` with the hand-written gradient.
 
     Args:
@@ -54,14 +87,19 @@ def run(kind, projected, U, states, recurrent_bias=None, keep=None, recurrent_ma
         keep: (T, B, 1) float, 1.0 at real steps and 0.0 at masked ones, or None (no mask).
         recurrent_mask: (B, H) dropout mask on h_{t-1}, or None.
         unroll: passed to ``keras.ops.scan``.
+        extra: the variant's own weights, as ``weights`` gives them.
+        epsilon: the layer normalisation's epsilon ("layer_norm").
 
     Returns:
         (h_all (T, B, H), final states list).
     """
-    args = [projected, U] + list(states)
+    extra = list(extra)
+    args = [projected, U] + list(states) + extra
     flags = {"bias": recurrent_bias is not None, "keep": keep is not None, "rm": recurrent_mask is not None}
+    flags.update({"extra": len(extra), "variant": kind, "epsilon": epsilon})
     args += [a for a in (recurrent_bias, keep, recurrent_mask) if a is not None]
-    body = {"lstm": _lstm, "gru": _gru_after, "gru_before": _gru_before, "simple": _simple}[kind]
+    lstm = kind in _LSTM_KINDS.values()
+    body = _lstm if lstm else {"gru": _gru_after, "gru_before": _gru_before, "simple": _simple}[kind]
 
     @ops.custom_gradient
     def recurrence(*args):
@@ -69,18 +107,19 @@ def run(kind, projected, U, states, recurrent_bias=None, keep=None, recurrent_ma
 
     results = recurrence(*args)
     h_all = results[0]
-    final = [h_all[-1]] + ([results[1]] if kind == "lstm" else [])
+    final = [h_all[-1]] + ([results[1]] if lstm else [])
     return h_all, final
 
 
 def _unpack(args, flags, n_states):
-    """Splits the flat argument list into (x_proj, U, states, b', keep, rm)."""
+    """Splits the flat argument list into (x_proj, U, states, extra, b', keep, rm)."""
     args = list(args)
     x_proj, U, states, rest = args[0], args[1], args[2 : 2 + n_states], args[2 + n_states :]
+    extra, rest = rest[: flags["extra"]], rest[flags["extra"] :]
     b_rec = rest.pop(0) if flags["bias"] else None
     keep = rest.pop(0) if flags["keep"] else None
     rm = rest.pop(0) if flags["rm"] else None
-    return x_proj, U, states, b_rec, keep, rm
+    return x_proj, U, states, extra, b_rec, keep, rm
 
 
 def _upstream(upstream, count):
@@ -142,57 +181,143 @@ def _constant_gradients(keep, rm):
     return [ops.zeros_like(a) for a in (keep, rm) if a is not None]
 
 
-def _lstm(args, flags, unroll):
-    """LSTM. Backward, per step, with dh and dc the gradients reaching h_t and c_t:
+def _normalise(v, epsilon):
+    """(v - mean(v)) / sigma and 1 / sigma over the last axis, computed in float32 as Keras's
+    LayerNormalization does; sigma = sqrt(var(v) + epsilon)."""
+    v32 = ops.cast(v, "float32")
+    centred = v32 - ops.mean(v32, axis=-1, keepdims=True)
+    rstd = ops.rsqrt(ops.mean(centred * centred, axis=-1, keepdims=True) + epsilon)  # (B, 1)
+    return ops.cast(centred * rstd, v.dtype), ops.cast(rstd, v.dtype)
 
-        dc += dh * o * (1 - tanh(c_t)^2)
-        dz = [dc * g * i(1-i), dc * c_{t-1} * f(1-f), dc * i * (1-g^2), dh * tanh(c_t) * o(1-o)]
-        dh_{t-1} = dz U^T,  dc_{t-1} = dc * f
+
+def _normalise_backward(dv_hat, v_hat, rstd):
+    """dv from dv_hat = d v_hat (gamma already applied): rstd (dv_hat - mean(dv_hat) - v_hat mean(dv_hat v_hat))."""
+    mean = ops.mean(dv_hat, axis=-1, keepdims=True)
+    mean_v = ops.mean(dv_hat * v_hat, axis=-1, keepdims=True)
+    return rstd * (dv_hat - mean - v_hat * mean_v)
+
+
+def _sum_bt(a):
+    """Sum over the time and batch axes: (T, B, n) -> (n,)."""
+    return ops.sum(a, axis=(0, 1))
+
+
+def _lstm(args, flags, unroll):
+    """The LSTM family ("lstm", "peephole", "layer_norm", "cifg"). Forward as in each cell's docstring,
+    with s_t the squashed cell state that h_t = o_t * s_t reads (tanh(c_t), or tanh(LN(c_t)) for
+    "layer_norm"). Backward, per step, with dh and dc the gradients reaching h_t and c_t:
+
+        dc += dh * ds_dc                  # ds_dc = o (1 - s^2); "peephole" adds p_o s o(1-o);
+                                          # "layer_norm" passes dh o (1 - s^2) gamma_c back through LN(c_t)
+        dz = [dc, dc, dc, dh] * coef      # coef = [g i(1-i), c_{t-1} f(1-f), i (1-g^2), s o(1-o)]
+                                          # "cifg": [dc, dc, dh] * [(g - c_{t-1}) i(1-i), i (1-g^2), s o(1-o)]
+        d inner = dz                      # "layer_norm": dz gamma_h back through LN(U h_{t-1})
+        dh_{t-1} = d inner U^T,  dc_{t-1} = dc * f_eff
+                                          # f_eff = f; "peephole": f + p_i g i(1-i) + p_f c_{t-1} f(1-f)
+
+    and after the loop p_i, p_f, p_o get sum dz_i c_{t-1}, sum dz_f c_{t-1}, sum dz_o c_t; gamma_h,
+    beta_h get sum dz LN(U h_{t-1}) hat, sum dz; gamma_c, beta_c get the same from dn = dh o (1 - s^2).
     """
-    x_proj, U, (h0, c0), _, keep, rm = _unpack(args, flags, 2)
-    H = U.shape[0]
+    x_proj, U, (h0, c0), extra, _, keep, rm = _unpack(args, flags, 2)
+    variant, epsilon = flags["variant"], flags["epsilon"]
+    gates = U.shape[1] // U.shape[0]
+    if variant == "peephole":
+        p_i, p_f, p_o = extra
+    if variant == "layer_norm":
+        gamma_h, beta_h, gamma_c, beta_c = extra
 
     def step(carry, x_t, t):
         h_tm1, c_tm1 = carry
         h_in = h_tm1 if rm is None else h_tm1 * rm
-        z = x_t + ops.matmul(h_in, U)  # (B, 4H)
-        z_i, z_f, z_g, z_o = ops.split(z, 4, axis=-1)
-        i, f, g, o = ops.sigmoid(z_i), ops.sigmoid(z_f), ops.tanh(z_g), ops.sigmoid(z_o)
+        inner = ops.matmul(h_in, U)  # (B, gH)
+        saved = ()
+        if variant == "layer_norm":
+            inner_hat, inner_rstd = _normalise(inner, epsilon)
+            inner = inner_hat * gamma_h + beta_h
+            saved = (inner_hat, inner_rstd)
+        z = x_t + inner
+        if variant == "cifg":
+            z_i, z_g, z_o = ops.split(z, 3, axis=-1)
+            i = ops.sigmoid(z_i)
+            f = 1.0 - i
+        else:
+            z_i, z_f, z_g, z_o = ops.split(z, 4, axis=-1)
+            if variant == "peephole":
+                z_i, z_f = z_i + p_i * c_tm1, z_f + p_f * c_tm1
+            i, f = ops.sigmoid(z_i), ops.sigmoid(z_f)
+        g = ops.tanh(z_g)
         c = f * c_tm1 + i * g
-        tanh_c = ops.tanh(c)
-        h = o * tanh_c
-        return (_carry_over(keep, t, h, h_tm1), _carry_over(keep, t, c, c_tm1)), (i, f, g, o, tanh_c)
+        if variant == "peephole":
+            z_o = z_o + p_o * c
+        o = ops.sigmoid(z_o)
+        if variant == "layer_norm":
+            c_hat, c_rstd = _normalise(c, epsilon)
+            s = ops.tanh(c_hat * gamma_c + beta_c)
+            saved += (c_hat, c_rstd)
+        else:
+            s = ops.tanh(c)
+        h = o * s
+        return (_carry_over(keep, t, h, h_tm1), _carry_over(keep, t, c, c_tm1)), (i, f, g, o, s) + saved
 
-    zero = ops.zeros_like(h0)
-    (_, c_T), (h_all, c_all), (i, f, g, o, tanh_c) = _scan(step, (h0, c0), (zero,) * 5, x_proj, False, unroll)
+    zero, zero_g, zero_1 = ops.zeros_like(h0), ops.zeros_like(x_proj[0]), ops.zeros_like(h0[:, :1])
+    ys_init = (zero,) * 5 + ((zero_g, zero_1, zero, zero_1) if variant == "layer_norm" else ())
+    (_, c_T), (h_all, c_all), saved = _scan(step, (h0, c0), ys_init, x_proj, False, unroll)
+    i, f, g, o, s = saved[:5]
 
     def grad(*upstream):
         dH, dc_T = _upstream(upstream, 2)
-        dc_dh = o * (1.0 - tanh_c * tanh_c)  # dc_t / dh_t through h_t = o_t tanh(c_t)
-        # dz_t = [dc_t, dc_t, dc_t, dh_t] * coef_t
         c_prev = _previous(c0, c_all)
-        coef = ops.concatenate([g * i * (1.0 - i), c_prev * f * (1.0 - f), i * (1.0 - g * g), tanh_c * o * (1.0 - o)], axis=-1)  # (T, B, 4H)
-        U_T = ops.transpose(U)  # (4H, H)
+        coef_o = s * o * (1.0 - o)  # do_pre = dh * coef_o
+        ds_dc = o * (1.0 - s * s)  # dc = dh * ds_dc through h_t = o_t s_t ("layer_norm": dn)
+        coef_i, coef_g = g * i * (1.0 - i), i * (1.0 - g * g)
+        f_eff = f
+        if variant == "cifg":
+            coef = [(g - c_prev) * i * (1.0 - i), coef_g, coef_o]
+        else:
+            coef_f = c_prev * f * (1.0 - f)
+            coef = [coef_i, coef_f, coef_g, coef_o]
+        if variant == "peephole":
+            ds_dc = ds_dc + p_o * coef_o
+            f_eff = f + p_i * coef_i + p_f * coef_f
+        coef = ops.concatenate(coef, axis=-1)  # (T, B, gH)
+        U_T = ops.transpose(U)  # (gH, H)
 
         def back(carry, coef_t, t):
             dh_carry, dc_carry = carry
             dh, dh_new = _dh_at(dH, keep, t, dh_carry)
             dc = dc_carry if keep is None else dc_carry * ops.take(keep, t, axis=0)
-            dc = dc + dh_new * ops.take(dc_dh, t, axis=0)
-            dz = ops.concatenate([dc, dc, dc, dh_new], axis=-1) * coef_t  # (B, 4H)
-            dh_in = ops.matmul(dz, U_T)  # (B, H)
+            dn = dh_new * ops.take(ds_dc, t, axis=0)
+            if variant == "layer_norm":
+                c_hat, c_rstd = ops.take(saved[7], t, axis=0), ops.take(saved[8], t, axis=0)
+                dc = dc + _normalise_backward(dn * gamma_c, c_hat, c_rstd)
+            else:
+                dc = dc + dn
+            dz = ops.concatenate([dc] * (gates - 1) + [dh_new], axis=-1) * coef_t  # (B, gH)
+            d_inner = dz
+            if variant == "layer_norm":
+                inner_hat, inner_rstd = ops.take(saved[5], t, axis=0), ops.take(saved[6], t, axis=0)
+                d_inner = _normalise_backward(dz * gamma_h, inner_hat, inner_rstd)
+            dh_in = ops.matmul(d_inner, U_T)  # (B, H)
             dh_tm1 = dh_in if rm is None else dh_in * rm
-            dc_tm1 = dc * ops.take(f, t, axis=0)
+            dc_tm1 = dc * ops.take(f_eff, t, axis=0)
             if keep is not None:
                 dh_tm1 = dh_tm1 + (dh - dh_new)
                 dc_tm1 = dc_tm1 + (dc_carry - dc_carry * ops.take(keep, t, axis=0))
-            return (dh_tm1, dc_tm1), dz
+            return (dh_tm1, dc_tm1), ((dz, d_inner, dn) if variant == "layer_norm" else dz)
 
         dc_T = ops.zeros_like(c0) if dc_T is None else dc_T
-        z0 = ops.zeros_like(x_proj[0])  # (B, 4H)
-        (dh0, dc0), _, dZ = _scan(back, (zero, dc_T), z0, coef, reverse=True, unroll=unroll)
+        ys_init = (zero_g, zero_g, zero) if variant == "layer_norm" else zero_g
+        (dh0, dc0), _, ys = _scan(back, (zero, dc_T), ys_init, coef, reverse=True, unroll=unroll)
+        dZ, d_inner, dN = ys if variant == "layer_norm" else (ys, ys, None)
         H_in = _previous(h0, h_all) if rm is None else _previous(h0, h_all) * rm
-        return (dZ, _weight_gradient(H_in, dZ), dh0, dc0, *_constant_gradients(keep, rm))
+        d_extra = []
+        if variant == "peephole":
+            dZ_i, dZ_f, _, dZ_o = ops.split(dZ, 4, axis=-1)
+            d_extra = [_sum_bt(dZ_i * c_prev), _sum_bt(dZ_f * c_prev), _sum_bt(dZ_o * c_all)]
+        if variant == "layer_norm":
+            d_extra = [_sum_bt(dZ * saved[5]), _sum_bt(dZ), _sum_bt(dN * saved[7]), _sum_bt(dN)]
+        grads = [dZ, _weight_gradient(H_in, d_inner), dh0, dc0] + d_extra
+        return tuple(grads + _constant_gradients(keep, rm))
 
     return (h_all, c_T), grad
 
@@ -204,7 +329,7 @@ def _gru_after(args, flags, unroll):
         d inner = [dz_pre, dr_pre, dh~_pre * r],  d x_proj = [dz_pre, dr_pre, dh~_pre]
         dh_{t-1} = dh * z + d inner U^T
     """
-    x_proj, U, (h0,), b_rec, keep, rm = _unpack(args, flags, 1)
+    x_proj, U, (h0,), _, b_rec, keep, rm = _unpack(args, flags, 1)
 
     def step(carry, x_t, t):
         (h_tm1,) = carry
@@ -261,7 +386,7 @@ def _gru_before(args, flags, unroll):
         dh~_pre = dh * (1-z)(1-h~^2),  d(r h) = dh~_pre U_h^T,  dz_pre = dh * (h_{t-1} - h~) z(1-z)
         dr_pre = d(r h) * h_{t-1} r(1-r),  dh_{t-1} = dh * z + d(r h) * r + [dz_pre, dr_pre] U_zr^T
     """
-    x_proj, U, (h0,), _, keep, rm = _unpack(args, flags, 1)
+    x_proj, U, (h0,), _, _, keep, rm = _unpack(args, flags, 1)
     H = U.shape[0]
     U_zr, U_h = U[:, : 2 * H], U[:, 2 * H :]  # (H, 2H), (H, H)
 
@@ -311,7 +436,7 @@ def _gru_before(args, flags, unroll):
 
 def _simple(args, flags, unroll):
     """SimpleRNN. Backward, per step: dp = dh * (1 - h_t^2), dh_{t-1} = dp U^T."""
-    x_proj, U, (h0,), _, keep, rm = _unpack(args, flags, 1)
+    x_proj, U, (h0,), _, _, keep, rm = _unpack(args, flags, 1)
 
     def step(carry, x_t, t):
         (h_tm1,) = carry

@@ -25,8 +25,9 @@ class RNN(keras.layers.RNN):
         X = W [x_1 ... x_T] + b                    # one (B*T, D) x (D, gH) matmul, before the loop
         h_t, s_t = step(X_t, s_{t-1})              # inside keras.ops.scan: only U h_{t-1} per step
 
-    so each step does one matmul instead of two. For the standard ``LSTMCell``, ``GRUCell`` and
-    ``SimpleRNNCell`` (default activations) the gradient is hand-written (``layers/_bptt.py``): the
+    so each step does one matmul instead of two. For ``LSTMCell``, its peephole, layer-normalised
+    and CIFG variants, ``GRUCell`` and ``SimpleRNNCell`` (default activations) the gradient is
+    hand-written (``layers/_bptt.py``): the
     backward loop does only dz_t U^T per step, and dU, dW, db and dx are each one matmul after it,
     as cuDNN does; other cells use autodiff through the loop. Dropout draws one mask for x and one for h per
     sequence (Gal and Ghahramani 2016), never a fresh mask per step. Any other Keras cell (for
@@ -70,7 +71,7 @@ class RNN(keras.layers.RNN):
     """
 
     cell_class = None  # the fixed cell of SimpleRNN, GRU and LSTM; None for the generic layer
-    # Standard LSTM, GRU and SimpleRNN cells run with the hand-written gradient of _bptt; tests set
+    # The cells _bptt.kind_of accepts run with the hand-written gradient of _bptt; tests set
     # this to False on an instance to compare with autodiff through the generic loop.
     hand_written_bptt = True
 
@@ -178,7 +179,7 @@ class RNN(keras.layers.RNN):
         return last_output, outputs, states
 
     def hand_written_loop(self, kind, projected, states, mask, recurrent_mask):
-        """The loop of a standard LSTM, GRU or SimpleRNN cell, with the gradient of ``_bptt``.
+        """The loop of a cell that ``_bptt`` handles, with its hand-written gradient.
 
         The outputs follow from the stacked states: at a masked step the states are carried over,
         so the output is h_t once a real step has been seen (zeros before), or h_t * mask_t with
@@ -186,14 +187,11 @@ class RNN(keras.layers.RNN):
         """
         cell = self.cell
         dtype = projected.dtype
-        U = ops.cast(cell.recurrent_kernel, dtype)
-        recurrent_bias = None
-        if kind == "gru" and cell.use_bias:
-            recurrent_bias = ops.cast(cell.bias[1], dtype)
         keep = None if mask is None else ops.cast(ops.transpose(mask, (1, 0))[:, :, None], dtype)  # (T, B, 1)
         h_all, states = _bptt.run(
-            kind, projected, U, states, recurrent_bias, keep, recurrent_mask, unroll=SCAN_UNROLL
-        )
+            kind, projected, states=states, keep=keep, recurrent_mask=recurrent_mask, unroll=SCAN_UNROLL,
+            **_bptt.weights(kind, cell, dtype),
+        )  # fmt: skip
         if keep is None:
             outputs, last_output = h_all, states[0]
         else:

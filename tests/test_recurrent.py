@@ -400,6 +400,25 @@ FAST_LAYERS = [
     ("SimpleRNN", lambda **kw: layers.SimpleRNN(H, **kw), lambda **kw: keras.layers.SimpleRNN(H, **kw), 1),
 ]
 FAST_IDS = [f[0] for f in FAST_LAYERS]
+
+
+def _variant(cell_class):
+    """A layers.RNN over ``cell_class`` that takes the flat arguments of layers.LSTM."""
+    from seqrecipes.layers.rnn import LAYER_ARGUMENTS
+
+    def make(**kw):
+        cell_kw = {k: v for k, v in kw.items() if k not in LAYER_ARGUMENTS}
+        return layers.RNN(cell_class(H, **cell_kw), **{k: v for k, v in kw.items() if k in LAYER_ARGUMENTS})
+
+    return make
+
+
+# The LSTM variants have no Keras peer; their hand-written BPTT is checked against autodiff only.
+VARIANT_LAYERS = [
+    (name, _variant(getattr(layers, name)), None, 2)
+    for name in ("PeepholeLSTMCell", "LayerNormLSTMCell", "CIFGLSTMCell")
+]
+VARIANT_IDS = [f[0] for f in VARIANT_LAYERS]
 FAST_SETTINGS = [
     {},
     {"go_backwards": True},
@@ -425,7 +444,7 @@ def _outputs_and_gradients(layer, x, initial_state, mask, training=False):
     return [np.asarray(o) for o in outputs] + [np.asarray(g) for g in grads]
 
 
-@pytest.mark.parametrize("name,make,make_keras,n_states", FAST_LAYERS, ids=FAST_IDS)
+@pytest.mark.parametrize("name,make,make_keras,n_states", FAST_LAYERS + VARIANT_LAYERS, ids=FAST_IDS + VARIANT_IDS)
 def test_hand_written_bptt_matches_autodiff(name, make, make_keras, n_states, monkeypatch):
     """Outputs and gradients (inputs, initial states, weights) of the hand-written BPTT equal those of
     autodiff through the generic loop, with masks, go_backwards, zero outputs, dropout and both
@@ -475,18 +494,22 @@ def test_hand_written_bptt_gradients_match_keras(name, make, make_keras, n_state
             np.testing.assert_allclose(a, b, atol=1e-5)
 
 
-def test_hand_written_bptt_only_for_standard_cells():
+def test_hand_written_bptt_only_for_default_activations():
     from seqrecipes.layers import _bptt
 
     assert _bptt.kind_of(layers.LSTMCell(H)) == "lstm"
     assert _bptt.kind_of(layers.GRUCell(H, reset_after=False)) == "gru_before"
     assert _bptt.kind_of(layers.LSTMCell(H, activation="relu")) is None
     assert _bptt.kind_of(layers.GRUCell(H, recurrent_activation="hard_sigmoid")) is None
-    for cell in (layers.PeepholeLSTMCell(H), layers.CIFGLSTMCell(H), layers.LayerNormLSTMCell(H)):
+    assert _bptt.kind_of(layers.PeepholeLSTMCell(H)) == "peephole"
+    assert _bptt.kind_of(layers.LayerNormLSTMCell(H)) == "layer_norm"
+    assert _bptt.kind_of(layers.CIFGLSTMCell(H)) == "cifg"
+    non_default = (layers.PeepholeLSTMCell(H, activation="relu"), layers.LayerNormLSTMCell(H, recurrent_activation="hard_sigmoid"))
+    for cell in non_default:
         assert _bptt.kind_of(cell) is None
 
 
-@pytest.mark.parametrize("name,make,make_keras,n_states", FAST_LAYERS, ids=FAST_IDS)
+@pytest.mark.parametrize("name,make,make_keras,n_states", FAST_LAYERS + VARIANT_LAYERS, ids=FAST_IDS + VARIANT_IDS)
 def test_hand_written_bptt_under_mixed_float16_tracks_float32(name, make, make_keras, n_states):
     rng = np.random.default_rng(15)
     x = rng.normal(size=(2, 4, 3)).astype("float32")
