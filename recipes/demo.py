@@ -13,8 +13,9 @@ turn dates as people write them, in English and Korean (``data.date_translation`
 4. measures the exact match (and BLEU) on the held-out test dates, English and Korean apart;
 5. translates sample inputs and draws the attention alignments of two of them as PNG heatmaps;
 6. exports the model to ``saved_models/dates/VERSION``, loads it back with
-   ``tf.saved_model.load`` and checks that ``serving_default`` on raw strings gives the Python
-   model's outputs;
+   ``tf.saved_model.load``, checks that ``serving_default`` on raw strings gives the Python
+   model's outputs, and asks the export's ``generate`` signature for the 3 best readings (beam
+   search) of an ambiguous date;
 
 and ends with ``goal dates_exact_match: <measured> (target >= 0.99) met|not met``.
 """
@@ -46,6 +47,9 @@ SAMPLES = (
     "Mar 1, 1987",
     "1987. 3. 1.",
 )
+
+# A date that reads two ways (day/month or month/day): the n-best of beam search shows both.
+AMBIGUOUS = "3/4/2021"
 HEATMAPS = {"en": "June 25th, 2009", "ko": "2009년 6월 25일"}
 GOAL = 0.99
 
@@ -74,6 +78,19 @@ QUICK_SETTINGS = {
     "minutes": 0.05,
     "recipe_arguments": {"units": 16, "embedding_dim": 8},
 }
+
+
+def _n_best(generate, text, max_length, beam_width=3):
+    """[(output, score)] from an export's ``generate`` signature: beam search, the ``beam_width`` best."""
+    settings = dict(beam_width=beam_width, num_results=beam_width, max_length=max_length, top_k=0, seed=0)
+    scales = dict(temperature=0.0, top_p=1.0, length_penalty=0.6, coverage_penalty=0.0)
+    result = generate(
+        inputs=tf.constant([text]),
+        **{name: tf.constant(value, tf.int32) for name, value in settings.items()},
+        **{name: tf.constant(value, tf.float32) for name, value in scales.items()},
+    )
+    outputs, scores = result["outputs"].numpy()[0], result["scores"].numpy()[0]
+    return [(output.decode("utf-8"), float(score)) for output, score in zip(outputs, scores)]
 
 
 def _pairs(dataset):
@@ -296,7 +313,7 @@ def run_demo(
     Returns:
         A dict: ``exact_match``, ``exact_match_en``, ``exact_match_ko``, ``bleu``, ``goal_met``,
         ``samples`` (input -> output), ``heatmaps`` (language -> PNG path), ``model_path``,
-        ``export_path``, ``export_matches``, ``seconds``, ``model``.
+        ``export_path``, ``export_matches``, ``n_best``, ``seconds``, ``model``.
     """
     started = time.perf_counter()
     echo = echo or _print
@@ -375,7 +392,8 @@ def run_demo(
     with step(f"export to {os.path.join(export_dir, export_name)}/VERSION and read it back"):
         export_path = export(model, os.path.join(export_dir, export_name))
         t0 = time.perf_counter()
-        served = tf.saved_model.load(export_path).signatures["serving_default"]
+        loaded = tf.saved_model.load(export_path)
+        served = loaded.signatures["serving_default"]
         served_outputs = [s.decode("utf-8") for s in served(inputs=tf.constant(list(SAMPLES)))["outputs"].numpy()]
         export_matches = served_outputs == sample_outputs
         echo(
@@ -385,6 +403,10 @@ def run_demo(
         if not export_matches:
             for source, a, b in zip(SAMPLES, sample_outputs, served_outputs):
                 echo(f"      {source!r}: model {a!r}, export {b!r}")
+        n_best = _n_best(loaded.signatures["generate"], AMBIGUOUS, model.arguments["max_target_length"])
+        echo(f"      generate signature, beam search, the 3 best readings of {AMBIGUOUS!r} (score):")
+        for rank, (output, score) in enumerate(n_best, start=1):
+            echo(f"        {rank}. {output!r} ({score:.3f})")
 
     seconds = time.perf_counter() - started
     goal_met = scores["exact_match"] >= GOAL
@@ -401,6 +423,7 @@ def run_demo(
         "model_path": model_path,
         "export_path": export_path,
         "export_matches": export_matches,
+        "n_best": n_best,
         "seconds": seconds,
         "model": model,
     }

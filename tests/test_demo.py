@@ -45,6 +45,13 @@ def test_quick_demo_export_serves_the_models_outputs(quick_demo):
     inputs = list(demo.SAMPLES) + ["", "9999999999999999999999999999999999999999999999999999999999999999999999"]
     served = tf.saved_model.load(result["export_path"]).signatures["serving_default"](inputs=tf.constant(inputs))
     np.testing.assert_array_equal(served["outputs"].numpy(), recipes.predict(result["model"], inputs)["outputs"])
+    # The export's generate signature answers with the beam's 3 best readings, best first, as Python's beam search.
+    model = result["model"]
+    expected = recipes.beam_search(model.decoder, model.decoder.inputs_from_raw([demo.AMBIGUOUS]), beam_width=3, num_results=3)
+    texts = [t.decode() for t in model.decoder.detokenize(expected["ids"][0]).numpy()]
+    assert [output for output, _ in result["n_best"]] == texts
+    np.testing.assert_allclose([score for _, score in result["n_best"]], np.asarray(expected["scores"][0]), atol=1e-5)
+    assert any(f"the 3 best readings of {demo.AMBIGUOUS!r}" in line for line in lines)
 
 
 def test_plot_alignments_labels_and_checks_shapes(tmp_path):
