@@ -48,7 +48,8 @@ SAMPLES = (
     "1987. 3. 1.",
 )
 
-# A date that reads two ways (day/month or month/day): the n-best of beam search shows both.
+# A date that could read two ways; the data writes month/day, and the n-best of beam search shows how sure
+# the model is of that reading (the 2nd and 3rd best score far below the 1st).
 AMBIGUOUS = "3/4/2021"
 HEATMAPS = {"en": "June 25th, 2009", "ko": "2009년 6월 25일"}
 GOAL = 0.99
