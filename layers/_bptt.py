@@ -342,7 +342,7 @@ def _gru_after(args, flags, unroll):
         z = ops.sigmoid(x_z + inner_z)
         r = ops.sigmoid(x_r + inner_r)
         hh = ops.tanh(x_h + r * inner_h)
-        h = z * h_tm1 + (1.0 - z) * hh
+        h = hh + z * (h_tm1 - hh)  # z h_{t-1} + (1 - z) h~, one op fewer
         return (_carry_over(keep, t, h, h_tm1),), (z, r, hh, inner_h)
 
     zero = ops.zeros_like(h0)
@@ -361,16 +361,17 @@ def _gru_after(args, flags, unroll):
         def back(carry, coef_t, t):
             (dh_carry,) = carry
             dh, dh_new = _dh_at(dH, keep, t, dh_carry)
-            dh3 = ops.concatenate([dh_new, dh_new, dh_new], axis=-1)  # (B, 3H)
-            d_inner = dh3 * coef_t
+            d_inner = ops.concatenate([dh_new, dh_new, dh_new], axis=-1) * coef_t  # (B, 3H)
             dh_in = ops.matmul(d_inner, U_T)
             dh_tm1 = dh_new * ops.take(z, t, axis=0) + (dh_in if rm is None else dh_in * rm)
             if keep is not None:
                 dh_tm1 = dh_tm1 + (dh - dh_new)
-            return (dh_tm1,), (d_inner, dh3 * ops.take(coef_proj, t, axis=0))
+            return (dh_tm1,), dh_new
 
-        zero3 = ops.zeros_like(x_proj[0])  # (B, 3H)
-        (dh0,), _, (d_inner, d_proj) = _scan(back, (zero,), (zero3, zero3), coef_inner, reverse=True, unroll=unroll)
+        # Only dh_new leaves the loop; d inner and d x_proj are each one elementwise product after it.
+        (dh0,), _, dH_new = _scan(back, (zero,), zero, coef_inner, reverse=True, unroll=unroll)
+        dH3 = ops.concatenate([dH_new, dH_new, dH_new], axis=-1)  # (T, B, 3H)
+        d_inner, d_proj = dH3 * coef_inner, dH3 * coef_proj
         H_in = h_prev if rm is None else h_prev * rm
         grads = [d_proj, _weight_gradient(H_in, d_inner), dh0]
         if b_rec is not None:
