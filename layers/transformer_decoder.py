@@ -65,11 +65,16 @@ class TransformerDecoder(keras.layers.Layer):
         self_attention_cache, self_attention_cache_update_index: see above.
         cross_attention_cache, cross_attention_cache_update_index: see above.
         use_causal_mask: whether position t attends only to positions <= t (True by default).
+        return_cross_attention_scores: whether to also return the cross-attention weights
+            A (B, N, T, S) (where each target position looked in the encoder sequence; beam
+            search's coverage penalty reads them).
         training: whether dropout is active.
 
     Returns:
         y of shape (B, T, D); with a self-attention cache, `(y, self_attention_cache)`, and with
-        cross-attention as well `(y, self_attention_cache, cross_attention_cache)`.
+        cross-attention as well `(y, self_attention_cache, cross_attention_cache)`. With
+        `return_cross_attention_scores=True`, A follows y: `(y, A)`, `(y, A, self_attention_cache,
+        cross_attention_cache)`.
 
     Example:
     >>> import numpy as np
@@ -177,9 +182,15 @@ class TransformerDecoder(keras.layers.Layer):
         cross_attention_cache=None,
         cross_attention_cache_update_index=None,
         use_causal_mask=True,
+        return_cross_attention_scores=False,
         training=None,
     ):
         has_cross_attention = self.cross_attention is not None
+        if return_cross_attention_scores and not has_cross_attention:
+            raise ValueError(
+                "`return_cross_attention_scores` needs a block with cross-attention (called with `encoder_sequence`). "
+                "Received: return_cross_attention_scores=True, encoder_sequence=None"
+            )
         if has_cross_attention != (encoder_sequence is not None):
             raise ValueError(
                 "TransformerDecoder was built "
@@ -230,6 +241,7 @@ class TransformerDecoder(keras.layers.Layer):
             x = self.self_attention_layer_norm(x)
 
         # Cross-attention block.
+        scores = ()
         if has_cross_attention:
             residual = x
             z = self.cross_attention_layer_norm(x) if self.normalize_first else x
@@ -237,12 +249,16 @@ class TransformerDecoder(keras.layers.Layer):
                 z,
                 encoder_sequence,
                 attention_mask=cross_mask,
+                return_attention_scores=return_cross_attention_scores,
                 cache=cross_attention_cache,
                 cache_update_index=cross_attention_cache_update_index,
                 training=training,
             )
+            z, *extra = z if isinstance(z, tuple) else (z,)  # output, then A (B, N, T, S) if asked, then the cache
+            if return_cross_attention_scores:
+                scores, extra = (extra[0],), extra[1:]
             if cross_attention_cache is not None:
-                z, cross_attention_cache = z
+                (cross_attention_cache,) = extra
             x = residual + self.cross_attention_dropout(z, training=training)
             if not self.normalize_first:
                 x = self.cross_attention_layer_norm(x)
@@ -256,22 +272,35 @@ class TransformerDecoder(keras.layers.Layer):
             x = self.feedforward_layer_norm(x)
 
         if self_attention_cache is None:
-            return x  # (B, T, D)
+            return (x, *scores) if scores else x  # (B, T, D)[, A (B, N, T, S)]
         if has_cross_attention:
-            return x, self_attention_cache, cross_attention_cache
+            return (x, *scores, self_attention_cache, cross_attention_cache)
         return x, self_attention_cache
 
     def compute_output_shape(self, decoder_sequence_shape, encoder_sequence_shape=None):
         return tuple(decoder_sequence_shape)
 
-    def compute_output_spec(self, decoder_sequence, encoder_sequence=None, self_attention_cache=None, cross_attention_cache=None, **kwargs):
+    def compute_output_spec(
+        self,
+        decoder_sequence,
+        encoder_sequence=None,
+        self_attention_cache=None,
+        cross_attention_cache=None,
+        return_cross_attention_scores=False,
+        **kwargs,
+    ):
         y = keras.KerasTensor(tuple(decoder_sequence.shape), dtype=self.compute_dtype)
+        scores = ()
+        if return_cross_attention_scores:
+            B, T = decoder_sequence.shape[:2]
+            S = cross_attention_cache.shape[2] if cross_attention_cache is not None else encoder_sequence.shape[1]
+            scores = (keras.KerasTensor((B, self.num_heads, T, S), dtype=self.compute_dtype),)
         if self_attention_cache is None:
-            return y
+            return (y, *scores) if scores else y
         caches = (keras.KerasTensor(self_attention_cache.shape, dtype=self_attention_cache.dtype),)
         if cross_attention_cache is not None:
             caches += (keras.KerasTensor(cross_attention_cache.shape, dtype=cross_attention_cache.dtype),)
-        return (y,) + caches
+        return (y, *scores) + caches
 
     def compute_mask(self, inputs, previous_mask):
         return previous_mask

@@ -617,7 +617,9 @@ class TransformerSeq2SeqDecoder(_SourceDecoder):
 
     State: {"memory": encoder outputs (B, S, D), "memory_mask": (B, S), "self_caches": one
     (B, 2, L, N, H) cache per decoder block (L = max_target_length), "cross_caches": one
-    (B, 2, S, N, H) cache per block, filled once in ``encode``}.
+    (B, 2, S, N, H) cache per block, filled once in ``encode``, "alignments": (B, S) the last
+    block's cross-attention weights of the last step, averaged over the heads (what beam search's
+    coverage penalty reads)}.
     """
 
     def __init__(self, model):
@@ -657,14 +659,21 @@ class TransformerSeq2SeqDecoder(_SourceDecoder):
             # The cross-attention keys and values depend on the memory only: project them once here.
             _, cache = decoder.cross_attention(query, x, cache=decoder.get_initial_cache(B, S), cache_update_index=0)
             cross_caches.append(cache)
-        return {"memory": x, "memory_mask": mask, "self_caches": self_caches, "cross_caches": cross_caches}
+        alignments = ops.zeros((B, S), dtype=x.dtype)  # (B, S)
+        return {
+            "memory": x, "memory_mask": mask, "self_caches": self_caches, "cross_caches": cross_caches,
+            "alignments": alignments,
+        }  # fmt: skip
 
     def step(self, token_ids, state, index):
         y = self.target_embedding(ops.cast(token_ids, "int32")[:, None])  # (B, 1, D)
         y = self.target_add([y, self.target_position(y, start_index=index)])
         self_caches, cross_caches = [], []
-        for decoder, self_cache, cross_cache in zip(self.decoders, state["self_caches"], state["cross_caches"]):
-            y, self_cache, cross_cache = decoder(
+        last = len(self.decoders) - 1
+        for k, (decoder, self_cache, cross_cache) in enumerate(
+            zip(self.decoders, state["self_caches"], state["cross_caches"])
+        ):
+            y, *scores, self_cache, cross_cache = decoder(
                 y,
                 state["memory"],
                 encoder_padding_mask=state["memory_mask"],
@@ -672,13 +681,19 @@ class TransformerSeq2SeqDecoder(_SourceDecoder):
                 self_attention_cache_update_index=index,
                 cross_attention_cache=cross_cache,
                 cross_attention_cache_update_index=None,
+                return_cross_attention_scores=k == last,
             )
             self_caches.append(self_cache)
             cross_caches.append(cross_cache)
+        alignments = ops.mean(scores[0][:, :, 0], axis=1)  # (B, N, 1, S) -> (B, S): the heads' mean
         if self.normalize_first:
             y = self.decoder_norm(y)
         logits = _next_token_logits(self.logits, y[:, 0])  # (B, V)
-        return logits, dict(state, self_caches=self_caches, cross_caches=cross_caches)
+        new_state = dict(state, self_caches=self_caches, cross_caches=cross_caches, alignments=alignments)
+        return logits, new_state
+
+    def alignments(self, state):
+        return state["alignments"], ops.cast(state["memory_mask"], "bool")  # (B, S), real positions (B, S)
 
 
 @register(

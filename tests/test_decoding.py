@@ -388,8 +388,9 @@ def test_transformer_beam_scores_equal_the_teacher_forced_model():
     np.testing.assert_array_equal(alone["ids"][0].numpy(), ids[1])
 
 
-def test_coverage_penalty_on_seq2seq_attention_matches_a_replay_of_each_hypothesis():
-    model, inputs = _recipe("seq2seq_attention")
+@pytest.mark.parametrize("name", ["seq2seq_attention", "transformer_seq2seq"])
+def test_coverage_penalty_on_attention_recipes_matches_a_replay_of_each_hypothesis(name):
+    model, inputs = _recipe(name)
     decoder = model.decoder
     out = recipes.beam_search(decoder, inputs, beam_width=3, num_results=3, length_penalty=0.6, coverage_penalty=0.5)
     ids, lengths = out["ids"].numpy(), out["lengths"].numpy()

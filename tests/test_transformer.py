@@ -200,6 +200,34 @@ def test_transformer_decoder_cached_decoding_equals_full_pass(normalize_first, w
     np.testing.assert_allclose(np.concatenate(steps, axis=1), full, atol=1e-5)
 
 
+@pytest.mark.parametrize("normalize_first", [False, True])
+def test_transformer_decoder_returns_the_cross_attention_weights(normalize_first):
+    """A = softmax(Q K^T / sqrt(d_k)) of the cross-attention, as NumPy computes it, the same from cached steps."""
+    decoder = layers.TransformerDecoder(intermediate_dim=12, num_heads=2, normalize_first=normalize_first)
+    m_mask = np.array([[1, 1, 0], [1, 1, 1]], bool)
+    y, A = decoder(X, M, encoder_padding_mask=m_mask, return_cross_attention_scores=True)
+    np.testing.assert_allclose(y, decoder(X, M, encoder_padding_mask=m_mask), atol=1e-6)
+    x, T = X.astype("float64"), X.shape[1]
+    causal = np.broadcast_to(np.tril(np.ones((T, T), bool)), (2, T, T))
+    att = weights_of(decoder.self_attention)
+    a = np_sublayer(x, weights_of(decoder.self_attention_layer_norm), lambda z: np_mha(att, z, z, causal)[0], normalize_first)
+    q = np_layer_norm(weights_of(decoder.cross_attention_layer_norm), a) if normalize_first else a
+    mask = np.broadcast_to(m_mask[:, None, :], (2, T, 3))
+    expected = np_mha(weights_of(decoder.cross_attention), q, M.astype("float64"), mask)[1]  # (B, N, T, S)
+    np.testing.assert_allclose(A, expected, atol=1e-5)
+    assert np.all(np.asarray(A)[0, :, :, 2] == 0.0)  # the padded source position gets no weight
+    self_cache, cross_cache = decoder.get_initial_cache(2, T), decoder.get_initial_cache(2, 3)
+    for i in range(T):
+        y_i, A_i, self_cache, cross_cache = decoder(
+            X[:, i : i + 1], M, encoder_padding_mask=m_mask, self_attention_cache=self_cache,
+            self_attention_cache_update_index=i, cross_attention_cache=cross_cache,
+            cross_attention_cache_update_index=0 if i == 0 else None, return_cross_attention_scores=True,
+        )  # fmt: skip
+        np.testing.assert_allclose(A_i, np.asarray(A)[:, :, i : i + 1], atol=1e-5)
+    with pytest.raises(ValueError, match="Received: return_cross_attention_scores=True, encoder_sequence=None"):
+        layers.TransformerDecoder(intermediate_dim=12, num_heads=2)(X, return_cross_attention_scores=True)
+
+
 def test_transformer_decoder_cached_generation_in_one_graph():
     """Greedy feedback generation inside keras.ops.while_loop equals recomputing the prefix each step."""
     decoder = layers.TransformerDecoder(intermediate_dim=12, num_heads=2, normalize_first=True)
