@@ -270,6 +270,21 @@ def test_recurrent_dropout_uses_one_mask_per_sequence():
     assert constant.any() and growing.any()
 
 
+def test_layer_norm_input_projection_is_layer_norm_of_wx():
+    # project_inputs reads LN's statistics off the kernel (W_c x, x^T G x); check it against LN(W x) + b
+    # itself, with gamma, beta, b and inputs far from zero mean, where a shortcut that lost precision would show.
+    rng = np.random.default_rng(1)
+    cell = layers.LayerNormLSTMCell(H, norm_epsilon=1e-3)
+    x = (50.0 + rng.normal(size=(B, T, D))).astype("float32")
+    cell.build((None, D))
+    for w in (cell.kernel, cell.bias, cell.kernel_norm.gamma, cell.kernel_norm.beta):
+        w.assign(rng.normal(0.3, 0.5, w.shape).astype("float32"))
+    W, b, a_x, b_x = (np.asarray(w, "float64") for w in (cell.kernel, cell.bias, cell.kernel_norm.gamma, cell.kernel_norm.beta))
+    want = layer_norm(x.astype("float64") @ W, a_x, b_x, 1e-3) + b
+    got = np.asarray(cell.project_inputs(x))
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
 def test_forget_gate_bias_starts_at_one():
     lstm = layers.LSTMCell(H)
     lstm.build((None, D))
