@@ -328,6 +328,10 @@ def _gru_after(args, flags, unroll):
         dz_pre = dh * (h_{t-1} - h~) z(1-z),  dh~_pre = dh * (1-z)(1-h~^2),  dr_pre = dh~_pre * inner_h r(1-r)
         d inner = [dz_pre, dr_pre, dh~_pre * r],  d x_proj = [dz_pre, dr_pre, dh~_pre]
         dh_{t-1} = dh * z + d inner U^T
+
+    The forward loop computes the coefficients of dh in d inner and d x_proj per step, off the
+    recurrence's critical path (TensorFlow runs them beside the next step's matmul), and stacks them
+    instead of z, r, h~ and inner_h: the backward then needs no (T, B, .) passes to build them.
     """
     x_proj, U, (h0,), _, b_rec, keep, rm = _unpack(args, flags, 1)
 
@@ -342,20 +346,21 @@ def _gru_after(args, flags, unroll):
         z = ops.sigmoid(x_z + inner_z)
         r = ops.sigmoid(x_r + inner_r)
         hh = ops.tanh(x_h + r * inner_h)
-        h = hh + z * (h_tm1 - hh)  # z h_{t-1} + (1 - z) h~, one op fewer
-        return (_carry_over(keep, t, h, h_tm1),), (z, r, hh, inner_h)
-
-    zero = ops.zeros_like(h0)
-    _, (h_all,), (z, r, hh, inner_h) = _scan(step, (h0,), (zero,) * 4, x_proj, reverse=False, unroll=unroll)
-
-    def grad(*upstream):
-        (dH,) = _upstream(upstream, 1)
-        h_prev = _previous(h0, h_all)
-        c_z = (h_prev - hh) * z * (1.0 - z)  # dz_pre = dh * c_z
-        c_h = (1.0 - z) * (1.0 - hh * hh)  # dhh_pre = dh * c_h
+        gap = h_tm1 - hh
+        h = hh + z * gap  # z h_{t-1} + (1 - z) h~, one op fewer
+        one_minus_z = 1.0 - z
+        c_z = gap * z * one_minus_z  # dz_pre = dh * c_z
+        c_h = one_minus_z * (1.0 - hh * hh)  # dhh_pre = dh * c_h
         c_r = c_h * inner_h * r * (1.0 - r)  # dr_pre = dh * c_r
         coef_inner = ops.concatenate([c_z, c_r, c_h * r], axis=-1)  # d inner = [dh, dh, dh] * coef_inner
         coef_proj = ops.concatenate([c_z, c_r, c_h], axis=-1)  # d x_proj = [dh, dh, dh] * coef_proj
+        return (_carry_over(keep, t, h, h_tm1),), (z, coef_inner, coef_proj)
+
+    zero, zero_g = ops.zeros_like(h0), ops.zeros_like(x_proj[0])
+    _, (h_all,), (z, coef_inner, coef_proj) = _scan(step, (h0,), (zero, zero_g, zero_g), x_proj, False, unroll)
+
+    def grad(*upstream):
+        (dH,) = _upstream(upstream, 1)
         U_T = ops.transpose(U)  # (3H, H)
 
         def back(carry, coef_t, t):
@@ -370,15 +375,21 @@ def _gru_after(args, flags, unroll):
 
         # Only dh_new leaves the loop; d inner and d x_proj are each one elementwise product after it.
         (dh0,), _, dH_new = _scan(back, (zero,), zero, coef_inner, reverse=True, unroll=unroll)
-        dH3 = ops.concatenate([dH_new, dH_new, dH_new], axis=-1)  # (T, B, 3H)
-        d_inner, d_proj = dH3 * coef_inner, dH3 * coef_proj
-        H_in = h_prev if rm is None else h_prev * rm
+        d_inner, d_proj = _times_blocks(dH_new, coef_inner), _times_blocks(dH_new, coef_proj)
+        H_in = _previous(h0, h_all) if rm is None else _previous(h0, h_all) * rm
         grads = [d_proj, _weight_gradient(H_in, d_inner), dh0]
         if b_rec is not None:
             grads.append(ops.sum(d_inner, axis=(0, 1)))
         return tuple(grads + _constant_gradients(keep, rm))
 
     return (h_all,), grad
+
+
+def _times_blocks(a, coef):
+    """[a, a, ..., a] * coef for a (T, B, H) and coef (T, B, gH), without building [a, ..., a]."""
+    shape = ops.shape(coef)
+    blocks = ops.reshape(coef, (shape[0], shape[1], -1, ops.shape(a)[-1]))  # (T, B, g, H)
+    return ops.reshape(blocks * a[:, :, None, :], shape)
 
 
 def _gru_before(args, flags, unroll):
