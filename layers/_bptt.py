@@ -217,6 +217,7 @@ def _lstm(args, flags, unroll):
 
     and after the loop p_i, p_f, p_o get sum dz_i c_{t-1}, sum dz_f c_{t-1}, sum dz_o c_t; gamma_h,
     beta_h get sum dz LN(U h_{t-1}) hat, sum dz; gamma_c, beta_c get the same from dn = dh o (1 - s^2).
+    The forward loop computes coef, ds_dc and f_eff per step and stacks them (not i, f, g, o, s).
     """
     x_proj, U, (h0, c0), extra, _, keep, rm = _unpack(args, flags, 2)
     variant, epsilon = flags["variant"], flags["epsilon"]
@@ -257,29 +258,33 @@ def _lstm(args, flags, unroll):
         else:
             s = ops.tanh(c)
         h = o * s
-        return (_carry_over(keep, t, h, h_tm1), _carry_over(keep, t, c, c_tm1)), (i, f, g, o, s) + saved
-
-    zero, zero_g, zero_1 = ops.zeros_like(h0), ops.zeros_like(x_proj[0]), ops.zeros_like(h0[:, :1])
-    ys_init = (zero,) * 5 + ((zero_g, zero_1, zero, zero_1) if variant == "layer_norm" else ())
-    (_, c_T), (h_all, c_all), saved = _scan(step, (h0, c0), ys_init, x_proj, False, unroll)
-    i, f, g, o, s = saved[:5]
-
-    def grad(*upstream):
-        dH, dc_T = _upstream(upstream, 2)
-        c_prev = _previous(c0, c_all)
+        # The backward's coefficients, computed here off the recurrence's critical path (TensorFlow
+        # runs them beside the next step's matmul) and stacked instead of i, f, g, o, s.
         coef_o = s * o * (1.0 - o)  # do_pre = dh * coef_o
         ds_dc = o * (1.0 - s * s)  # dc = dh * ds_dc through h_t = o_t s_t ("layer_norm": dn)
         coef_i, coef_g = g * i * (1.0 - i), i * (1.0 - g * g)
         f_eff = f
         if variant == "cifg":
-            coef = [(g - c_prev) * i * (1.0 - i), coef_g, coef_o]
+            coef = [(g - c_tm1) * i * (1.0 - i), coef_g, coef_o]
         else:
-            coef_f = c_prev * f * (1.0 - f)
+            coef_f = c_tm1 * f * (1.0 - f)
             coef = [coef_i, coef_f, coef_g, coef_o]
         if variant == "peephole":
             ds_dc = ds_dc + p_o * coef_o
             f_eff = f + p_i * coef_i + p_f * coef_f
-        coef = ops.concatenate(coef, axis=-1)  # (T, B, gH)
+        coef = ops.concatenate(coef, axis=-1)  # (B, gH)
+        carry = (_carry_over(keep, t, h, h_tm1), _carry_over(keep, t, c, c_tm1))
+        return carry, (coef, ds_dc, f_eff) + saved
+
+    zero, zero_g, zero_1 = ops.zeros_like(h0), ops.zeros_like(x_proj[0]), ops.zeros_like(h0[:, :1])
+    ys_init = (zero_g, zero, zero) + ((zero_g, zero_1, zero, zero_1) if variant == "layer_norm" else ())
+    (_, c_T), (h_all, c_all), saved = _scan(step, (h0, c0), ys_init, x_proj, False, unroll)
+    coef, ds_dc, f_eff = saved[:3]  # (T, B, gH), (T, B, H), (T, B, H)
+    if variant == "layer_norm":
+        inner_hat, inner_rstd, c_hat, c_rstd = saved[3:]  # of LN(U h_{t-1}) and LN(c_t)
+
+    def grad(*upstream):
+        dH, dc_T = _upstream(upstream, 2)
         U_T = ops.transpose(U)  # (gH, H)
 
         def back(carry, coef_t, t):
@@ -288,15 +293,15 @@ def _lstm(args, flags, unroll):
             dc = dc_carry if keep is None else dc_carry * ops.take(keep, t, axis=0)
             dn = dh_new * ops.take(ds_dc, t, axis=0)
             if variant == "layer_norm":
-                c_hat, c_rstd = ops.take(saved[7], t, axis=0), ops.take(saved[8], t, axis=0)
-                dc = dc + _normalise_backward(dn * gamma_c, c_hat, c_rstd)
+                c_hat_t, c_rstd_t = ops.take(c_hat, t, axis=0), ops.take(c_rstd, t, axis=0)
+                dc = dc + _normalise_backward(dn * gamma_c, c_hat_t, c_rstd_t)
             else:
                 dc = dc + dn
             dz = ops.concatenate([dc] * (gates - 1) + [dh_new], axis=-1) * coef_t  # (B, gH)
             d_inner = dz
             if variant == "layer_norm":
-                inner_hat, inner_rstd = ops.take(saved[5], t, axis=0), ops.take(saved[6], t, axis=0)
-                d_inner = _normalise_backward(dz * gamma_h, inner_hat, inner_rstd)
+                inner_hat_t, inner_rstd_t = ops.take(inner_hat, t, axis=0), ops.take(inner_rstd, t, axis=0)
+                d_inner = _normalise_backward(dz * gamma_h, inner_hat_t, inner_rstd_t)
             dh_in = ops.matmul(d_inner, U_T)  # (B, H)
             dh_tm1 = dh_in if rm is None else dh_in * rm
             dc_tm1 = dc * ops.take(f_eff, t, axis=0)
@@ -313,9 +318,10 @@ def _lstm(args, flags, unroll):
         d_extra = []
         if variant == "peephole":
             dZ_i, dZ_f, _, dZ_o = ops.split(dZ, 4, axis=-1)
+            c_prev = _previous(c0, c_all)
             d_extra = [_sum_bt(dZ_i * c_prev), _sum_bt(dZ_f * c_prev), _sum_bt(dZ_o * c_all)]
         if variant == "layer_norm":
-            d_extra = [_sum_bt(dZ * saved[5]), _sum_bt(dZ), _sum_bt(dN * saved[7]), _sum_bt(dN)]
+            d_extra = [_sum_bt(dZ * inner_hat), _sum_bt(dZ), _sum_bt(dN * c_hat), _sum_bt(dN)]
         grads = [dZ, _weight_gradient(H_in, d_inner), dh0, dc0] + d_extra
         return tuple(grads + _constant_gradients(keep, rm))
 
