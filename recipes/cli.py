@@ -452,8 +452,7 @@ def _generate(args):
         result = generate(decoder, decoder.inputs_from_raw(tf.constant(args.inputs)), **settings)
     except ValueError as error:
         raise CommandError(str(error)) from error
-    ids, scores = result["ids"], result["scores"].numpy()
-    texts = decoder.detokenize(tf.reshape(ids, [-1, tf.shape(ids)[2]])).numpy().reshape(scores.shape)
+    texts, scores = decoder.detokenize(result["ids"]).numpy(), result["scores"].numpy()  # (B, N) each
     for text, row_texts, row_scores in zip(args.inputs, texts, scores):
         for rank, (output, score) in enumerate(zip(row_texts, row_scores), start=1):
             print(f"{text}\t{rank}\t{score:.4f}\t{_text(output)}")

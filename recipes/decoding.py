@@ -93,8 +93,12 @@ class Decoder:
         raise NotImplementedError
 
     def detokenize(self, ids):
-        """Output ids (B, L) -> strings (B,), cut at the end token, with the output tokenizer."""
-        return self.model.tokenizer(self.output_role).detokenize(ids)
+        """Output ids (..., L) -> strings (...), cut at the end token, with the output tokenizer:
+        (B, L) -> (B,), and the n-best ids (B, N, L) of ``generate`` -> (B, N)."""
+        ids = tf.convert_to_tensor(ids)
+        shape = tf.shape(ids)
+        text = self.model.tokenizer(self.output_role).detokenize(tf.reshape(ids, [-1, shape[-1]]))
+        return tf.reshape(text, shape[:-1])
 
 
 def check_max_length(max_length, limit):

@@ -32,7 +32,7 @@ import tensorflow as tf
 
 from seqrecipes import data
 from seqrecipes.recipes import metrics
-from seqrecipes.recipes.export import export
+from seqrecipes.recipes.export import export, generate_settings
 from seqrecipes.recipes.registry import get_recipe
 from seqrecipes.recipes.training import predict, train
 
@@ -83,13 +83,8 @@ QUICK_SETTINGS = {
 
 def _n_best(generate, text, max_length, beam_width=3):
     """[(output, score)] from an export's ``generate`` signature: beam search, the ``beam_width`` best."""
-    settings = dict(beam_width=beam_width, num_results=beam_width, max_length=max_length, top_k=0, seed=0)
-    scales = dict(temperature=0.0, top_p=1.0, length_penalty=0.6, coverage_penalty=0.0)
-    result = generate(
-        inputs=tf.constant([text]),
-        **{name: tf.constant(value, tf.int32) for name, value in settings.items()},
-        **{name: tf.constant(value, tf.float32) for name, value in scales.items()},
-    )
+    settings = generate_settings(max_length, beam_width=beam_width, num_results=beam_width)
+    result = generate(inputs=tf.constant([text]), **{name: tf.constant(value) for name, value in settings.items()})
     outputs, scores = result["outputs"].numpy()[0], result["scores"].numpy()[0]
     return [(output.decode("utf-8"), float(score)) for output, score in zip(outputs, scores)]
 

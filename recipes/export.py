@@ -33,6 +33,7 @@ Over-long inputs are cut to the model's limit, never rejected; the rule per serv
   ``max_output_length``) tokens long.
 """
 
+import inspect
 import logging
 import os
 import re
@@ -84,6 +85,17 @@ GENERATE_SETTINGS = (
 )
 
 
+def generate_settings(max_length, **overrides):
+    """Values for the ``GENERATE_SETTINGS`` inputs of a ``generate`` request: ``decoding.generate``'s
+    own defaults (greedy), the given ``max_length``, then ``overrides``; name -> NumPy scalar of the
+    input's dtype."""
+    from seqrecipes.recipes.decoding import generate
+
+    defaults = {name: parameter.default for name, parameter in inspect.signature(generate).parameters.items()}
+    values = dict(defaults, max_length=max_length, **overrides)
+    return {name: np.asarray(values[name], dtype.as_numpy_dtype) for name, dtype in GENERATE_SETTINGS}
+
+
 def generate_function(model):
     """The ``generate`` signature of a generating recipe, as a ``tf.function``.
 
@@ -101,10 +113,7 @@ def generate_function(model):
 
     def serve(raw, *settings):
         result = generate(decoder, decoder.inputs_from_raw(raw), **dict(zip(names, settings)))
-        ids = result["ids"]  # (B, N, L)
-        shape = tf.shape(ids)
-        text = decoder.detokenize(tf.reshape(ids, [-1, shape[2]]))  # (B N,)
-        return {"outputs": tf.reshape(text, shape[:2]), "scores": result["scores"]}  # (B, N) each
+        return {"outputs": decoder.detokenize(result["ids"]), "scores": result["scores"]}  # (B, N) each
 
     specs = [input_signature(model)] + [tf.TensorSpec([], dtype, name=name) for name, dtype in GENERATE_SETTINGS]
     return tf.function(serve, input_signature=specs)
@@ -165,8 +174,9 @@ class _ServingModule(tf.Module):
 # PredictLog.request = 1, PredictRequest.model_spec = 1, PredictRequest.inputs = 2 (a map: entries
 # with key = 1, value = 2), ModelSpec.name = 1, ModelSpec.signature_name = 3.
 
-# Values of scalar inputs in the warm-up requests, by input name; other scalars get 0.
-WARMUP_SCALARS = {"beam_width": 1, "num_results": 1, "max_length": 4, "top_p": 1.0, "length_penalty": 0.6}
+# Scalar inputs of the warm-up requests: the generate settings' defaults (greedy), 4 tokens at most;
+# other scalars get 0.
+WARMUP_MAX_LENGTH = 4
 WARMUP_TEXTS = (b"a short text", b"hello")
 
 
@@ -215,7 +225,8 @@ def _warmup_value(name, tensor_info):
     if tensor_info.tensor_shape.unknown_rank:
         return None
     if not dims:
-        return np.asarray(WARMUP_SCALARS.get(name, 0), dtype.as_numpy_dtype), dtype
+        value = generate_settings(WARMUP_MAX_LENGTH).get(name, 0)
+        return np.asarray(value, dtype.as_numpy_dtype), dtype
     batch = len(WARMUP_TEXTS) if dtype == tf.string else 1
     shape = [(batch if i == 0 else 8) if d < 0 else d for i, d in enumerate(dims)]
     if dtype == tf.string:

@@ -1,5 +1,6 @@
 """The command line: every command end to end with tiny settings, and its errors."""
 
+import inspect
 import os
 import re
 import subprocess
@@ -102,6 +103,13 @@ def test_generate_prints_the_n_best_with_scores_and_samples_reproducibly(trained
     assert list(first) == list(second) and len(first) == 4
     assert cli.main(["generate", "--model", path, "--num-results", "2", "abc"]) == 2  # greedy gives one result
     assert re.search(r"seqrecipes generate: error: .*num_results.*Received: num_results=2", capsys.readouterr().err)
+
+
+def test_generate_flags_default_to_what_recipes_generate_defaults_to():
+    # The flags keep their defaults as literals (so `seqrecipes --help` imports no TensorFlow); they must not drift.
+    parameters = inspect.signature(recipes.generate).parameters
+    for flag, (_, default, _) in cli.GENERATE_SETTINGS.items():
+        assert default == parameters[flag.replace("-", "_")].default, flag
 
 
 def test_export_writes_a_numbered_saved_model(trained, tmp_path, capsys):

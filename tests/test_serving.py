@@ -232,9 +232,7 @@ def _python_generate(model, feeds):
         settings["coverage_penalty"] = 0.0
     (raw,) = [value for key, value in feeds.items() if key not in settings]
     result = recipes.generate(decoder, decoder.inputs_from_raw(tf.constant(raw)), **settings)
-    ids = result["ids"].numpy()  # (B, N, L)
-    text = decoder.detokenize(ids.reshape(-1, ids.shape[2])).numpy().reshape(ids.shape[:2])
-    return {"outputs": text, "scores": result["scores"].numpy()}
+    return {"outputs": decoder.detokenize(result["ids"]).numpy(), "scores": result["scores"].numpy()}  # (B, N)
 
 
 GREEDY = dict(beam_width=1, num_results=1, temperature=0.0, top_k=0, top_p=1.0, seed=0, length_penalty=0.6,
