@@ -5,7 +5,8 @@ output, MSE, Adam; one compiled training step at a time (``model.train_on_batch`
 compile settings for every model. Runs are interleaved (every layer once per repeat) and the median
 over repeats is reported, so the ratios hold on a noisy shared machine. The "(autodiff BPTT)" rows
 run the same layers with autodiff through their generic loop instead of the hand-written gradient
-of layers/_bptt.py, to show what it brings.
+of layers/_bptt.py, to show what it brings; the "(one chunk)" rows run them with one input
+projection and one loop over all T steps instead of TIME_CHUNKS chunks (layers/rnn.py).
 
 GFLOP/s counts the recurrent layer's matmuls only: forward 2*B*T*(D+H)*gH, training about 3x that.
 The roof is this machine's measured float32 matmul rate (a 2048x2048 product).
@@ -46,6 +47,12 @@ def autodiff(layer):
     return layer
 
 
+def one_chunk(layer):
+    """The layer with one input projection and one loop over all steps (no time chunks)."""
+    layer.max_time_chunks = 1
+    return layer
+
+
 def candidates(units):
     """name -> (factory, gates, peer name)."""
     return {
@@ -58,6 +65,8 @@ def candidates(units):
         "LSTM": (lambda: layers.LSTM(units), 4, "keras.LSTM"),
         "LSTM (autodiff BPTT)": (lambda: autodiff(layers.LSTM(units)), 4, "keras.LSTM"),
         "GRU (autodiff BPTT)": (lambda: autodiff(layers.GRU(units)), 3, "keras.GRU"),
+        "LSTM (one chunk)": (lambda: one_chunk(layers.LSTM(units)), 4, "keras.LSTM"),
+        "GRU (one chunk)": (lambda: one_chunk(layers.GRU(units)), 3, "keras.GRU"),
         "RNN(PeepholeLSTMCell)": (lambda: layers.RNN(layers.PeepholeLSTMCell(units)), 4, "keras.LSTM"),
         "RNN(LayerNormLSTMCell)": (lambda: layers.RNN(layers.LayerNormLSTMCell(units)), 4, "keras.LSTM"),
         "RNN(CIFGLSTMCell)": (lambda: layers.RNN(layers.CIFGLSTMCell(units)), 3, "keras.LSTM"),

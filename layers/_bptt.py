@@ -10,6 +10,9 @@ and does the one matmul that is truly sequential, dz_t U^T; then
                             # dW = X^T dZ, db = sum dZ, dX = dZ W^T, each one big matmul
 
 Shapes: T time steps, B batch, H units, g gates; everything here is time-major, (T, B, ...).
+The sequence layer may call ``run`` once per chunk of consecutive steps (layers/rnn.py), each
+chunk's final states being the next one's initial states; the gradients of the initial states
+(dh_0, dc_0) carry the backward pass from one chunk to the one before.
 
 The recurrence runs on the hoisted projection X_proj = W x + b (computed by the caller), the
 recurrent kernel U, the initial states and two constants: ``keep`` (T, B, 1), 1.0 at real steps

@@ -9,6 +9,12 @@ from seqrecipes.layers import _bptt
 # RNN loop uses 32); JAX unrolls the loop body this many times.
 SCAN_UNROLL = 32
 
+# On TensorFlow the hand-written loop runs over a sequence of known length in up to this many chunks
+# of consecutive steps, each projected just before its own loop: TensorFlow's executor then runs
+# chunk k+1's projection beside chunk k's recurrence in the forward pass, and chunk k's weight
+# gradients beside chunk k-1's backward recurrence (benchmarks/rnn_throughput.py compares one chunk).
+TIME_CHUNKS = 10
+
 # Arguments of the sequence layer itself; everything else given to SimpleRNN, GRU or LSTM goes to the cell.
 LAYER_ARGUMENTS = (
     "return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask",
@@ -27,11 +33,18 @@ class RNN(keras.layers.RNN):
 
     so each step does one matmul instead of two. For ``LSTMCell``, its peephole, layer-normalised
     and CIFG variants, ``GRUCell`` and ``SimpleRNNCell`` (default activations) the gradient is
-    hand-written (``layers/_bptt.py``): the
-    backward loop does only dz_t U^T per step, and dU, dW, db and dx are each one matmul after it,
-    as cuDNN does; other cells use autodiff through the loop. Dropout draws one mask for x and one for h per
-    sequence (Gal and Ghahramani 2016), never a fresh mask per step. Any other Keras cell (for
-    example ``keras.layers.StackedRNNCells``) runs through ``keras.layers.RNN``'s own loop.
+    hand-written (``layers/_bptt.py``): the backward loop does only dz_t U^T per step, and dU, dW,
+    db and dx are each one matmul after it, as cuDNN does; other cells use autodiff through the
+    loop. On TensorFlow, for a sequence of known length, these cells run the time axis in up to
+    ``max_time_chunks`` (10) chunks of consecutive steps, the final states of one starting the
+    next: each chunk's X is one (B*T/10, D) x (D, gH) matmul just before its loop, and its dW, db,
+    dU one matmul each after its backward loop. The work is the same; TensorFlow runs chunk k+1's
+    projection beside chunk k's recurrence and chunk k's weight gradients beside chunk k-1's
+    backward recurrence, which on 2 CPU cores makes the training step about 10% faster than one
+    projection and one loop (``benchmarks/rnn_throughput.py``, "(one chunk)" rows). Dropout draws
+    one mask for x and one for h per sequence (Gal and Ghahramani 2016), never a fresh mask per
+    step. Any other Keras cell (for example ``keras.layers.StackedRNNCells``) runs through
+    ``keras.layers.RNN``'s own loop.
 
     Masking: at a masked step (mask False) the states are carried over unchanged, and the output
     is the previous output (or zeros with ``zero_output_for_mask=True``), as in Keras. Right
@@ -74,6 +87,9 @@ class RNN(keras.layers.RNN):
     # The cells _bptt.kind_of accepts run with the hand-written gradient of _bptt; tests set
     # this to False on an instance to compare with autodiff through the generic loop.
     hand_written_bptt = True
+    # The most chunks the hand-written loop splits the time axis into (see TIME_CHUNKS); the
+    # benchmark sets 1 on an instance to compare with one projection and one loop.
+    max_time_chunks = TIME_CHUNKS
 
     def __init__(
         self,
@@ -146,10 +162,11 @@ class RNN(keras.layers.RNN):
         if input_mask is not None:
             sequences = sequences * input_mask[:, None, :]  # (B, T, D): one mask for all steps
         # Transposing the (T, B, D) inputs rather than the (T, B, gH) projection moves g*H/D times less data.
-        projected = cell.project_inputs(ops.transpose(sequences, (1, 0, 2)))  # (T, B, gH)
+        inputs = ops.transpose(sequences, (1, 0, 2))  # (T, B, D)
         kind = _bptt.kind_of(cell) if self.hand_written_bptt else None
         if kind is not None:
-            return self.hand_written_loop(kind, projected, states, mask, recurrent_mask)
+            return self.hand_written_loop(kind, inputs, states, mask, recurrent_mask)
+        projected = cell.project_inputs(inputs)  # (T, B, gH)
         first_output = ops.zeros((ops.shape(sequences)[0], cell.output_size), dtype=projected.dtype)  # (B, H)
         zero_output = self.zero_output_for_mask
 
@@ -178,20 +195,28 @@ class RNN(keras.layers.RNN):
         outputs = ops.transpose(outputs, (1, 0, 2))  # (B, T, H)
         return last_output, outputs, states
 
-    def hand_written_loop(self, kind, projected, states, mask, recurrent_mask):
-        """The loop of a cell that ``_bptt`` handles, with its hand-written gradient.
+    def hand_written_loop(self, kind, inputs, states, mask, recurrent_mask):
+        """The loop of a cell that ``_bptt`` handles, with its hand-written gradient, over the
+        time-major ``inputs`` (T, B, D).
 
-        The outputs follow from the stacked states: at a masked step the states are carried over,
-        so the output is h_t once a real step has been seen (zeros before), or h_t * mask_t with
-        ``zero_output_for_mask``.
+        The steps run in ``time_chunks(T)`` chunks: each chunk's inputs are projected in one matmul
+        just before its loop, whose final states start the next chunk's. The outputs follow from
+        the stacked states: at a masked step the states are carried over, so the output is h_t once
+        a real step has been seen (zeros before), or h_t * mask_t with ``zero_output_for_mask``.
         """
         cell = self.cell
-        dtype = projected.dtype
+        dtype = cell.compute_dtype
         keep = None if mask is None else ops.cast(ops.transpose(mask, (1, 0))[:, :, None], dtype)  # (T, B, 1)
-        h_all, states = _bptt.run(
-            kind, projected, states=states, keep=keep, recurrent_mask=recurrent_mask, unroll=SCAN_UNROLL,
-            **_bptt.weights(kind, cell, dtype),
-        )  # fmt: skip
+        weights = _bptt.weights(kind, cell, dtype)
+        chunks = time_chunks(inputs.shape[0], self.max_time_chunks)
+        parts = []
+        for x, keep_part in zip(_split_time(inputs, chunks), _split_time(keep, chunks)):
+            h_part, states = _bptt.run(
+                kind, cell.project_inputs(x), states=states, keep=keep_part, recurrent_mask=recurrent_mask,
+                unroll=SCAN_UNROLL, **weights,
+            )  # fmt: skip
+            parts.append(h_part)
+        h_all = parts[0] if chunks == 1 else ops.concatenate(parts, axis=0)  # (T, B, H)
         if keep is None:
             outputs, last_output = h_all, states[0]
         else:
@@ -199,3 +224,18 @@ class RNN(keras.layers.RNN):
             outputs = h_all * (keep if self.zero_output_for_mask else seen)
             last_output = states[0] * seen[-1]
         return last_output, ops.transpose(outputs, (1, 0, 2)), states  # (B, T, H)
+
+
+def time_chunks(time_steps, max_chunks=TIME_CHUNKS):
+    """How many chunks the hand-written loop splits ``time_steps`` steps into: up to ``max_chunks``
+    on TensorFlow when the length is known, else 1 (one projection, one loop)."""
+    if keras.backend.backend() != "tensorflow" or time_steps is None:
+        return 1
+    return max(1, min(max_chunks, time_steps))
+
+
+def _split_time(tensor, chunks):
+    """``tensor`` (T, ...) split into ``chunks`` runs of consecutive steps (None stays None)."""
+    if tensor is None:
+        return [None] * chunks
+    return [tensor] if chunks == 1 else ops.array_split(tensor, chunks, axis=0)
