@@ -13,7 +13,10 @@ SCAN_UNROLL = 32
 # of consecutive steps, each projected just before its own loop: TensorFlow's executor then runs
 # chunk k+1's projection beside chunk k's recurrence in the forward pass, and chunk k's weight
 # gradients beside chunk k-1's backward recurrence (benchmarks/rnn_throughput.py compares one chunk).
+# Chunks are at least MIN_CHUNK_STEPS steps long: a shorter sequence runs in fewer chunks (one below
+# 2 * MIN_CHUNK_STEPS steps), since every chunk's loop costs a fixed overhead.
 TIME_CHUNKS = 10
+MIN_CHUNK_STEPS = 10
 
 # Arguments of the sequence layer itself; everything else given to SimpleRNN, GRU or LSTM goes to the cell.
 LAYER_ARGUMENTS = (
@@ -36,8 +39,8 @@ class RNN(keras.layers.RNN):
     hand-written (``layers/_bptt.py``): the backward loop does only dz_t U^T per step, and dU, dW,
     db and dx are each one matmul after it, as cuDNN does; other cells use autodiff through the
     loop. On TensorFlow, for a sequence of known length, these cells run the time axis in up to
-    ``max_time_chunks`` (10) chunks of consecutive steps, the final states of one starting the
-    next: each chunk's X is one (B*T/10, D) x (D, gH) matmul just before its loop, and its dW, db,
+    ``max_time_chunks`` (10) chunks of at least 10 consecutive steps, the final states of one
+    starting the next: each chunk's X is one (B*T/10, D) x (D, gH) matmul just before its loop, and its dW, db,
     dU one matmul each after its backward loop. The work is the same; TensorFlow runs chunk k+1's
     projection beside chunk k's recurrence and chunk k's weight gradients beside chunk k-1's
     backward recurrence, which on 2 CPU cores makes the training step about 10% faster than one
@@ -227,11 +230,12 @@ class RNN(keras.layers.RNN):
 
 
 def time_chunks(time_steps, max_chunks=TIME_CHUNKS):
-    """How many chunks the hand-written loop splits ``time_steps`` steps into: up to ``max_chunks``
-    on TensorFlow when the length is known, else 1 (one projection, one loop)."""
+    """How many chunks the hand-written loop splits ``time_steps`` steps into: on TensorFlow when the
+    length is known, up to ``max_chunks`` of at least ``MIN_CHUNK_STEPS`` steps; else 1 (one
+    projection, one loop)."""
     if keras.backend.backend() != "tensorflow" or time_steps is None:
         return 1
-    return max(1, min(max_chunks, time_steps))
+    return max(1, min(max_chunks, time_steps // MIN_CHUNK_STEPS))
 
 
 def _split_time(tensor, chunks):

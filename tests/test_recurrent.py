@@ -495,23 +495,25 @@ def test_time_chunks_only_on_tensorflow_with_a_known_length():
     from seqrecipes.layers.rnn import TIME_CHUNKS, time_chunks
 
     assert time_chunks(100) == TIME_CHUNKS == 10
-    assert time_chunks(7) == 7  # at most one chunk per step
+    assert time_chunks(1000) == 10
+    assert time_chunks(35) == 3  # chunks of at least 10 steps
+    assert time_chunks(19) == time_chunks(6) == 1
     assert time_chunks(100, max_chunks=1) == 1
     assert time_chunks(None) == 1  # an unknown length runs one projection and one loop
 
 
 @pytest.mark.parametrize("name,make,make_keras,n_states", FAST_LAYERS + VARIANT_LAYERS, ids=FAST_IDS + VARIANT_IDS)
 def test_time_chunks_equal_one_chunk(name, make, make_keras, n_states, monkeypatch):
-    """The loop in 10 uneven chunks (23 steps: 3, 3, 3, 2, ...) gives the outputs and gradients of one
+    """The loop in 3 uneven chunks (35 steps: 12, 12, 11) gives the outputs and gradients of one
     projection and one loop, with a mask that ends inside a chunk and with dropout; a length known
     only at run time (tf.function over (None, None, D)) runs as one chunk."""
     from seqrecipes.layers import _bptt
 
     rng = np.random.default_rng(16)
-    steps = 23
+    steps = 35
     x = rng.normal(size=(B, steps, D)).astype("float32")
     initial_state = [rng.normal(size=(B, H)).astype("float32") for _ in range(n_states)]
-    mask = np.arange(steps)[None, :] < np.array([steps, 4, 12])[:, None]
+    mask = np.arange(steps)[None, :] < np.array([steps, 4, 18])[:, None]
     kwargs = {"return_sequences": True, "return_state": True, "dropout": 0.2, "recurrent_dropout": 0.3, "seed": 5}
     chunked, single = make(**kwargs), make(**kwargs)
     single.max_time_chunks = 1
@@ -526,12 +528,12 @@ def test_time_chunks_equal_one_chunk(name, make, make_keras, n_states, monkeypat
         expected = _outputs_and_gradients(single, x, initial_state, m, training=True)
         for a, b in zip(got, expected):
             np.testing.assert_allclose(a, b, atol=1e-5, err_msg=f"{name} mask={m is not None}")
-    assert calls == ([3, 3, 3, 2, 2, 2, 2, 2, 2, 2] + [steps]) * 2
+    assert calls == ([12, 12, 11] + [steps]) * 2
 
     calls.clear()
     unknown_length = tf.function(lambda x: chunked(x)[0], input_signature=[tf.TensorSpec((None, None, D))])
     np.testing.assert_allclose(unknown_length(x), chunked(x)[0], atol=1e-5)
-    assert calls == [None, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2]  # traced with an unknown length, then the eager call
+    assert calls == [None, 12, 12, 11]  # traced with an unknown length, then the eager call
 
 
 @pytest.mark.parametrize("name,make,make_keras,n_states", FAST_LAYERS, ids=FAST_IDS)
