@@ -71,11 +71,10 @@ class GRUCell(RecurrentCell):
     def bias_shape(self):
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
-    def project_inputs(self, inputs):
-        x_proj = ops.matmul(inputs, self.kernel)
-        if self.use_bias:
-            x_proj = x_proj + (self.bias[0] if self.reset_after else self.bias)
-        return x_proj
+    def input_bias(self):
+        if not self.use_bias:
+            return None
+        return self.bias[0] if self.reset_after else self.bias  # reset-after: [b_x; b'_h], (2, 3H)
 
     def step(self, x_proj, states, recurrent_mask=None):
         h_tm1 = states[0]

@@ -59,8 +59,8 @@ class LayerNormLSTMCell(LSTMCell):
         self.recurrent_norm.build((None, 4 * self.units))
         self.cell_norm.build((None, self.units))
 
-    def project_inputs(self, inputs):
-        """LN(W x; a_x, b_x) + b for inputs (..., D), with the statistics read off the kernel.
+    def input_projection(self):
+        """inputs (..., D) -> LN(W x; a_x, b_x) + b, with the statistics read off the kernel.
 
         The mean over the 4H outputs is linear in x, so W x - mean(W x) = W_c x with W_c = W minus
         the mean of each of its rows, and var(W x) = x^T G x with G = W_c W_c^T / 4H (D x D):
@@ -68,19 +68,24 @@ class LayerNormLSTMCell(LSTMCell):
             LN(W x) = (W_c diag(a_x)) x * rsqrt(x^T G x + epsilon) + b_x
 
         This is LN exactly, but the only full-size (..., 4H) work is the matmul, one product and one
-        sum; the statistics cost a (..., D) x (D, D) matmul. They are computed in float32.
+        sum; the statistics cost a (..., D) x (D, D) matmul. They are computed in float32. W_c diag(a_x),
+        G and the offset are computed once, here; the returned function applies them.
         """
         kernel = ops.cast(self.kernel, "float32")  # (D, 4H)
         centred = kernel - ops.mean(kernel, axis=1, keepdims=True)  # W_c
         gram = ops.matmul(centred, ops.transpose(centred)) / (4 * self.units)  # G, (D, D)
-        x32 = ops.cast(inputs, "float32")
-        variance = ops.sum(ops.matmul(x32, gram) * x32, axis=-1, keepdims=True)  # (..., 1)
-        rstd = ops.cast(ops.rsqrt(variance + self.norm_epsilon), self.compute_dtype)
         scaled = ops.cast(centred * self.kernel_norm.gamma, self.compute_dtype)  # W_c diag(a_x)
         offset = ops.cast(self.kernel_norm.beta, self.compute_dtype)
         if self.use_bias:
             offset = offset + self.bias
-        return ops.matmul(inputs, scaled) * rstd + offset
+
+        def project(inputs):
+            x32 = ops.cast(inputs, "float32")
+            variance = ops.sum(ops.matmul(x32, gram) * x32, axis=-1, keepdims=True)  # (..., 1)
+            rstd = ops.cast(ops.rsqrt(variance + self.norm_epsilon), self.compute_dtype)
+            return ops.matmul(inputs, scaled) * rstd + offset
+
+        return project
 
     def step(self, x_proj, states, recurrent_mask=None):
         h_tm1, c_tm1 = states[0], states[1]

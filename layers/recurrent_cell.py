@@ -3,7 +3,7 @@
 A cell computes one time step. It splits that step in two so that a sequence layer can hoist the
 input projection out of the loop over time:
 
-    x_proj_t = project_inputs(x_t)              # W x_t + b, for all t in one matmul
+    x_proj_t = project_inputs(x_t)              # W x_t + b, for many t in one matmul
     output_t, states_t = step(x_proj_t, states_tm1)
 
 ``call(inputs, states)`` chains the two for one step at a time, so the cell also works inside
@@ -139,12 +139,24 @@ class RecurrentCell(keras.layers.Layer):
                 constraint=self.bias_constraint,
             )
 
+    def input_bias(self):
+        """The b of W x + b, (gates * H,), or None without a bias."""
+        return self.bias if self.use_bias else None
+
+    def input_projection(self):
+        """The function inputs (..., D) -> W x + b (..., gates * H). What it derives from the weights
+        is computed here, once: a sequence layer applies it to each chunk of time steps."""
+        kernel, bias = self.kernel, self.input_bias()
+
+        def project(inputs):
+            x_proj = ops.matmul(inputs, kernel)
+            return x_proj if bias is None else x_proj + bias
+
+        return project
+
     def project_inputs(self, inputs):
         """W x + b for inputs of shape (..., D); returns (..., gates * H)."""
-        x_proj = ops.matmul(inputs, self.kernel)
-        if self.use_bias:
-            x_proj = x_proj + self.bias
-        return x_proj
+        return self.input_projection()(inputs)
 
     def step(self, x_proj, states, recurrent_mask=None):
         """One step from the projected input. Returns (output, new_states list)."""

@@ -210,12 +210,12 @@ class RNN(keras.layers.RNN):
         cell = self.cell
         dtype = cell.compute_dtype
         keep = None if mask is None else ops.cast(ops.transpose(mask, (1, 0))[:, :, None], dtype)  # (T, B, 1)
-        weights = _bptt.weights(kind, cell, dtype)
+        weights, project = _bptt.weights(kind, cell, dtype), cell.input_projection()
         chunks = time_chunks(inputs.shape[0], self.max_time_chunks)
         parts = []
         for x, keep_part in zip(_split_time(inputs, chunks), _split_time(keep, chunks)):
             h_part, states = _bptt.run(
-                kind, cell.project_inputs(x), states=states, keep=keep_part, recurrent_mask=recurrent_mask,
+                kind, project(x), states=states, keep=keep_part, recurrent_mask=recurrent_mask,
                 unroll=SCAN_UNROLL, **weights,
             )  # fmt: skip
             parts.append(h_part)

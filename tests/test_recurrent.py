@@ -520,15 +520,17 @@ def test_time_chunks_equal_one_chunk(name, make, make_keras, n_states, monkeypat
     chunked(x), single(x)
     _randomize(chunked, rng)
     single.set_weights(chunked.get_weights())
-    calls = []
-    run = _bptt.run
+    calls, projections = [], []
+    run, input_projection = _bptt.run, chunked.cell.input_projection
     monkeypatch.setattr(_bptt, "run", lambda *a, **k: calls.append(a[1].shape[0]) or run(*a, **k))
+    monkeypatch.setattr(chunked.cell, "input_projection", lambda: projections.append(1) or input_projection())
     for m in (None, mask):
         got = _outputs_and_gradients(chunked, x, initial_state, m, training=True)
         expected = _outputs_and_gradients(single, x, initial_state, m, training=True)
         for a, b in zip(got, expected):
             np.testing.assert_allclose(a, b, atol=1e-5, err_msg=f"{name} mask={m is not None}")
     assert calls == ([12, 12, 11] + [steps]) * 2
+    assert len(projections) == 2  # what the projection derives from the weights: once per call, not per chunk
 
     calls.clear()
     unknown_length = tf.function(lambda x: chunked(x)[0], input_signature=[tf.TensorSpec((None, None, D))])
