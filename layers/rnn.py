@@ -43,7 +43,7 @@ class RNN(keras.layers.RNN):
     starting the next: each chunk's X is one (B*T/10, D) x (D, gH) matmul just before its loop, and
     its dW, db, dU one matmul each after its backward loop. The work is the same; TensorFlow runs
     chunk k+1's projection beside chunk k's recurrence and chunk k's weight gradients beside chunk
-    k-1's backward recurrence, which on 2 CPU cores makes the training step 7-16% faster than one
+    k-1's backward recurrence, which on 2 CPU cores makes the training step 5-16% faster than one
     projection and one loop (``benchmarks/rnn_throughput.py``, "(one chunk)" rows). Dropout draws
     one mask for x and one for h per sequence (Gal and Ghahramani 2016), never a fresh mask per
     step. Any other Keras cell (for example ``keras.layers.StackedRNNCells``) runs through
