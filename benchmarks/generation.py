@@ -42,7 +42,7 @@ import tensorflow as tf  # noqa: E402
 
 from seqrecipes import data, recipes  # noqa: E402
 from seqrecipes.data import END_ID, START_ID  # noqa: E402
-from seqrecipes.recipes import decoding, encoder_decoder  # noqa: E402
+from seqrecipes.recipes import decoding  # noqa: E402
 
 OUTPUT_TOKENS = 32
 SOURCE = "the twenty-fifth of june, 2009"
@@ -108,7 +108,7 @@ def percentile(values, q):
 def bench_decoding(repeats, requests):
     model = attention_model()
     decoder = model.decoder
-    source = encoder_decoder.source_ids(model, tf.constant([SOURCE]))  # (1, S)
+    source = decoder.inputs_from_raw(tf.constant([SOURCE]))  # (1, S)
 
     greedy = tf.function(lambda ids: decoding.generate(decoder, ids)["ids"])
     beam = tf.function(lambda ids: decoding.generate(decoder, ids, beam_width=4)["ids"])
@@ -158,10 +158,10 @@ def trained_transformer(train_steps):
         num_layers=2, num_heads=4, hidden_dim=64, intermediate_dim=128, share_embeddings=True,
         max_source_length=16, max_target_length=16, source_tokenizer=tokenizer, target_tokenizer=tokenizer,
     )  # fmt: skip
-    batches = pairs.apply(recipes.seq2seq_batches(tokenizer, tokenizer, batch_size=64)).repeat()
+    batches = pairs.apply(data.seq2seq_batches(tokenizer, tokenizer, batch_size=64)).repeat()
     model.fit(batches, epochs=1, steps_per_epoch=train_steps, verbose=0)
     sources = [s.decode() for s, _ in data.sequence_reversal(64, max_length=12, alphabet="abcdefgh", seed=1).as_numpy_iterator()]
-    return model, encoder_decoder.source_ids(model, tf.constant(sources))
+    return model, model.decoder.inputs_from_raw(tf.constant(sources))
 
 
 def keras_hub_beam(decoder, num_beams):

@@ -67,7 +67,7 @@ def pairs_of(dataset):
 
 def training_batches(sources, targets, model, batch_size, seed):
     pairs = tf.data.Dataset.from_tensor_slices((sources, targets))
-    step = recipes.seq2seq_batches(
+    step = data.seq2seq_batches(
         model.tokenizer("source"), model.tokenizer("target"), batch_size, bucket=True,
         max_source_length=model.arguments["max_source_length"],
     )  # fmt: skip
@@ -79,7 +79,7 @@ class ExactMatch:
 
     def __init__(self, model, batch_size=512):
         self.serve = tf.function(
-            recipes.decoding.generation_serving(model), input_signature=[tf.TensorSpec([None], tf.string)]
+            recipes.serving.generation_serving(model), input_signature=[tf.TensorSpec([None], tf.string)]
         )
         self.batch_size = batch_size
 
@@ -171,7 +171,7 @@ def plot_alignments(model, sources, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ids, alignments = recipes.encoder_decoder.attention_alignments(model, sources)
+    ids, alignments = recipes.attention_alignments(model, sources)
     target_tokenizer = model.tokenizer("target")
     fig, axes = plt.subplots(1, len(sources), figsize=(5 * len(sources), 3.6))
     for ax, source, row_ids, alpha in zip(axes, sources, ids, alignments):

@@ -41,7 +41,7 @@ def train(model, tokenizer, train_pairs, args):
     batches = (
         train_pairs.cache()
         .shuffle(10_000, seed=args.seed)
-        .apply(recipes.caption_batches(tokenizer, args.batch, model.arguments["max_output_length"]))
+        .apply(data.caption_batches(tokenizer, args.batch, model.arguments["max_output_length"]))
         .prefetch(tf.data.AUTOTUNE)
     )
     start = time.perf_counter()
@@ -71,7 +71,7 @@ def plot_alignments(model, images, truth, path, count=4):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ids, alignments = recipes.caption_alignments(model, images[:count])
+    ids, alignments = recipes.attention_alignments(model, images[:count])
     words = [[w.decode() for w in model.tokenizer("target").ids_to_tokens(row).numpy()] for row in ids]
     h, w = model.get_layer(f"pool_{len(model.arguments['filters']) - 1}").output.shape[1:3]
     length = max(len(c.split()) for c in truth[:count]) + 1

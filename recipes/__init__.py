@@ -1,34 +1,99 @@
-"""seqrecipes.recipes: one function per task type, plus training, decoding, export and the CLI.
+"""seqrecipes.recipes: one recipe a file, grouped by the seeds' task types, and the machinery they share.
 
-Every recipe returns a compiled ``RecipeModel``; ``list_recipes()`` (and ``seqrecipes list``)
-shows them with their task types.
+    one_to_one/, one_to_many/, many_to_one/, many_to_many/, encoder_decoder/
+                      a task type each: ``<recipe>.py`` holds a recipe (its builder, its ``Decoder``, its
+                      serving function); the package's ``__init__`` is its catalog in the registry
+    decoding/         the ``Decoder`` contract; greedy search, sampling, beam search, generate, alignments
+    serving/          export for TF Serving, its signatures and warm-up requests, predict
+    training/         train (checkpoints, exact resume, early stopping, NaN guard), callbacks, metrics
+    cli/              the ``seqrecipes`` command line and the demo
+    registry.py       every recipe with its task type, serving kind and data sets
+    recipe_model.py   ``RecipeModel``, the compiled Keras model every recipe returns
+    plots.py          attention heatmaps
+
+Imports point down: a recipe file imports decoding, serving, training, ``seqrecipes.layers`` and
+``seqrecipes.data``, never another recipe file; those never import a recipe file (the registry loads
+one by its module path). ``list_recipes()`` (and ``seqrecipes list``) shows the recipes.
 """
 
-from seqrecipes.recipes.decoding import Decoder, beam_search, generate, greedy_search, sample, sequence_lengths
-from seqrecipes.recipes import metrics
-from seqrecipes.recipes.export import export, next_version
-from seqrecipes.recipes.recipe_model import RecipeModel
-from seqrecipes.recipes.registry import RECIPES, TASK_TYPES, RecipeInfo, get_recipe, register
-from seqrecipes.recipes.demo import run_demo
-from seqrecipes.recipes.training import predict, train
-from seqrecipes.recipes.one_to_one import WindowDecoder, window_contexts, window_examples, window_language_model
-from seqrecipes.recipes.many_to_one import sequence_regressor, text_classifier
-from seqrecipes.recipes.many_to_many import (
-    LanguageModelDecoder,
-    predict_tags,
-    prompt_ids,
-    reset_states_callback,
-    rnn_language_model,
-    sequence_tagger,
-    tag_ids,
-    tagging_batches,
-)
-from seqrecipes.recipes import encoder_decoder
-from seqrecipes.recipes.encoder_decoder import seq2seq, seq2seq_attention, seq2seq_batches, transformer_seq2seq
-from seqrecipes.recipes.one_to_many import CaptionDecoder, caption_alignments, caption_batches, image_captioner
+import seqrecipes
+from seqrecipes.recipes import encoder_decoder, many_to_many, many_to_one, one_to_many, one_to_one  # noqa: F401 (their catalogs fill the registry)
+from seqrecipes.recipes.registry import TASK_TYPES, RecipeInfo, get_recipe, list_recipes
 
+# The public API. The command line (seqrecipes.COMMAND_LINE, set by its entry point before anything is
+# imported) skips it: each command imports what it uses, so that --help and list never load TensorFlow.
+if not seqrecipes.COMMAND_LINE:
+    from seqrecipes.recipes.decoding import (
+        Decoder,
+        attention_alignments,
+        beam_search,
+        generate,
+        greedy_search,
+        sample,
+        sequence_lengths,
+    )
+    from seqrecipes.recipes.encoder_decoder._encoder_decoder import source_ids
+    from seqrecipes.recipes.encoder_decoder.seq2seq import Seq2SeqDecoder, seq2seq
+    from seqrecipes.recipes.encoder_decoder.seq2seq_attention import Seq2SeqAttentionDecoder, seq2seq_attention
+    from seqrecipes.recipes.encoder_decoder.transformer_seq2seq import TransformerSeq2SeqDecoder, transformer_seq2seq
+    from seqrecipes.recipes.many_to_many.rnn_language_model import RNNLanguageModelDecoder, prompt_ids, rnn_language_model
+    from seqrecipes.recipes.many_to_many.sequence_tagger import predict_tags, sequence_tagger
+    from seqrecipes.recipes.many_to_one.sequence_regressor import sequence_regressor
+    from seqrecipes.recipes.many_to_one.text_classifier import text_classifier, token_ids
+    from seqrecipes.recipes.one_to_many.image_captioner import ImageCaptionerDecoder, image_captioner
+    from seqrecipes.recipes.one_to_one.window_language_model import (
+        WindowLanguageModelDecoder,
+        window_contexts,
+        window_language_model,
+    )
+    from seqrecipes.recipes.plots import hangul_font, plot_alignments
+    from seqrecipes.recipes.recipe_model import RecipeModel
+    from seqrecipes.recipes.serving import export, predict
+    from seqrecipes.recipes.training import metrics, reset_states_callback, train
 
-def list_recipes():
-    """The registered recipes, as ``RecipeInfo`` records sorted by task type and name."""
-    order = {task: i for i, task in enumerate(TASK_TYPES)}
-    return sorted(RECIPES.values(), key=lambda info: (order[info.task_type], info.name))
+__all__ = [
+    # the recipes, by task type
+    "window_language_model",
+    "image_captioner",
+    "text_classifier",
+    "sequence_regressor",
+    "sequence_tagger",
+    "rnn_language_model",
+    "seq2seq",
+    "seq2seq_attention",
+    "transformer_seq2seq",
+    # their decoders and the raw-input steps of their exports
+    "WindowLanguageModelDecoder",
+    "ImageCaptionerDecoder",
+    "RNNLanguageModelDecoder",
+    "Seq2SeqDecoder",
+    "Seq2SeqAttentionDecoder",
+    "TransformerSeq2SeqDecoder",
+    "window_contexts",
+    "token_ids",
+    "prompt_ids",
+    "predict_tags",
+    "source_ids",
+    # decoding
+    "Decoder",
+    "greedy_search",
+    "sample",
+    "beam_search",
+    "generate",
+    "sequence_lengths",
+    "attention_alignments",
+    # training, serving, pictures
+    "train",
+    "reset_states_callback",
+    "metrics",
+    "predict",
+    "export",
+    "plot_alignments",
+    "hangul_font",
+    # the registry
+    "RecipeModel",
+    "RecipeInfo",
+    "TASK_TYPES",
+    "get_recipe",
+    "list_recipes",
+]

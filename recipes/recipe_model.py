@@ -19,7 +19,7 @@ class RecipeModel(keras.Model):
         recipe: the registered recipe's name.
         arguments: the recipe's keyword arguments (JSON values), without the tokenizers.
         tokenizers: a dict of ``seqrecipes.data`` tokenizers by role (``"source"``, ``"target"``,
-            ``"text"``, ``"labels"``), or None.
+            ``"text"``, ``"tags"``, ``"labels"``); roles given as None are left out.
         **kwargs: passed on to ``keras.Model`` (``name``).
 
     Attributes:
@@ -34,7 +34,7 @@ class RecipeModel(keras.Model):
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         self.recipe = recipe
         self.arguments = dict(arguments)
-        self.tokenizers = dict(tokenizers or {})
+        self.tokenizers = {role: t for role, t in (tokenizers or {}).items() if t is not None}
 
     @property
     def info(self):

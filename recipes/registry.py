@@ -1,18 +1,28 @@
-"""The recipe registry: every recipe function, its task type, the data sets it fits, and its decoder.
+"""The recipe registry: every recipe with its task type, serving kind, data sets and the file that holds it.
 
-Each task-type file registers its recipes with ``@register(...)``; ``seqrecipes list``, the
-trainer, ``RecipeModel.from_config`` and ``export`` read the registry, so recipe files never
-import each other.
+Each task package's ``__init__`` is its catalog: it registers its recipes with ``register(...)`` and
+imports no TensorFlow, so ``seqrecipes list`` and ``--help`` read the registry at once. A recipe's code
+(its builder, its ``Decoder``, its serving function) is in its own file, named in the entry by module
+path and attribute names, and imported the first time one of them is asked for, as entry points are
+(``RecipeInfo.function``, ``.decoder``, ``.serving_function``). ``RecipeModel.from_config``, export,
+the trainer and the command line all look recipes up here, so recipe files never import each other.
 """
 
 import dataclasses
-from typing import Callable, Optional
+import importlib
+from typing import Optional
+
+from seqrecipes._checks import check_choice
 
 TASK_TYPES = ("one-to-one", "one-to-many", "many-to-one", "many-to-many (aligned)", "many-to-many (encoder-decoder)")
 
 # What the exported ``serving_default`` signature takes and gives ("caption": float images in,
 # caption strings out).
 SERVING_KINDS = ("generate", "classify", "tag", "forecast", "caption")
+
+# How ``seqrecipes train`` turns a named data set into tokenizers, batches and scores for a recipe
+# (``recipes/cli/trainers.py``); a recipe without one is trained from Python.
+TRAINERS = ("text_pairs", "classification", "tagging", "text")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,26 +31,56 @@ class RecipeInfo:
 
     Attributes:
         name: the recipe function's name, e.g. ``"seq2seq_attention"``.
-        function: the recipe function; it returns a compiled ``RecipeModel``.
         task_type: one of ``TASK_TYPES``.
-        datasets: names of the data sources the recipe fits (``seqrecipes.data`` functions or
-            TensorFlow Datasets names).
         serving: one of ``SERVING_KINDS``.
-        decoder: for generating recipes, ``decoder(model) -> Decoder`` (see ``decoding``).
-        serving_function: ``serving_function(model) -> callable`` mapping raw inputs to the export's
-            outputs; ``export`` wraps it in a ``tf.function`` signature.
+        datasets: the named data sources the recipe trains on: ``seqrecipes.data`` functions (made in
+            code or shipped with installed packages) and TensorFlow Datasets names. The readers of
+            the user's own files fit every recipe of their kind and are not listed. For a recipe
+            with a ``trainer``, ``seqrecipes train`` reads each of them.
+        module: the module that defines the recipe function (under its own name).
+        decoder_name: for generating recipes, the name of the ``Decoder`` subclass in ``module``.
+        serving_function_name: the name in ``module`` of ``serving_function(model) -> callable``,
+            which maps raw inputs to the export's outputs.
+        trainer: one of ``TRAINERS``, or None.
+
+    Example:
+    >>> from seqrecipes import recipes
+    >>> info = recipes.get_recipe("seq2seq_attention")
+    >>> info.task_type, info.serving, info.function.__name__
+    ('many-to-many (encoder-decoder)', 'generate', 'seq2seq_attention')
     """
 
     name: str
-    function: Callable
     task_type: str
-    datasets: tuple
     serving: str
-    decoder: Optional[Callable] = None
-    serving_function: Optional[Callable] = None
+    datasets: tuple
+    module: str
+    decoder_name: Optional[str] = None
+    serving_function_name: Optional[str] = None
+    trainer: Optional[str] = None
+
+    def _load(self, attribute):
+        # The recipe's file is imported on first use: the catalogs stay free of TensorFlow.
+        return getattr(importlib.import_module(self.module), attribute)
+
+    @property
+    def function(self):
+        """The recipe function; it returns a compiled ``RecipeModel``."""
+        return self._load(self.name)
+
+    @property
+    def decoder(self):
+        """The ``Decoder`` subclass, called as ``decoder(model)``; None for recipes that do not generate."""
+        return None if self.decoder_name is None else self._load(self.decoder_name)
+
+    @property
+    def serving_function(self):
+        """``serving_function(model) -> callable`` from raw inputs to the export's outputs, or None."""
+        return None if self.serving_function_name is None else self._load(self.serving_function_name)
 
     @property
     def summary(self):
+        """The first line of the recipe function's docstring."""
         doc = (self.function.__doc__ or "").strip().splitlines()
         return doc[0] if doc else ""
 
@@ -48,32 +88,59 @@ class RecipeInfo:
 RECIPES = {}
 
 
-def register(task_type, datasets, serving, decoder=None, serving_function=None):
-    """Decorator that adds a recipe function to ``RECIPES`` under its own name."""
-    if task_type not in TASK_TYPES:
-        raise ValueError(f"`task_type` must be one of {TASK_TYPES}. Received: task_type={task_type!r}")
-    if serving not in SERVING_KINDS:
-        raise ValueError(f"`serving` must be one of {SERVING_KINDS}. Received: serving={serving!r}")
+def register(name, *, task_type, serving, datasets, module, decoder=None, serving_function=None, trainer=None):
+    """Adds a recipe to the registry (``RECIPES``); its file is imported when it is first used.
 
-    def decorate(function):
-        RECIPES[function.__name__] = RecipeInfo(
-            name=function.__name__,
-            function=function,
-            task_type=task_type,
-            datasets=tuple(datasets),
-            serving=serving,
-            decoder=decoder,
-            serving_function=serving_function,
-        )
-        return function
+    Args:
+        name: the recipe function's name in ``module``.
+        task_type, serving, datasets, trainer: as ``RecipeInfo``.
+        module: the module path of the recipe's file.
+        decoder: the name of its ``Decoder`` subclass in ``module``, for generating recipes.
+        serving_function: the name of its serving function in ``module``.
 
-    return decorate
+    Returns:
+        The ``RecipeInfo``.
+    """
+    check_choice("task_type", task_type, TASK_TYPES)
+    check_choice("serving", serving, SERVING_KINDS)
+    if trainer is not None:
+        check_choice("trainer", trainer, TRAINERS)
+    info = RecipeInfo(name, task_type, serving, tuple(datasets), module, decoder, serving_function, trainer)
+    RECIPES[name] = info
+    return info
 
 
 def get_recipe(name):
-    """The ``RecipeInfo`` of a recipe name; a ValueError listing the known names otherwise."""
-    import seqrecipes.recipes  # noqa: F401  (importing the package registers every recipe)
+    """The ``RecipeInfo`` of a recipe name; a ValueError listing the known names otherwise.
 
+    Example:
+    >>> from seqrecipes import recipes
+    >>> recipes.get_recipe("text_classifier").serving
+    'classify'
+    """
     if name not in RECIPES:
         raise ValueError(f"Unknown recipe. Known recipes: {', '.join(sorted(RECIPES))}. Received: recipe={name!r}")
     return RECIPES[name]
+
+
+def list_recipes():
+    """The registered recipes, as ``RecipeInfo`` records sorted by task type and name.
+
+    Example:
+    >>> from seqrecipes import recipes
+    >>> [info.name for info in recipes.list_recipes()][:2]
+    ['window_language_model', 'image_captioner']
+    """
+    order = {task: i for i, task in enumerate(TASK_TYPES)}
+    return sorted(RECIPES.values(), key=lambda info: (order[info.task_type], info.name))
+
+
+def trained_datasets():
+    """The data sets ``seqrecipes train`` reads: those of every recipe with a ``trainer``, sorted.
+
+    Example:
+    >>> from seqrecipes.recipes import registry
+    >>> "date_translation" in registry.trained_datasets()
+    True
+    """
+    return sorted({name for info in RECIPES.values() if info.trainer for name in info.datasets})

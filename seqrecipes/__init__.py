@@ -6,3 +6,7 @@ folders; ``setup.cfg`` maps them into this namespace.
 """
 
 __version__ = "0.1.0"
+
+# True in the ``seqrecipes`` command (set by ``seqrecipes/__main__.py`` before it imports anything else):
+# ``seqrecipes.recipes`` then loads only its registry, and each command imports what it uses.
+COMMAND_LINE = False

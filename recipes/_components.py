@@ -1,0 +1,74 @@
+"""What the recipe files share: recurrent cells by name, the clipped optimizer, vocabulary sizes, and the
+arguments a ``RecipeModel`` stores (derived from the recipe's signature, not retyped)."""
+
+import inspect
+
+import keras
+import numpy as np
+
+from seqrecipes import layers
+from seqrecipes._checks import check_choice, check_positive_int, check_positive_number
+
+CELLS = {
+    "simple_rnn": layers.SimpleRNNCell,
+    "gru": layers.GRUCell,
+    "lstm": layers.LSTMCell,
+    "peephole_lstm": layers.PeepholeLSTMCell,
+    "layer_norm_lstm": layers.LayerNormLSTMCell,
+    "cifg_lstm": layers.CIFGLSTMCell,
+}
+
+
+def make_cell(cell, units, name=None, **kwargs):
+    """A new recurrent cell by name (``CELLS``); a ValueError listing the names otherwise."""
+    return CELLS[check_choice("cell", cell, CELLS)](units, name=name, **kwargs)
+
+
+def recurrent_optimizer(learning_rate=1e-3, clipnorm=1.0):
+    """Adam with gradient clipping by global norm, on by default for recurrent recipes.
+
+    Exploding gradients are the other half of the seeds' BPTT lesson; ``clipnorm=None`` turns the
+    clipping off.
+    """
+    check_positive_number("learning_rate", learning_rate)
+    if clipnorm is not None:
+        check_positive_number("clipnorm", clipnorm)
+    return keras.optimizers.Adam(learning_rate, global_clipnorm=clipnorm)
+
+
+def vocabulary_size_of(tokenizer, vocabulary_size, role):
+    """The vocabulary size from a tokenizer when given, else the argument; above 4 either way."""
+    if tokenizer is not None:
+        vocabulary_size = tokenizer.vocabulary_size()
+    if isinstance(vocabulary_size, bool) or not isinstance(vocabulary_size, int) or vocabulary_size <= 4:
+        raise ValueError(
+            f"`{role}_vocabulary_size` must be an integer above 4 (ids 0-3 are reserved: pad, unknown, start, end), "
+            f"or pass `{role}_tokenizer`. Received: {role}_vocabulary_size={vocabulary_size!r}"
+        )
+    return vocabulary_size
+
+
+def _json_value(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    return value
+
+
+def saved_arguments(recipe, values, leave_out=()):
+    """The keyword arguments a ``RecipeModel`` of ``recipe`` stores, for ``from_config`` to call it again.
+
+    Every parameter of the recipe function but its tokenizers (``*_tokenizer``, stored apart),
+    ``name`` and ``leave_out``, with its value in ``values`` (the recipe's ``locals()`` once its checks
+    have run, so that derived values such as a tokenizer's vocabulary size are the ones stored), as
+    JSON values (NumPy scalars as Python numbers, tuples as lists).
+    """
+    names = [n for n in inspect.signature(recipe).parameters if not n.endswith("_tokenizer")]
+    return {n: _json_value(values[n]) for n in names if n != "name" and n not in leave_out}
+
+
+def check_positive_ints(values, *names):
+    """``check_positive_int`` on each named argument of ``values`` (a recipe's ``locals()``)."""
+    for name in names:
+        check_positive_int(name, values[name])

@@ -1,0 +1,186 @@
+"""The commands of ``seqrecipes`` that need TensorFlow: train, evaluate, predict, generate, export, demo.
+
+``parser.py`` imports this module only when one of them runs, so ``--help`` and ``list`` stay fast.
+"""
+
+import json
+import os
+import sys
+import time
+
+import keras
+import tensorflow as tf
+
+from seqrecipes.recipes.cli import demo
+from seqrecipes.recipes.cli.errors import CommandError
+from seqrecipes.recipes.cli.sources import generate_parameters
+from seqrecipes.recipes.cli.trainers import TRAINERS
+from seqrecipes.recipes.decoding.generation import generate as generate_outputs
+from seqrecipes.recipes.recipe_model import RecipeModel
+from seqrecipes.recipes.registry import get_recipe, list_recipes, trained_datasets
+from seqrecipes.recipes.serving.predictions import predict as predict_outputs
+from seqrecipes.recipes.serving.saved_model import export as export_model
+from seqrecipes.recipes.training.trainer import train as train_model
+
+
+def _trainer(info):
+    if info.trainer is None:
+        trainable = sorted(known.name for known in list_recipes() if known.trainer)
+        raise CommandError(
+            f"`seqrecipes train` does not prepare data for recipe {info.name!r} yet; train it from Python (its docstring "
+            f"has an example). Recipes the command line trains: {', '.join(trainable)}. Received: recipe={info.name!r}"
+        )
+    return TRAINERS[info.trainer]
+
+
+def _check_dataset(name, info):
+    if name not in trained_datasets():
+        raise CommandError(f"Unknown dataset. Known datasets: {', '.join(trained_datasets())}. Received: dataset={name!r}")
+    if name not in info.datasets:
+        raise CommandError(
+            f"Recipe {info.name!r} does not train on {name!r} from the command line; it takes: {', '.join(info.datasets)}. "
+            f"Received: dataset={name!r}"
+        )
+
+
+def _recipe(name):
+    try:
+        return get_recipe(name)
+    except ValueError as error:
+        raise CommandError(str(error)) from error
+
+
+def recipe_arguments(items):
+    """``KEY=VALUE`` strings -> a dict; each VALUE read as JSON (numbers, true/false, null), else a string."""
+    arguments = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CommandError(f"`--arg` takes KEY=VALUE (e.g. --arg units=64). Received: --arg {item!r}")
+        try:
+            arguments[key] = json.loads(value)
+        except json.JSONDecodeError:
+            arguments[key] = value
+    return arguments
+
+
+def load_model(path):
+    """The ``RecipeModel`` of a ``.keras`` file, loaded with ``safe_mode=True``; a CommandError otherwise."""
+    if not os.path.exists(path):
+        raise CommandError(f"No model file at {path!r}; `seqrecipes train` writes one (a .keras file). Received: model={path!r}")
+    try:
+        model = keras.saving.load_model(path, safe_mode=True)
+    except Exception as error:
+        raise CommandError(f"Could not load {path!r} as a Keras model ({type(error).__name__}: {error}). Received: model={path!r}") from error
+    if not isinstance(model, RecipeModel):
+        raise CommandError(f"{path!r} holds a {type(model).__name__}, not a seqrecipes recipe model. Received: model={path!r}")
+    return model
+
+
+def _text(value):
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def train(args):
+    info = _recipe(args.recipe)
+    trainer = _trainer(info)
+    _check_dataset(args.dataset, info)
+    arguments = recipe_arguments(args.arg)
+    t0 = time.perf_counter()
+    pairs, names = trainer.examples(args.dataset, args.num_examples, held_out=False, args=args)
+    validation = trainer.examples(args.dataset, args.num_validation, held_out=True, args=args)[0] if args.num_validation else None
+    print(f"data: {len(pairs)} training and {len(validation or [])} validation examples of {args.dataset} ({time.perf_counter() - t0:.1f} s)")
+    keras.utils.set_random_seed(args.seed)
+    try:
+        model = trainer.build(info, pairs, arguments, names)
+    except (TypeError, ValueError) as error:
+        raise CommandError(f"Could not build {info.name}: {error}") from error
+    print(f"model: {info.name} {model.arguments}: {model.count_params():,} parameters")
+    run_dir = args.run_dir or os.path.join("runs", info.name)
+    batches = trainer.batches(model, pairs, args.batch_size, shuffle_seed=args.seed)
+    validation_batches = trainer.batches(model, validation, args.batch_size) if validation else None
+    train_model(
+        model, batches, validation_batches, epochs=args.epochs, run_dir=run_dir, patience=args.patience,
+        resume=not args.no_resume, steps_per_epoch=args.steps_per_epoch, verbose=1,
+    )  # fmt: skip
+    output = args.output or os.path.join(run_dir, f"{info.name}.keras")
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    model.save(output)
+    print(f"saved {output}")
+    if validation:
+        scores = trainer.scores(model, validation, args.batch_size)
+        if scores:
+            print("validation: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
+    return 0
+
+
+def evaluate(args):
+    model = load_model(args.model)
+    info = model.info
+    trainer = _trainer(info)
+    _check_dataset(args.dataset, info)
+    pairs, _ = trainer.examples(args.dataset, args.num_examples, held_out=True, args=args)
+    print(f"evaluating {args.model} ({info.name}) on {len(pairs)} held-out examples of {args.dataset}")
+    results = model.evaluate(trainer.batches(model, pairs, args.batch_size), verbose=1, return_dict=True)
+    results.update(trainer.scores(model, pairs, args.batch_size))
+    for key, value in results.items():
+        print(f"{key}: {float(value):.4f}")
+    return 0
+
+
+def predict(args):
+    model = load_model(args.model)
+    if model.info.serving not in ("generate", "classify", "tag"):
+        raise CommandError(
+            f"`seqrecipes predict` reads strings; a {model.info.serving!r} model takes arrays (use recipes.predict in "
+            f"Python). Received: model={args.model!r}"
+        )
+    outputs = predict_outputs(model, args.inputs)
+    for i, text in enumerate(args.inputs):
+        if "outputs" in outputs:
+            answer = _text(outputs["outputs"][i])
+        elif "label" in outputs:
+            answer = f"{_text(outputs['label'][i])} ({float(outputs['scores'][i].max()):.3f})"
+        else:
+            answer = " ".join(_text(tag) for tag in outputs["tags"][i] if tag)
+        print(f"{text}\t{answer}")
+    return 0
+
+
+def generate(args):
+    model = load_model(args.model)
+    if model.info.serving != "generate":
+        raise CommandError(
+            f"`seqrecipes generate` reads strings and needs a generating text recipe; {model.recipe!r} serves "
+            f"{model.info.serving!r} (use recipes.generate in Python). Received: model={args.model!r}"
+        )
+    decoder = model.decoder
+    settings = {name: getattr(args, name) for name in generate_parameters()}
+    try:
+        result = generate_outputs(decoder, decoder.inputs_from_raw(tf.constant(args.inputs)), **settings)
+    except ValueError as error:
+        raise CommandError(str(error)) from error
+    texts, scores = decoder.detokenize(result["ids"]).numpy(), result["scores"].numpy()  # (B, N) each
+    for text, row_texts, row_scores in zip(args.inputs, texts, scores):
+        for rank, (output, score) in enumerate(zip(row_texts, row_scores), start=1):
+            print(f"{text}\t{rank}\t{score:.4f}\t{_text(output)}")
+    return 0
+
+
+def export(args):
+    model = load_model(args.model)
+    try:
+        path = export_model(model, os.path.join(args.export_dir, args.name), version=args.version)
+    except ValueError as error:
+        raise CommandError(str(error)) from error
+    print(f"exported {args.model} to {path}")
+    return 0
+
+
+def run_demo(args):
+    settings = dict(demo.QUICK_SETTINGS) if args.quick else {}
+    for key in ("minutes", "run_dir", "export_dir"):
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
+    result = demo.run_demo(progress=sys.stdout.isatty(), **settings)
+    return 0 if result["export_matches"] else 1

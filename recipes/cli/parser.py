@@ -1,0 +1,135 @@
+"""The ``seqrecipes`` command line: its arguments, ``list``, and ``main``.
+
+    seqrecipes list
+    seqrecipes train --recipe seq2seq_attention --dataset date_translation --epochs 5
+    seqrecipes evaluate --model runs/seq2seq_attention/seq2seq_attention.keras --dataset date_translation
+    seqrecipes predict --model runs/seq2seq_attention/seq2seq_attention.keras "June 25th, 2009" "2009년 6월 25일"
+    seqrecipes generate --model runs/seq2seq_attention/seq2seq_attention.keras --beam-width 4 --num-results 3 "June 25th, 2009"
+    seqrecipes export --model runs/seq2seq_attention/seq2seq_attention.keras --name dates
+    seqrecipes demo
+
+This module imports no TensorFlow: ``--help`` and ``list`` read the registry (whose catalogs import no
+TensorFlow either) and the package's sources (``sources.py``); the other commands are in ``commands.py``,
+imported when one of them runs. Which data sets ``train`` reads for which recipe, and how, is in each
+recipe's registry entry and in ``trainers.py``.
+"""
+
+import argparse
+import os
+import sys
+
+from seqrecipes import __version__
+from seqrecipes.recipes.cli.errors import CommandError
+from seqrecipes.recipes.cli.sources import generate_parameters, layer_summaries
+from seqrecipes.recipes.registry import list_recipes, trained_datasets
+
+
+def list_command(args):
+    """``seqrecipes list``: the recipes (task type, serving kind, data sets), the layers, the data sets ``train`` reads."""
+    recipes = list_recipes()
+    print(f"recipes ({len(recipes)}):")
+    print(f"  {'name':<24} {'task type':<32} {'serving':<9} datasets")
+    for info in recipes:
+        print(f"  {info.name:<24} {info.task_type:<32} {info.serving:<9} {', '.join(info.datasets)}")
+    summaries = layer_summaries()
+    print(f"\nseqrecipes.layers ({len(summaries)}):")
+    for name, summary in summaries:
+        print(f"  {name:<24} {summary}")
+    print(f"\ndatasets `seqrecipes train` reads: {', '.join(trained_datasets())}")
+    return 0
+
+
+def _command(name):
+    """The function that runs command ``name`` of ``commands.py``."""
+
+    def run(args):
+        from seqrecipes.recipes.cli import commands  # here: TensorFlow is imported only by the commands that use it
+
+        return getattr(commands, name)(args)
+
+    return run
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="seqrecipes", description="Sequence-model recipes for Keras 3.")
+    parser.add_argument("--version", action="version", version=f"seqrecipes {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list", help="List the recipes (task type, serving kind, datasets) and the layers.").set_defaults(func=list_command)
+
+    def data_options(p, default_examples):
+        p.add_argument("--dataset", required=True, help=f"a data source: {', '.join(trained_datasets())}")
+        p.add_argument("--num-examples", type=int, default=default_examples, help="examples to read (default %(default)s)")
+        p.add_argument("--batch-size", type=int, default=64, help="(default %(default)s)")
+        p.add_argument("--data-dir", default=None, help="TensorFlow Datasets folder")
+        p.add_argument("--download", action="store_true", help="let TensorFlow Datasets download missing data")
+        p.add_argument("--seed", type=int, default=0, help="(default %(default)s)")
+
+    train = sub.add_parser("train", help="Train a registered recipe on a named data source and save the .keras file.")
+    train.add_argument("--recipe", required=True, help="a recipe name (see `seqrecipes list`)")
+    data_options(train, 10_000)
+    train.add_argument("--num-validation", type=int, default=500, help="held-out examples for validation (0: none)")
+    train.add_argument("--epochs", type=int, default=10, help="(default %(default)s)")
+    train.add_argument("--steps-per-epoch", type=int, default=None, help="batches per epoch (default: the whole data)")
+    train.add_argument("--patience", type=int, default=None, help="early stopping patience in epochs (default: off)")
+    train.add_argument("--run-dir", default=None, help="checkpoints, resume state and TensorBoard logs (default runs/RECIPE)")
+    train.add_argument("--no-resume", action="store_true", help="start over even if the run folder holds a killed run")
+    train.add_argument("--output", default=None, help="the .keras file to write (default RUN_DIR/RECIPE.keras)")
+    train.add_argument("--arg", action="append", metavar="KEY=VALUE", help="a recipe argument, e.g. --arg units=64 (repeatable)")
+    train.set_defaults(func=_command("train"))
+
+    evaluate = sub.add_parser("evaluate", help="Score a saved model on held-out examples of a data source.")
+    evaluate.add_argument("--model", required=True, help="a .keras file written by `seqrecipes train`")
+    data_options(evaluate, 1_000)
+    evaluate.set_defaults(func=_command("evaluate"))
+
+    predict = sub.add_parser("predict", help="Print a saved model's outputs for raw input strings.")
+    predict.add_argument("--model", required=True, help="a .keras file")
+    predict.add_argument("inputs", nargs="+", help="input strings")
+    predict.set_defaults(func=_command("predict"))
+
+    generate = sub.add_parser(
+        "generate",
+        help="Print a generating model's outputs for raw strings: greedy, sampling or beam search (n-best with scores).",
+        description="One line per result: input, rank, score, output (tab-separated). Scores: the penalised beam "
+        "score for beam search, the log-probability of the output otherwise.",
+    )
+    generate.add_argument("--model", required=True, help="a .keras file of a generating text recipe")
+    for setting, (kind, default, meaning) in generate_parameters().items():
+        generate.add_argument(f"--{setting.replace('_', '-')}", type=kind, default=default, help=f"{meaning} (default %(default)s)")
+    generate.add_argument("inputs", nargs="+", help="input strings (prompts for language models)")
+    generate.set_defaults(func=_command("generate"))
+
+    export = sub.add_parser("export", help="Write a saved model as a SavedModel for TF Serving: EXPORT_DIR/NAME/VERSION.")
+    export.add_argument("--model", required=True, help="a .keras file")
+    export.add_argument("--name", required=True, help="the served model's name")
+    export.add_argument("--export-dir", default="saved_models", help="(default %(default)s)")
+    export.add_argument("--version", type=int, default=None, help="(default: the next free number)")
+    export.set_defaults(func=_command("export"))
+
+    demo = sub.add_parser("demo", help="Train seq2seq_attention on dates (English and Korean), plot attention, export, serve.")
+    demo.add_argument("--quick", action="store_true", help="a smoke run with tiny settings (well under a minute)")
+    demo.add_argument("--minutes", type=float, default=None, help="the training time budget")
+    demo.add_argument("--run-dir", default=None, help="the training run folder (default runs/dates; runs/dates_quick with --quick)")
+    demo.add_argument("--export-dir", default=None, help="the SavedModel root (default saved_models)")
+    demo.set_defaults(func=_command("run_demo"))
+    return parser
+
+
+def main(argv=None):
+    """Runs the command line; returns the exit status (0 success, 2 a user error).
+
+    Example:
+    >>> from seqrecipes.recipes.cli import main
+    >>> main(["list"])  # doctest: +ELLIPSIS
+    recipes (...):
+    ...
+    0
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CommandError as error:
+        print(f"seqrecipes {args.command}: error: {error}", file=sys.stderr)
+        return 2

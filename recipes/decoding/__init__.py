@@ -1,0 +1,34 @@
+"""Decoding inside one graph: the ``Decoder`` contract and the searches, one strategy a file.
+
+    decoder.py      Decoder (encode once, then step), ban_never_generated, sequence_lengths
+    greedy.py       greedy_search: the most probable next token at each step
+    sampling.py     sample: temperature, top-k and top-p (nucleus) filtering, under a seed
+    beam.py         beam_search: GNMT length and coverage penalties, the n-best with scores
+    generation.py   generate: one entry point choosing among the three; settings may be scalar tensors
+    alignments.py   attention_alignments: where an attention model looked, for plotting
+    _loop.py        the token loop greedy search and sampling share
+    _settings.py    Python settings checked, tensor settings clamped
+
+Every search encodes once; sampling and beam search then repeat the encoded state along the batch
+axis (``num_results`` samples or ``beam_width`` beams per input), so users never tile inputs by hand.
+The loops are ``keras.ops.while_loop`` closures, so they run inside ``tf.function`` and export.
+"""
+
+from seqrecipes.recipes.decoding.alignments import attention_alignments
+from seqrecipes.recipes.decoding.beam import beam_search
+from seqrecipes.recipes.decoding.decoder import NEVER_GENERATED, Decoder, ban_never_generated, sequence_lengths
+from seqrecipes.recipes.decoding.generation import generate
+from seqrecipes.recipes.decoding.greedy import greedy_search
+from seqrecipes.recipes.decoding.sampling import sample
+
+__all__ = [
+    "NEVER_GENERATED",
+    "Decoder",
+    "attention_alignments",
+    "ban_never_generated",
+    "beam_search",
+    "generate",
+    "greedy_search",
+    "sample",
+    "sequence_lengths",
+]

@@ -1,0 +1,29 @@
+"""Many-to-many encoder-decoder recipes: a source sequence in, a target sequence of its own length out.
+
+    seq2seq               a fixed context vector (Sutskever et al. 2014; Cho et al. 2014)
+    seq2seq_attention     Bahdanau or Luong attention, alignments for plotting
+    transformer_seq2seq   the Transformer (Vaswani et al. 2017), key/value-cached decoding
+
+This file is the group's catalog (see ``recipes/registry.py``): it imports no TensorFlow; each recipe's
+code is in its own file, ``<recipe>.py``, and what the three share is in ``_encoder_decoder.py``.
+"""
+
+from seqrecipes.recipes.registry import register
+
+__all__ = ["seq2seq", "seq2seq_attention", "transformer_seq2seq"]
+
+DATASETS = ("date_translation", "sequence_reversal", "digit_addition", "ted_hrlr_translate/pt_to_en")
+DECODERS = {"seq2seq": "Seq2SeqDecoder", "seq2seq_attention": "Seq2SeqAttentionDecoder",
+            "transformer_seq2seq": "TransformerSeq2SeqDecoder"}  # fmt: skip
+
+for _name, _decoder in DECODERS.items():
+    register(
+        _name,
+        task_type="many-to-many (encoder-decoder)",
+        serving="generate",
+        datasets=DATASETS,
+        module=f"{__name__}.{_name}",
+        decoder=_decoder,
+        serving_function="generation_serving",
+        trainer="text_pairs",
+    )

@@ -1,0 +1,113 @@
+"""What the encoder-decoder recipes share: their inputs, loss and metric, the step helpers of their
+decoders, and the source ids their exports read.
+
+Every recipe of the group builds a teacher-forced training model and a ``Decoder`` for generation:
+
+    training:   {"source": ids (B, S), "target_in": ids (B, T)}  ->  logits (B, T, V)
+                target_in = [START] y_1 .. y_n, targets y_1 .. y_n [END] (``data.seq2seq_batches``)
+    generation: encode(source ids (B, S)) once, then step(y_{t-1}, state, t) -> logits (B, V), state
+                (``recipes.greedy_search(model.decoder, source_ids)``, one graph); the step's logits
+                equal the teacher-forced model's, except [PAD] and [START], which are set to -1e9
+                (never generated)
+    serving:    raw strings -> source tokenizer -> greedy search -> target tokenizer -> {"outputs": strings}
+
+The models output logits (no softmax): the loss is ``SparseCategoricalCrossentropy(from_logits=True,
+ignore_class=0)``, so padded target positions (id 0) count for nothing, and so does the token
+accuracy. Over-long inputs: serving keeps the first ``max_source_length`` source tokens (the rest is
+dropped) and generates at most ``max_target_length`` target tokens.
+"""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from seqrecipes._checks import check_positive_int
+from seqrecipes.data import PAD_ID
+from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
+from seqrecipes.recipes.training.metrics import TokenAccuracy
+
+
+def inputs():
+    """The two inputs of every encoder-decoder: source ids (B, S) and the shifted target (B, T)."""
+    source = keras.Input(shape=(None,), dtype="int32", name="source")  # (B, S)
+    target_in = keras.Input(shape=(None,), dtype="int32", name="target_in")  # (B, T)
+    return source, target_in
+
+
+def compile_model(model, optimizer):
+    """Compiles with the masked cross-entropy on logits and the token accuracy; returns the model."""
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=PAD_ID),
+        metrics=[TokenAccuracy()],
+    )
+    return model
+
+
+def check_lengths(max_source_length, max_target_length):
+    check_positive_int("max_source_length", max_source_length)
+    check_positive_int("max_target_length", max_target_length)
+
+
+def embed(embedding, token_ids):
+    """One step's embeddings (B, E), looked up in the table directly: calling the layer would attach
+    a padding mask that the recurrent cells warn about."""
+    return ops.take(embedding.embeddings, ops.cast(token_ids, "int32"), axis=0)
+
+
+def next_token_logits(logits_layer, h):
+    """The output layer's logits (B, V) for one step, [PAD] and [START] banned (``ban_never_generated``)."""
+    return ban_never_generated(logits_layer(h))  # (B, V)
+
+
+def source_mask(ids):
+    return ops.not_equal(ids, PAD_ID)  # (B, S)
+
+
+def source_ids(tokenizer, inputs, max_length):
+    """Source ids (B, S) int32 from raw strings (tokenized with ``tokenizer``) or from ids.
+
+    The first ``max_length`` tokens are kept (the recipe's ``max_source_length``); at least one column
+    is returned, so a batch of empty strings still decodes. Core TensorFlow ops only: it runs inside
+    the export.
+
+    Args:
+        tokenizer: the model's source tokenizer (``model.tokenizer("source")``); needed for strings.
+        inputs: strings (B,), or ids (B, S) (dense, padded with 0, or ragged).
+        max_length: the most source tokens kept.
+
+    Returns:
+        ids (B, S) int32, padded with 0.
+
+    Example:
+    >>> from seqrecipes import data, recipes
+    >>> tokenizer = data.CharTokenizer(vocabulary=list("abc"))
+    >>> recipes.source_ids(tokenizer, ["abcab", ""], max_length=3).numpy().tolist()
+    [[4, 5, 6], [0, 0, 0]]
+    """
+    if not isinstance(inputs, tf.RaggedTensor):
+        inputs = tf.convert_to_tensor(inputs)
+    if inputs.dtype == tf.string:
+        if tokenizer is None:
+            raise ValueError(
+                "Reading source strings needs the model's source tokenizer; build the recipe with "
+                "`source_tokenizer=...`. Received: string inputs and no source tokenizer"
+            )
+        inputs = tokenizer.tokenize(inputs)
+    if isinstance(inputs, tf.RaggedTensor):
+        ids = inputs[:, :max_length].to_tensor(default_value=PAD_ID)
+    else:
+        ids = inputs[:, :max_length]
+    ids = tf.cast(ids, tf.int32)
+    missing = tf.maximum(1 - tf.shape(ids)[1], 0)  # (an all-empty batch has zero columns)
+    return tf.pad(ids, [[0, 0], [0, missing]])  # (B, S)
+
+
+class SourceDecoder(Decoder):
+    """What the decoders of the group share: raw source strings (or ids) in through ``source_ids``."""
+
+    def __init__(self, model):
+        super().__init__(model, model.arguments["max_target_length"])
+
+    def inputs_from_raw(self, raw):
+        return source_ids(self.model.tokenizers.get("source"), raw, self.model.arguments["max_source_length"])

@@ -1,0 +1,215 @@
+"""``rnn_language_model``: the next token at every step, at character or word level (seeds 002, 004),
+optionally ``stateful`` for truncated backpropagation through time over one long text;
+``RNNLanguageModelDecoder`` generates text from it."""
+
+from typing import Optional
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from seqrecipes import layers
+from seqrecipes._checks import check_bool, check_choice, check_rate
+from seqrecipes.data import PAD_ID, START_ID
+from seqrecipes.recipes._components import CELLS, check_positive_ints, make_cell, recurrent_optimizer, saved_arguments, vocabulary_size_of
+from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
+from seqrecipes.recipes.recipe_model import RecipeModel
+from seqrecipes.recipes.serving.signatures import generation_serving  # noqa: F401 (the registry names it)
+from seqrecipes.recipes.training.metrics import Perplexity, TokenAccuracy
+
+
+class RNNLanguageModelDecoder(Decoder):
+    """The ``Decoder`` of ``rnn_language_model``: reads the prompt in ``encode``, one cell step per token.
+
+    ``encode`` takes prompts (B, L) int ids, ``[START]`` + the prompt's tokens, padded with 0 on the
+    right (``prompt_ids`` makes them). It runs the recurrent layers over all but the last real id
+    of each row (the padding mask keeps each row's states at its own end) and keeps that last id
+    for step 0. ``step`` embeds the token (the prompt's last id at index 0, else the previous
+    output), runs each layer's cell once and returns the logits. It uses the cells directly, never
+    a layer's stored states, so it works for ``stateful`` models at any batch size.
+
+    State (batch-first, fixed shapes): ``{"last_token": (B,) int32, "states": one list per layer
+    of the cell states, each (B, H)}``.
+
+    Example:
+    >>> from seqrecipes import data, recipes
+    >>> tokenizer = data.CharTokenizer(vocabulary=list("abc"))
+    >>> model = recipes.rnn_language_model(units=8, embedding_dim=4, text_tokenizer=tokenizer)
+    >>> state = model.decoder.encode(recipes.prompt_ids(tokenizer, ["ab", "c"]))
+    >>> state["last_token"].numpy().tolist()
+    [5, 6]
+    >>> logits, state = model.decoder.step(state["last_token"], state, 0)
+    >>> tuple(logits.shape)
+    (2, 7)
+    """
+
+    def __init__(self, model):
+        super().__init__(model, max_length=model.arguments["max_output_length"])
+        self.embedding = model.get_layer("embedding")
+        self.rnns = [model.get_layer(f"rnn_{k}") for k in range(model.arguments["num_layers"])]
+        self.output_layer = model.get_layer("logits")
+
+    def encode(self, inputs):
+        ids = ops.cast(inputs, "int32")  # (B, L)
+        lengths = ops.sum(ops.cast(ops.not_equal(ids, PAD_ID), "int32"), axis=1)  # (B,)
+        last = ops.maximum(lengths - 1, 0)  # the index of each row's last real id
+        last_token = ops.take_along_axis(ids, last[:, None], axis=1)[:, 0]  # (B,)
+        mask = ops.arange(ops.shape(ids)[1], dtype="int32")[None, :] < last[:, None]  # (B, L)
+        x = self.embedding(ids)  # (B, L, E)
+        batch = ops.shape(ids)[0]
+        states = []
+        for rnn in self.rnns:
+            # The layer's loop without its stored (stateful) states: (last output, outputs, states).
+            _, x, layer_states = rnn.inner_loop(x, rnn.cell.get_initial_state(batch_size=batch), mask, training=False)
+            states.append(list(layer_states))
+        return {"last_token": last_token, "states": states}
+
+    def step(self, token_ids, state, index):
+        token = ops.where(index == 0, state["last_token"], ops.cast(token_ids, "int32"))  # (B,)
+        x = self.embedding(token)  # (B, E)
+        states = []
+        for rnn, layer_states in zip(self.rnns, state["states"]):
+            x, new_states = rnn.cell(x, layer_states, training=False)  # (B, H)
+            states.append(list(new_states) if isinstance(new_states, (list, tuple)) else [new_states])
+        logits = ban_never_generated(self.output_layer(x))  # (B, V)
+        return logits, {"last_token": state["last_token"], "states": states}
+
+    output_role = "text"
+
+    def inputs_from_raw(self, raw):
+        return prompt_ids(self.model.tokenizer("text"), raw)
+
+
+def prompt_ids(tokenizer, strings):
+    """Prompts -> (B, L) int32: ``[START]`` + each prompt's ids, padded with 0 on the right (L >= 1).
+
+    Core TensorFlow ops only (it runs inside the export). Prompts are not cut: an RNN has no
+    length limit.
+
+    Example:
+    >>> from seqrecipes import data, recipes
+    >>> tokenizer = data.CharTokenizer(vocabulary=list("abc"))
+    >>> recipes.prompt_ids(tokenizer, ["ab", ""]).numpy().tolist()
+    [[2, 4, 5], [2, 0, 0]]
+    """
+    ids = tokenizer.tokenize_ragged(strings)  # (B, tokens)
+    start = tf.RaggedTensor.from_tensor(tf.fill([ids.nrows(), 1], tf.constant(START_ID, tf.int32)))
+    return tf.concat([start, ids], axis=1).to_tensor(default_value=PAD_ID)
+
+
+def rnn_language_model(
+    *,
+    text_vocabulary_size: int = 0,
+    embedding_dim: int = 64,
+    units: int = 128,
+    cell: str = "lstm",
+    num_layers: int = 1,
+    dropout: float = 0.0,
+    stateful: bool = False,
+    batch_size: int = 32,
+    max_output_length: int = 64,
+    learning_rate: float = 1e-3,
+    clipnorm: Optional[float] = 1.0,
+    text_tokenizer=None,
+    name: str = "rnn_language_model",
+) -> RecipeModel:
+    """RNN language model at character or word level: the next token at every step (seeds 002, 004).
+
+    Shapes: B batch, T steps, E ``embedding_dim``, H ``units``, V the vocabulary. The level is
+    the tokenizer's: a ``CharTokenizer`` makes a character model (char-RNN), a ``WordTokenizer``
+    a word model.
+
+        x_t             = Embedding(w_t)                      (B, T, E), padding (id 0) masked
+        h_t             = RNN(x_t, h_{t-1})                   ``num_layers`` stacked ``cell`` RNNs, (B, T, H)
+        p(w_{t+1} | w_1..w_t) = softmax(W h_t + b)            (B, T, V)
+
+    Two ways to train:
+
+    - sentences (``stateful=False``, the default): inputs ``[START] w_1 .. w_n``, targets
+      ``w_1 .. w_n [END]`` (``data.tokenize`` then ``data.teacher_forcing_shift()`` then
+      ``data.batch_with_padding(B)``); padding is masked in the loss and metrics;
+    - one long text with truncated BPTT (``stateful=True``): ``data.lm_windows(T, batch_size=B)``
+      cuts the text into B rows walked T steps at a time, and the recurrent states carry over from
+      one batch to the next, so gradients flow T steps back while the state sees the whole text.
+      A stateful model has a fixed batch size (``batch_size``; every batch it is fit or evaluated
+      on must have exactly that many rows): pass ``callbacks=[recipes.reset_states_callback(model)]``
+      to ``fit`` to start each epoch from zero states.
+
+    The loss is sparse categorical cross-entropy per token; its exponential is the perplexity.
+
+    Generating (both modes; the stateful model's stored states are not used, so any batch size
+    works): ``recipes.greedy_search(model.decoder, prompt_ids(tokenizer, prompts))``. The export
+    (``serving="generate"``) takes a 1-D string batch ``inputs`` of prompts (any length: an RNN has
+    no limit, so nothing is cut) and returns ``outputs``: the greedy continuation of each prompt,
+    at most ``max_output_length`` tokens, stopping at ``[END]`` (characters joined as they are,
+    words with single spaces).
+
+    Args:
+        text_vocabulary_size: V, when no ``text_tokenizer`` is given.
+        embedding_dim: E, the token embedding size.
+        units: H, the size of each recurrent layer.
+        cell: the recurrent cell: "simple_rnn", "gru", "lstm", "peephole_lstm", "layer_norm_lstm" or
+            "cifg_lstm".
+        num_layers: stacked recurrent layers.
+        dropout: dropout rate after the embeddings and each recurrent layer (training only).
+        stateful: keep the recurrent states between batches (truncated BPTT).
+        batch_size: the fixed batch size of a stateful model (ignored otherwise).
+        max_output_length: the longest continuation decoding writes, [END] included.
+        learning_rate: Adam's learning rate.
+        clipnorm: gradient clipping by global norm (None: off); on by default, for the exploding
+            gradients of BPTT.
+        text_tokenizer: a ``seqrecipes.data`` ``CharTokenizer`` or ``WordTokenizer``; needed for
+            export.
+        name: the model name.
+
+    Returns:
+        A compiled ``RecipeModel`` (Adam with clipping, sparse categorical cross-entropy, perplexity,
+        accuracy).
+
+    Example:
+    >>> import tensorflow as tf
+    >>> from seqrecipes import data, recipes
+    >>> text = ["hello world", "hello there"]
+    >>> tokenizer = data.CharTokenizer().adapt(text)
+    >>> model = recipes.rnn_language_model(units=16, embedding_dim=8, text_tokenizer=tokenizer)
+    >>> batches = (tf.data.Dataset.from_tensor_slices(text).apply(data.tokenize(tokenizer))
+    ...            .apply(data.teacher_forcing_shift()).apply(data.batch_with_padding(2)))
+    >>> history = model.fit(batches, epochs=2, verbose=0)
+    >>> ids, lengths = recipes.greedy_search(model.decoder, recipes.prompt_ids(tokenizer, ["hel"]), max_length=5)
+    >>> ids.shape.as_list()
+    [1, 5]
+
+    References:
+        - Mikolov et al. (2010), Recurrent neural network based language model, Interspeech.
+        - Karpathy (2015), The unreasonable effectiveness of recurrent neural networks (char-RNN).
+        - Williams and Peng (1990), An efficient gradient-based algorithm for on-line training of
+          recurrent network trajectories (truncated BPTT).
+    """
+    check_positive_ints(locals(), "embedding_dim", "units", "num_layers", "batch_size", "max_output_length")
+    check_choice("cell", cell, CELLS)
+    check_bool("stateful", stateful)
+    check_rate("dropout", dropout)
+    text_vocabulary_size = vocabulary_size_of(text_tokenizer, text_vocabulary_size, "text")
+    optimizer = recurrent_optimizer(learning_rate, clipnorm=clipnorm)
+
+    token_ids = keras.Input((None,), batch_size=batch_size if stateful else None, dtype="int32", name="token_ids")
+    x = keras.layers.Embedding(text_vocabulary_size, embedding_dim, mask_zero=True, name="embedding")(token_ids)  # (B, T, E)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
+    for k in range(num_layers):
+        x = layers.RNN(make_cell(cell, units, name="cell"), return_sequences=True, stateful=stateful, name=f"rnn_{k}")(x)  # (B, T, H)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name=f"dropout_{k}")(x)
+    logits = keras.layers.Dense(text_vocabulary_size, name="logits")(x)  # (B, T, V)
+    probabilities = keras.layers.Activation("softmax", dtype="float32", name="probabilities")(logits)
+
+    model = RecipeModel(
+        token_ids, probabilities, recipe="rnn_language_model", arguments=saved_arguments(rnn_language_model, locals()),
+        tokenizers={"text": text_tokenizer}, name=name,
+    )  # fmt: skip
+    model.compile(
+        optimizer=optimizer,
+        loss="sparse_categorical_crossentropy",
+        metrics=[Perplexity(), TokenAccuracy(name="accuracy")],
+    )
+    return model

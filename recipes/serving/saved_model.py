@@ -1,0 +1,143 @@
+"""Export a trained recipe as a SavedModel that TensorFlow Serving loads as it is.
+
+``export(model, "saved_models/NAME")`` writes the next numbered version folder,
+``saved_models/NAME/1``, ``saved_models/NAME/2``, ... with a ``serving_default`` signature on raw
+inputs: strings in for text recipes (tokenization inside the graph), a float series in for
+regressors, float images (B, H, W, C) in for captioners. The tokenizers' vocabularies are copied in
+as assets (``assets/*.vocab``). Only core TensorFlow ops are used (and TensorFlow Text ops for a
+``SubwordTokenizer`` or ``SentencePieceTokenizer``, which the TF Serving model server includes), so
+stock TF Serving runs the result. Generating recipes (serving kinds "generate" and "caption") return {"outputs": strings (B,)}
+from ``serving_default`` (greedy decoding) and get a second signature, ``generate``: the same raw
+input plus the scalar settings ``GENERATE_SETTINGS`` (beam width, number of results, maximum
+length, temperature, top-k, top-p, seed, length and coverage penalties), returning the n-best
+{"outputs": strings (B, N), "scores": (B, N)}; see ``generate_function``.
+
+Warm-up: every export holds ``assets.extra/tf_serving_warmup_requests``, TF Serving's warm-up file
+(a TFRecord file of ``tensorflow.serving.PredictionLog`` protos), with one small request per
+signature: two short strings for text recipes, a zero series for regressors, zero images for
+captioners. TF Serving replays them when it loads the model, so the first real request does not
+pay for the graph's first run.
+
+Over-long inputs are cut to the model's limit, never rejected; the rule per serving kind:
+
+- ``classify`` (``text_classifier``): the first ``max_length`` tokens of each text are read.
+- ``tag`` (``sequence_tagger``): the first ``max_length`` tokens are tagged; the output has at most
+  ``max_length`` columns and later tokens get no tag.
+- ``generate``, encoder-decoders (``seq2seq``, ``seq2seq_attention``, ``transformer_seq2seq``): the
+  first ``max_source_length`` source tokens are read. ``window_language_model``: the prompt's last
+  ``context_size`` ids (``[START]`` + tokens) are the context. ``rnn_language_model``: no limit, the
+  whole prompt is read.
+- ``forecast`` (``sequence_regressor``): the last ``input_length`` steps of each series are read.
+- ``caption`` (``image_captioner``): the signature fixes the image size to the model's.
+- Outputs of generating recipes are at most the model's output limit (``max_target_length`` or
+  ``max_output_length``) tokens long.
+"""
+
+import logging
+import os
+import re
+import tempfile
+
+import tensorflow as tf
+
+from seqrecipes.recipes.recipe_model import RecipeModel
+from seqrecipes.recipes.serving.signatures import generate_function, input_signature
+from seqrecipes.recipes.serving.warmup import write_warmup_requests
+
+logger = logging.getLogger(__name__)
+
+
+def next_version(base_path):
+    """The next TF Serving version number under ``base_path``: 1 + the largest numbered folder, or 1."""
+    if not os.path.isdir(base_path):
+        return 1
+    versions = [int(name) for name in os.listdir(base_path) if re.fullmatch(r"[0-9]+", name)]
+    return max(versions, default=0) + 1
+
+
+def _check_model(model):
+    if not isinstance(model, RecipeModel):
+        raise ValueError(
+            "`model` must be a model returned by a seqrecipes recipe (a RecipeModel). "
+            f"Received: model of type {type(model).__name__}"
+        )
+    if model.info.serving_function is None:
+        raise ValueError(f"Recipe {model.recipe!r} has no serving function to export. Received: model.recipe={model.recipe!r}")
+
+
+class _ServingModule(tf.Module):
+    """What the SavedModel holds: the model's variables, the tokenizers' tables, the vocabularies."""
+
+    def __init__(self, model, vocabulary_dir):
+        super().__init__(name="seqrecipes_serving")
+        self.model = model
+        self.tokenizers = dict(model.tokenizers)
+        self.vocabularies = {}
+        for role, tokenizer in model.tokenizers.items():
+            if hasattr(tokenizer, "save_vocabulary"):
+                path = os.path.join(vocabulary_dir, f"{role}.vocab")
+                tokenizer.save_vocabulary(path)
+                self.vocabularies[role] = tf.saved_model.Asset(path)
+
+    def track_captured_variables(self, functions):
+        """Lists the tf.Variables the signature functions capture on the module itself.
+
+        With only the Keras model tracked, the TF1 loader (TF Serving, saved_model_cli) leaves the
+        Keras weights unrestored ("Could not find variable ...", keras-team/keras#20095) while
+        ``tf.saved_model.load`` works; keras.export.ExportArchive tracks them this way too.
+        """
+        captured = {}
+        for function in functions:
+            for variable in function.get_concrete_function().variables:
+                captured.setdefault(id(variable), variable)
+        self.captured_variables = list(captured.values())
+
+
+def export(model, base_path, version=None, extra_signatures=None):
+    """Writes ``model`` as ``base_path/VERSION`` for TensorFlow Serving and returns that path.
+
+    The folder holds the SavedModel (signatures on raw inputs, see the module docstring), the
+    vocabularies as assets and ``assets.extra/tf_serving_warmup_requests`` (one request per
+    signature, model name ``basename(base_path)``). It loads through the TF1 session loader that TF
+    Serving and ``saved_model_cli`` use as well as through ``tf.saved_model.load``.
+
+    Args:
+        model: a ``RecipeModel`` (what every recipe returns), trained or not.
+        base_path: the model's folder in the serving layout, e.g. ``"saved_models/dates"``.
+        version: the version number; defaults to the next free one.
+        extra_signatures: optional dict name -> ``tf.function`` with an input signature, added
+            beside ``serving_default``.
+
+    Returns:
+        The path of the written version folder.
+
+    Example:
+    >>> from seqrecipes import recipes  # doctest: +SKIP
+    >>> recipes.export(model, "saved_models/dates")  # doctest: +SKIP
+    'saved_models/dates/1'
+    """
+    _check_model(model)
+    if version is None:
+        version = next_version(base_path)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(f"`version` must be a positive integer. Received: version={version!r}")
+    path = os.path.join(base_path, str(version))
+    if os.path.exists(path):
+        raise ValueError(f"Version folder already exists; choose another version. Received: version={version} (path {path!r})")
+
+    serve = model.info.serving_function(model)
+    with tempfile.TemporaryDirectory() as vocabulary_dir:
+        module = _ServingModule(model, vocabulary_dir)
+        module.serve = tf.function(serve, input_signature=[input_signature(model)])
+        signatures = {"serving_default": module.serve}
+        if model.info.decoder is not None:
+            module.generate = generate_function(model)
+            signatures["generate"] = module.generate
+        for name, fn in (extra_signatures or {}).items():
+            setattr(module, f"signature_{name}", fn)
+            signatures[name] = fn
+        module.track_captured_variables(signatures.values())
+        tf.saved_model.save(module, path, signatures=signatures)
+    write_warmup_requests(path, os.path.basename(os.path.normpath(base_path)))
+    logger.info("Exported %s to %s", model.recipe, path)
+    return path

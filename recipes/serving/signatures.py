@@ -1,0 +1,97 @@
+"""The signatures of an export: ``serving_default`` on raw inputs per serving kind, and ``generate``.
+
+``serving_default`` takes strings for text recipes (tokenization inside the graph), a float series for
+regressors and float images (B, H, W, C) for captioners (``input_signature``); generating recipes
+answer it with ``generation_serving`` (greedy decoding). They also get ``generate``: the same raw input
+plus the scalar settings of ``decoding.generate`` (``GENERATE_SETTINGS``), returning the n-best
+(``generate_function``).
+"""
+
+import inspect
+import typing
+
+import numpy as np
+import tensorflow as tf
+
+from seqrecipes.recipes.decoding.generation import generate
+from seqrecipes.recipes.decoding.greedy import greedy_search
+
+
+def _image_signature(model):
+    """float32 images (None, H, W, C) named "images", with H, W, C of the model's "image" input."""
+    height, width, channels = model.input["image"].shape[1:]
+    return tf.TensorSpec([None, height, width, channels], tf.float32, name="images")
+
+
+# The input of ``serving_default`` per serving kind: a TensorSpec, or a function of the model
+# that returns one (for inputs whose shape is per model, such as images).
+INPUT_SIGNATURES = {
+    "generate": tf.TensorSpec([None], tf.string, name="inputs"),
+    "classify": tf.TensorSpec([None], tf.string, name="inputs"),
+    "tag": tf.TensorSpec([None], tf.string, name="inputs"),
+    "forecast": tf.TensorSpec([None, None], tf.float32, name="series"),
+    "caption": _image_signature,
+}
+
+
+def input_signature(model):
+    """The ``serving_default`` input TensorSpec of a recipe model (see ``INPUT_SIGNATURES``)."""
+    spec = INPUT_SIGNATURES[model.info.serving]
+    return spec(model) if callable(spec) else spec
+
+
+def _dtype(annotation):
+    """int32 for an ``int`` (or ``Optional[int]``) setting, float32 for a ``float`` one."""
+    return tf.int32 if annotation is int or int in typing.get_args(annotation) else tf.float32
+
+
+_PARAMETERS = [p for p in inspect.signature(generate).parameters.values() if p.kind is p.KEYWORD_ONLY]
+
+# The settings inputs of the ``generate`` signature: the keyword-only parameters of
+# ``decoding.generate``, in its order, with the dtype of each annotation.
+GENERATE_SETTINGS = tuple((p.name, _dtype(p.annotation)) for p in _PARAMETERS)
+
+
+def generate_settings(max_length, **overrides):
+    """Values for the ``GENERATE_SETTINGS`` inputs of a ``generate`` request: ``decoding.generate``'s
+    own defaults (greedy), the given ``max_length``, then ``overrides``; name -> NumPy scalar of the
+    input's dtype."""
+    values = dict({p.name: p.default for p in _PARAMETERS}, max_length=max_length, **overrides)
+    return {name: np.asarray(values[name], dtype.as_numpy_dtype) for name, dtype in GENERATE_SETTINGS}
+
+
+def generation_serving(model):
+    """The serving function of every generating recipe: raw inputs (B,) -> {"outputs": strings (B,)}.
+
+    ``decoder.inputs_from_raw`` makes the decoder's inputs, greedy search decodes them in the
+    graph, ``decoder.detokenize`` writes the text.
+    """
+    decoder = model.decoder
+    model.tokenizer(decoder.output_role)  # a clear error now if the output tokenizer is missing
+
+    def serve(raw):
+        ids, _ = greedy_search(decoder, decoder.inputs_from_raw(raw))
+        return {"outputs": decoder.detokenize(ids)}
+
+    return serve
+
+
+def generate_function(model):
+    """The ``generate`` signature of a generating recipe, as a ``tf.function``.
+
+    Inputs: the raw input of ``serving_default`` (strings "inputs" (B,), or "images") and the
+    ``GENERATE_SETTINGS`` scalars; ``decoding.generate`` picks the strategy from them per request
+    (beam_width >= 2: beam search; else temperature > 0: sampling; else greedy) and clamps
+    out-of-range values (max_length into [1, the model's limit]). Outputs: {"outputs": strings
+    (B, N), "scores": (B, N) float32}, N results per input, best first for beam search.
+    """
+    decoder = model.decoder
+    model.tokenizer(decoder.output_role)  # a clear error now if the output tokenizer is missing
+    names = [name for name, _ in GENERATE_SETTINGS]
+
+    def serve(raw, *settings):
+        result = generate(decoder, decoder.inputs_from_raw(raw), **dict(zip(names, settings)))
+        return {"outputs": decoder.detokenize(result["ids"]), "scores": result["scores"]}  # (B, N) each
+
+    specs = [input_signature(model)] + [tf.TensorSpec([], dtype, name=name) for name, dtype in GENERATE_SETTINGS]
+    return tf.function(serve, input_signature=specs)

@@ -1,0 +1,14 @@
+"""Training: ``train`` (``model.fit`` with checkpoints, exact resume, early stopping, TensorBoard and a NaN
+guard), its callbacks, and the metrics of sequence models.
+
+    trainer.py     train
+    callbacks.py   the NaN guard, backup and checkpoint callbacks, reset_states_callback
+    metrics.py     Perplexity, TokenAccuracy, ExactMatch, TaggingF1 (Keras metrics); bleu, exact_match,
+                   generation_scores (on decoded strings)
+"""
+
+from seqrecipes.recipes.training import metrics
+from seqrecipes.recipes.training.callbacks import reset_states_callback
+from seqrecipes.recipes.training.trainer import train
+
+__all__ = ["metrics", "reset_states_callback", "train"]

@@ -1,0 +1,168 @@
+"""``train``: ``model.fit`` with the callbacks a long run needs.
+
+``train(model, train_data, validation_data)`` is ``model.fit`` with, under ``run_dir``:
+
+    run_dir/backup/                 the training state after the last finished epoch (weights,
+                                    optimizer state, epoch number): a killed run resumes there
+    run_dir/checkpoints/last.keras  the whole model (optimizer state included) after each epoch
+    run_dir/logs/                   TensorBoard logs (``tensorboard --logdir run_dir/logs``)
+
+plus early stopping with the best weights restored, and a NaN guard that stops at the first
+non-finite loss, writes nothing from that epoch and puts the last good weights back.
+"""
+
+import json
+import logging
+import os
+import shutil
+import warnings
+
+import keras
+import tensorflow as tf
+
+from seqrecipes.recipes.training.callbacks import BackupAndRestore, EpochCheckpoint, TerminateOnNaN
+
+logger = logging.getLogger(__name__)
+
+
+def _tensorboard_installed():
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        warnings.warn("TensorBoard is not installed (pip install tensorboard); training without TensorBoard logs.")
+        return False
+    return True
+
+
+def backed_up_epoch(run_dir):
+    """The number of finished epochs a killed run in ``run_dir`` backed up (0 if none)."""
+    path = os.path.join(run_dir, "backup", "training_metadata.json")
+    if not os.path.exists(path):
+        return 0
+    with open(path) as f:
+        return int(json.load(f)["epoch"])
+
+
+def train(
+    model,
+    train_data,
+    validation_data=None,
+    *,
+    epochs=10,
+    run_dir=None,
+    patience=None,
+    monitor=None,
+    resume=True,
+    tensorboard=True,
+    verbose="auto",
+    callbacks=None,
+    **fit_kwargs,
+):
+    """Trains ``model`` with ``model.fit``, checkpointing, resuming, early stopping and a NaN guard.
+
+    Resuming: with ``resume=True`` a run that was killed (or raised) after finishing some epochs
+    continues, when ``train`` is called again with the same ``run_dir``, from the state after
+    the last finished epoch: the weights, the optimizer state (Adam's moments, the step count)
+    and the epoch number are restored, and the remaining epochs run. The result is exactly that
+    of an uninterrupted run when every epoch sees the data in the same order (no shuffling, or
+    ``shuffle(..., seed=s, reshuffle_each_iteration=False)``) and the model has no dropout (the
+    random state of dropout is not backed up). A pipeline that reshuffles every epoch resumes
+    correctly but with other orders than the uninterrupted run would have drawn (tf.data draws
+    an order each time Keras makes an iterator, which it does a version-dependent number of
+    times per epoch). The backup is deleted when a run finishes.
+
+    NaN guard: at the first batch whose loss is NaN or infinite the run stops; that epoch is
+    neither backed up nor checkpointed, the weights of the last good epoch are loaded back into
+    ``model`` (when one finished), and a warning says so. The backup stays, so calling ``train``
+    again (say with a smaller learning rate) resumes from the last good epoch.
+
+    Args:
+        model: a compiled Keras model (any; recipes return compiled ``RecipeModel``s). It must
+            be built (recipes are) for a resume.
+        train_data: what ``model.fit`` takes as ``x`` (a ``tf.data.Dataset`` of (inputs,
+            targets) batches usually).
+        validation_data: as ``model.fit``'s ``validation_data``, or None.
+        epochs: the total number of epochs (a resumed run counts the ones already done).
+        run_dir: the folder of the run's backup, checkpoints and logs; ``"runs/<model.name>"``
+            by default.
+        patience: stop after this many epochs without improvement of ``monitor`` and restore
+            the best weights; ``None`` trains every epoch.
+        monitor: the quantity early stopping watches; ``"val_loss"`` with validation data,
+            else ``"loss"``.
+        resume: continue a killed run found in ``run_dir``; ``False`` deletes its backup and
+            starts from ``model`` as it is.
+        tensorboard: write TensorBoard logs under ``run_dir/logs``.
+        verbose: as ``model.fit`` (``"auto"``: a progress bar when interactive).
+        callbacks: more Keras callbacks, run after these.
+        **fit_kwargs: passed on to ``model.fit`` (``steps_per_epoch``, ``class_weight``, ...).
+
+    Returns:
+        The ``History`` of this call's epochs.
+
+    Example:
+    >>> import tempfile, numpy as np, keras
+    >>> from seqrecipes import recipes
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> model.compile(optimizer="adam", loss="mse")
+    >>> x, y = np.ones((8, 2)), np.zeros((8, 1))
+    >>> history = recipes.train(model, x, y=y, epochs=2, run_dir=tempfile.mkdtemp(), verbose=0)
+    >>> len(history.history["loss"])
+    2
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"`epochs` must be a positive integer. Received: epochs={epochs!r}")
+    if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 0):
+        raise ValueError(f"`patience` must be None or an integer >= 0. Received: patience={patience!r}")
+    if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
+        raise ValueError(f"`model` must be compiled before training. Received: model={getattr(model, 'name', model)!r}")
+    run_dir = run_dir or os.path.join("runs", model.name)
+    backup_dir = os.path.join(run_dir, "backup")
+    if not resume and os.path.exists(backup_dir):
+        shutil.rmtree(backup_dir)
+    monitor = monitor or ("val_loss" if validation_data is not None else "loss")
+
+    finished = backed_up_epoch(run_dir)
+    if finished:
+        logger.info("Resuming %s after epoch %d", run_dir, finished)
+        if finished >= epochs:
+            warnings.warn(f"The run in {run_dir!r} already finished {finished} of epochs={epochs}; nothing left to train.")
+
+    guard = TerminateOnNaN()
+    run_callbacks = [
+        guard,
+        BackupAndRestore(backup_dir, guard),
+        EpochCheckpoint(os.path.join(run_dir, "checkpoints", "last.keras"), guard),
+    ]
+    if patience is not None:
+        run_callbacks.append(
+            keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True, verbose=1 if verbose else 0)
+        )
+    if tensorboard and _tensorboard_installed():
+        run_callbacks.append(keras.callbacks.TensorBoard(log_dir=os.path.join(run_dir, "logs")))
+    run_callbacks.extend(callbacks or [])
+    if isinstance(train_data, tf.data.Dataset):
+        fit_kwargs.setdefault("shuffle", False)  # a dataset shuffles itself; Keras warns otherwise
+
+    history = model.fit(
+        train_data,
+        validation_data=validation_data,
+        epochs=epochs,
+        callbacks=run_callbacks,
+        verbose=verbose,
+        **fit_kwargs,
+    )
+    if guard.terminated:
+        _restore_last_good(model, backup_dir)
+    return history
+
+
+def _restore_last_good(model, backup_dir):
+    weights = os.path.join(backup_dir, "latest.weights.h5")
+    if os.path.exists(weights):
+        model.load_weights(weights)
+        warnings.warn(
+            f"Training stopped at a non-finite loss; the weights of the last good epoch ({backup_dir}) are restored. "
+            "Call train again with the same run_dir (and perhaps a smaller learning rate) to resume from there."
+        )
+    else:
+        warnings.warn("Training stopped at a non-finite loss in its first epoch; no good weights were saved to restore.")
