@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from seqrecipes._checks import check_positive_int
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.serving.signatures import input_signature
 
@@ -34,8 +35,7 @@ def predict(model, inputs, batch_size=256, progress=False):
     """
     if not isinstance(model, RecipeModel) or model.info.serving_function is None:
         raise ValueError(f"`model` must be a RecipeModel whose recipe has a serving function. Received: model={getattr(model, 'name', model)!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}")
+    check_positive_int("batch_size", batch_size)
     spec = input_signature(model)
     if spec.dtype == tf.string:
         inputs = [s.encode("utf-8") if isinstance(s, str) else s for s in inputs]

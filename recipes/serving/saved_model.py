@@ -40,6 +40,7 @@ import tempfile
 
 import tensorflow as tf
 
+from seqrecipes._checks import check_positive_int
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.serving.signatures import generate_function, input_signature
 from seqrecipes.recipes.serving.warmup import write_warmup_requests
@@ -119,8 +120,7 @@ def export(model, base_path, version=None, extra_signatures=None):
     _check_model(model)
     if version is None:
         version = next_version(base_path)
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ValueError(f"`version` must be a positive integer. Received: version={version!r}")
+    check_positive_int("version", version)
     path = os.path.join(base_path, str(version))
     if os.path.exists(path):
         raise ValueError(f"Version folder already exists; choose another version. Received: version={version} (path {path!r})")

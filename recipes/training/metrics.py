@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from seqrecipes._checks import check_positive_int
 from seqrecipes.data import PAD_ID
 from seqrecipes.recipes.serving.predictions import predict
 
@@ -220,8 +221,7 @@ class TaggingF1(keras.metrics.Metric):
 
     def __init__(self, num_tags, tag_names=None, ignore_ids=(0, 1, 2, 3), pad_id=PAD_ID, name="tagging_f1", dtype=None):
         super().__init__(name=name, dtype=dtype)
-        if isinstance(num_tags, bool) or not isinstance(num_tags, (int, np.integer)) or num_tags < 1:
-            raise ValueError(f"`num_tags` must be a positive integer. Received: num_tags={num_tags!r}")
+        num_tags = check_positive_int("num_tags", num_tags)
         if tag_names is not None and len(tag_names) != num_tags:
             raise ValueError(f"`tag_names` must name all {num_tags} tag ids. Received: {len(tag_names)} names")
         self.num_tags = int(num_tags)

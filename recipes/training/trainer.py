@@ -20,6 +20,7 @@ import warnings
 import keras
 import tensorflow as tf
 
+from seqrecipes._checks import check_positive_int
 from seqrecipes.recipes.training.callbacks import BackupAndRestore, EpochCheckpoint, TerminateOnNaN
 
 logger = logging.getLogger(__name__)
@@ -109,8 +110,7 @@ def train(
     >>> len(history.history["loss"])
     2
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"`epochs` must be a positive integer. Received: epochs={epochs!r}")
+    check_positive_int("epochs", epochs)
     if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 0):
         raise ValueError(f"`patience` must be None or an integer >= 0. Received: patience={patience!r}")
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):

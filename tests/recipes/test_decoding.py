@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqrecipes import data, recipes
+from seqrecipes import recipes
 from seqrecipes.data import END_ID, PAD_ID, START_ID
 from seqrecipes.recipes import decoding
 
