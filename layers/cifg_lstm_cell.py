@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from seqrecipes.layers._lstm_bptt import lstm_recurrence
 from seqrecipes.layers.lstm_cell import LSTMCell
 
 
@@ -57,3 +58,7 @@ class CIFGLSTMCell(LSTMCell):
         c = (1.0 - i) * c_tm1 + i * self.activation(z_g)
         h = self.recurrent_activation(z_o) * self.activation(c)
         return h, [h, c]
+
+    def hand_written_recurrence(self):
+        """The LSTM family's hand-written BPTT with f_t = 1 - i_t (``_lstm_bptt``)."""
+        return lstm_recurrence(self, "cifg") if self.has_default_form(CIFGLSTMCell) else None

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from seqrecipes.layers._lstm_bptt import lstm_recurrence
 from seqrecipes.layers.recurrent_cell import RecurrentCell
 
 
@@ -78,7 +79,6 @@ class LSTMCell(RecurrentCell):
 
     def split_gates(self, z):
         """Splits (B, kH) pre-activations into k blocks of (B, H)."""
-        H = self.units
         return ops.split(z, self.gates, axis=-1)
 
     def step(self, x_proj, states, recurrent_mask=None):
@@ -94,6 +94,10 @@ class LSTMCell(RecurrentCell):
         c = f * c_tm1 + i * g
         h = o * self.activation(c)
         return h, [h, c]
+
+    def hand_written_recurrence(self):
+        """The LSTM's hand-written BPTT (``_lstm_bptt``) for exactly this class with tanh and sigmoid."""
+        return lstm_recurrence(self, "lstm") if self.has_default_form(LSTMCell) else None
 
     def get_config(self):
         config = super().get_config()

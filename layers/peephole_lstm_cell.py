@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from seqrecipes.layers._lstm_bptt import lstm_recurrence
 from seqrecipes.layers.lstm_cell import LSTMCell
 
 
@@ -65,6 +66,13 @@ class PeepholeLSTMCell(LSTMCell):
         o = self.recurrent_activation(z_o + self.output_gate_peephole_weights * c)
         h = o * self.activation(c)
         return h, [h, c]
+
+    def hand_written_recurrence(self):
+        """The LSTM family's hand-written BPTT with the peepholes p_i, p_f, p_o (``_lstm_bptt``)."""
+        if not self.has_default_form(PeepholeLSTMCell):
+            return None
+        peepholes = [getattr(self, f"{gate}_gate_peephole_weights") for gate in ("input", "forget", "output")]
+        return lstm_recurrence(self, "peephole", extra=peepholes)
 
     def get_config(self):
         config = super().get_config()
