@@ -44,6 +44,29 @@ class RecurrentCell(keras.layers.Layer):
         recurrent_dropout: rate of the dropout on h_{t-1}, one mask per sequence.
         seed: seed of the dropout masks.
         **kwargs: passed on to ``keras.layers.Layer``.
+
+    Call arguments:
+        inputs: x_t, shape (B, D).
+        states: a list as in ``state_size``, each (B, H).
+        training: whether dropout applies.
+
+    Returns:
+        (output_t, new_states list), as ``step`` gives them.
+
+    Example:
+    >>> import numpy as np
+    >>> from keras import ops
+    >>> from seqrecipes import layers
+    >>> class ReLURNNCell(layers.RecurrentCell):  # h_t = relu(W x_t + U h_{t-1} + b)
+    ...     def step(self, x_proj, states, recurrent_mask=None):
+    ...         h_tm1 = states[0] if recurrent_mask is None else states[0] * recurrent_mask
+    ...         h = ops.relu(x_proj + ops.matmul(h_tm1, self.recurrent_kernel))
+    ...         return h, [h]
+    >>> rnn = layers.RNN(ReLURNNCell(4), return_sequences=True)
+    >>> tuple(rnn(np.ones((2, 5, 3), "float32")).shape)
+    (2, 5, 4)
+    >>> ReLURNNCell(4).hand_written_recurrence() is None  # autodiff through the loop
+    True
     """
 
     gates = 1
