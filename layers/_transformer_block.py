@@ -22,16 +22,8 @@ from seqrecipes.layers.multi_head_attention import MultiHeadAttention
 class TransformerBlock(keras.layers.Layer):
     """Arguments, sublayer factories and the feed-forward sublayer of a Transformer block.
 
-    Args:
-        intermediate_dim: F, a positive integer, the hidden size of the feed-forward network.
-        num_heads: N, a positive integer that divides D.
-        dropout: the dropout rate of the attention weights and of every residual branch.
-        activation: f, the feed-forward activation.
-        layer_norm_epsilon: epsilon of the layer norms.
-        kernel_initializer, bias_initializer: initializers of all kernels and biases (copied for
-            each sublayer).
-        normalize_first: False for post-norm, True for pre-norm.
-        **kwargs: passed on to `keras.layers.Layer`.
+    The arguments are those of ``TransformerEncoder`` and ``TransformerDecoder`` (see there); the
+    initializers are copied for each sublayer.
     """
 
     def __init__(

@@ -87,12 +87,12 @@ class LayerNormLSTMCell(LSTMCell):
 
         return project
 
+    def recurrent_projection(self, h_tm1):
+        """LN(U h_{t-1}; a_h, b_h): (B, H) -> (B, 4H)."""
+        return self.recurrent_norm(ops.matmul(h_tm1, self.recurrent_kernel))
+
     def step(self, x_proj, states, recurrent_mask=None):
-        h_tm1, c_tm1 = states[0], states[1]
-        if recurrent_mask is not None:
-            h_tm1 = h_tm1 * recurrent_mask
-        z = x_proj + self.recurrent_norm(ops.matmul(h_tm1, self.recurrent_kernel))  # (B, 4H)
-        z_i, z_f, z_g, z_o = self.split_gates(z)
+        (z_i, z_f, z_g, z_o), c_tm1 = self.gate_inputs(x_proj, states, recurrent_mask)
         i = self.recurrent_activation(z_i)
         f = self.recurrent_activation(z_f)
         o = self.recurrent_activation(z_o)
