@@ -10,6 +10,8 @@ import datetime
 import numpy as np
 import tensorflow as tf
 
+from seqrecipes._checks import check_positive_int
+
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -127,8 +129,7 @@ def date_translation(
         translate", ICLR 2015; Andrew Ng's deep-learning course, "Neural machine translation with
         attention" (human to machine-readable dates).
     """
-    if isinstance(num_examples, bool) or not isinstance(num_examples, (int, np.integer)) or num_examples < 1:
-        raise ValueError(f"`num_examples` must be a positive integer. Received: num_examples={num_examples!r}")
+    check_positive_int("num_examples", num_examples)
     if formats is None:
         unknown = [lang for lang in languages if lang not in FILLER_WORDS]
         if unknown or not languages:

@@ -7,6 +7,7 @@ import os
 import keras
 import tensorflow as tf
 
+from seqrecipes._checks import check_choice
 from seqrecipes.data.tokenizer import Tokenizer, _as_string_dataset, flat_strings, replace_invalid_utf8
 from seqrecipes.data.vocabulary import RESERVED_TOKENS, UNKNOWN_ID, Vocabulary
 
@@ -66,8 +67,7 @@ class SentencePieceTokenizer(Tokenizer):
         max_size=8000,
         **kwargs,
     ):
-        if model_type not in MODEL_TYPES:
-            raise ValueError(f"`model_type` must be one of {list(MODEL_TYPES)}. Received: model_type={model_type!r}")
+        check_choice("model_type", model_type, MODEL_TYPES)
         if max_size is None:
             raise ValueError("A SentencePiece model needs a size limit. Received: max_size=None")
         self.model_type = model_type

@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from seqrecipes._checks import check_positive_int
 from seqrecipes.data.vocabulary import (
     END_ID,
     END_TOKEN,
@@ -109,12 +110,8 @@ class Tokenizer(keras.layers.Layer):
     """
 
     def __init__(self, vocabulary=None, sequence_length=None, max_size=None, min_frequency=1, dtype="int32", **kwargs):
-        if sequence_length is not None and (
-            isinstance(sequence_length, bool) or not isinstance(sequence_length, int) or sequence_length < 1
-        ):
-            raise ValueError(
-                f"`sequence_length` must be a positive integer or None. Received: sequence_length={sequence_length!r}"
-            )
+        if sequence_length is not None:
+            sequence_length = check_positive_int("sequence_length", sequence_length)
         _check_limits(max_size, min_frequency)
         kwargs.setdefault("trainable", False)
         super().__init__(dtype=dtype, **kwargs)

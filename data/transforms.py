@@ -21,6 +21,7 @@ import logging
 import numpy as np
 import tensorflow as tf
 
+from seqrecipes._checks import check_choice, check_positive_int
 from seqrecipes.data.tokenizer import Tokenizer
 from seqrecipes.data.vocabulary import END_ID, PAD_ID, START_ID
 
@@ -30,10 +31,6 @@ logger = logging.getLogger(__name__)
 def _unpack(args):
     return args[0] if len(args) == 1 else args
 
-
-def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
 
 
 def _padding_values(spec, pad_value):
@@ -120,9 +117,8 @@ def truncate_or_pad(length, pad_value=PAD_ID, padding="post", truncating="post")
     >>> [x.tolist() for x in ds.apply(data.truncate_or_pad(2, padding="pre")).as_numpy_iterator()]
     [[5, 6], [0, 8]]
     """
-    for name, value in (("padding", padding), ("truncating", truncating)):
-        if value not in ("pre", "post"):
-            raise ValueError(f"`{name}` must be 'pre' or 'post'. Received: {name}={value!r}")
+    check_choice("padding", padding, ("pre", "post"))
+    check_choice("truncating", truncating, ("pre", "post"))
 
     def fit(x, n):
         if n is None or x.shape.rank == 0:
@@ -140,10 +136,10 @@ def truncate_or_pad(length, pad_value=PAD_ID, padding="post", truncating="post")
     def transform(dataset):
         spec = dataset.element_spec
         if isinstance(length, (int, np.integer)) and not isinstance(length, bool):
-            _check_positive("length", length)
+            check_positive_int("length", length)
             lengths = tf.nest.map_structure(lambda s: length, spec)
         else:
-            tf.nest.map_structure(lambda n: n is None or _check_positive("length", n), length)
+            tf.nest.map_structure(lambda n: n is None or check_positive_int("length", n), length)
             lengths = length
 
         def fn(*args):
@@ -172,7 +168,7 @@ def batch_with_padding(batch_size, pad_value=PAD_ID, drop_remainder=False):
     >>> next(iter(ds.apply(data.batch_with_padding(2)))).numpy().tolist()
     [[5, 6, 7], [8, 0, 0]]
     """
-    _check_positive("batch_size", batch_size)
+    check_positive_int("batch_size", batch_size)
 
     def transform(dataset):
         dataset = dense_elements(dataset)
@@ -311,8 +307,8 @@ def bucket_by_length(
         Khomenko et al., "Accelerating recurrent neural network training using sequence
         bucketing and multi-GPU data parallelization", 2016.
     """
-    _check_positive("batch_size", batch_size)
-    _check_positive("sample_size", sample_size)
+    check_positive_int("batch_size", batch_size)
+    check_positive_int("sample_size", sample_size)
     if boundaries is not None:
         boundaries = [int(b) for b in boundaries]
         if any(b < 1 for b in boundaries) or boundaries != sorted(set(boundaries)):
@@ -424,7 +420,7 @@ def shuffle(buffer_size=10_000, seed=None, reshuffle_each_iteration=True):
     >>> sorted(int(x) for x in ds)
     [0, 1, 2, 3, 4]
     """
-    _check_positive("buffer_size", buffer_size)
+    check_positive_int("buffer_size", buffer_size)
 
     def transform(dataset):
         return dataset.shuffle(buffer_size, seed=seed, reshuffle_each_iteration=reshuffle_each_iteration)

@@ -17,6 +17,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from seqrecipes._checks import check_positive_int
+
 logger = logging.getLogger(__name__)
 
 PAD_TOKEN = "[PAD]"
@@ -345,5 +347,4 @@ def _check_limits(max_size, min_frequency):
             "`max_size` counts the four reserved tokens and must be an integer above 4, or None. "
             f"Received: max_size={max_size!r}"
         )
-    if isinstance(min_frequency, bool) or not isinstance(min_frequency, int) or min_frequency < 1:
-        raise ValueError(f"`min_frequency` must be a positive integer. Received: min_frequency={min_frequency!r}")
+    check_positive_int("min_frequency", min_frequency)
