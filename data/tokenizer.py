@@ -98,6 +98,7 @@ class Tokenizer(keras.layers.Layer):
         For a scalar string, a dense 1-D tensor of ids. For a tensor of strings, a
         ``tf.RaggedTensor`` with one more (ragged) axis, or a dense tensor of shape
         ``inputs.shape + (sequence_length,)`` when ``sequence_length`` is set.
+        ``tokenize_ragged`` gives the ragged int32 form whatever ``sequence_length`` is.
 
     Example:
     >>> from seqrecipes import data
@@ -294,6 +295,42 @@ class Tokenizer(keras.layers.Layer):
             return ids
         return _nest_rows(ids, inputs)
 
+    def tokenize_ragged(self, inputs):
+        """Strings to an int32 ``tf.RaggedTensor`` of ids, without padding whatever ``sequence_length`` is.
+
+        The form the batch builders and the recipes' serving functions work on: ``tokenize``, then
+        a fixed-length tokenizer's padding (0) is removed (its cut to ``sequence_length`` stays),
+        then the ids are cast to int32 whatever ``dtype`` is. TensorFlow ops only, so it runs in
+        ``tf.data`` maps and inside an export.
+
+        Args:
+            inputs: strings with at least one axis (a batch), dense or ragged.
+
+        Returns:
+            An int32 ``tf.RaggedTensor`` of shape ``inputs.shape + (None,)``.
+
+        Raises:
+            ValueError: ``inputs`` is one string (wrap it in a list).
+
+        Example:
+        >>> from seqrecipes import data
+        >>> tokenizer = data.CharTokenizer(vocabulary=list("ab"), sequence_length=3)
+        >>> tokenizer.tokenize(["ab", "b"]).numpy().tolist()
+        [[4, 5, 0], [5, 0, 0]]
+        >>> tokenizer.tokenize_ragged(["ab", "b"]).to_list()
+        [[4, 5], [5]]
+        """
+        inputs = _as_string_tensor(inputs)
+        if inputs.shape.rank == 0:
+            raise ValueError(
+                "tokenize_ragged needs strings with at least one axis (a batch): wrap one string in a list. "
+                "Received: inputs.shape=()"
+            )
+        ids = self.tokenize(inputs)
+        if self.sequence_length is not None:
+            ids = _without_padding(ids)
+        return tf.cast(ids, tf.int32)
+
     def detokenize(self, ids):
         """Ids back to strings.
 
@@ -349,6 +386,14 @@ def _nest_rows(ids, inputs):
     for axis in range(inputs.shape.rank - 1, 0, -1):
         ids = tf.RaggedTensor.from_uniform_row_length(ids, shape[axis])
     return ids
+
+
+def _without_padding(ids):
+    # A fixed-length tokenizer's ids (..., sequence_length), dense or in ragged outer rows, with the
+    # trailing padding of every sequence removed.
+    if isinstance(ids, tf.RaggedTensor):
+        return ids.with_flat_values(_without_padding(ids.flat_values))
+    return tf.RaggedTensor.from_tensor(ids, padding=PAD_ID, ragged_rank=ids.shape.rank - 1)
 
 
 def _as_string_dataset(data, batch_size):
