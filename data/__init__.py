@@ -19,6 +19,13 @@ from seqrecipes.data.char_tokenizer import CharTokenizer
 from seqrecipes.data.date_translation import DATE_FORMATS, date_translation, format_date, is_test_date
 from seqrecipes.data.handwritten_digits import digit_rows, digit_strips
 from seqrecipes.data.language_model import lm_prefixes, lm_windows
+from seqrecipes.data.padding import (
+    batch_with_padding,
+    bucket_by_length,
+    choose_bucket_boundaries,
+    sequence_length,
+    truncate_or_pad,
+)
 from seqrecipes.data.sentence_piece_tokenizer import SentencePieceTokenizer
 from seqrecipes.data.series import clean_series, from_series, series_windows
 from seqrecipes.data.shapes_captioning import shapes_captioning
@@ -34,19 +41,7 @@ from seqrecipes.data.synthetic_tasks import (
 from seqrecipes.data.text_files import conll_file, delimited_file, text_document, text_lines
 from seqrecipes.data.tfds_datasets import TFDS_DATASETS, load_tfds
 from seqrecipes.data.tokenizer import Tokenizer, flat_strings, replace_invalid_utf8
-from seqrecipes.data.transforms import (
-    batch_with_padding,
-    bucket_by_length,
-    cache,
-    choose_bucket_boundaries,
-    dense_elements,
-    prefetch,
-    sequence_length,
-    shuffle,
-    teacher_forcing_shift,
-    tokenize,
-    truncate_or_pad,
-)
+from seqrecipes.data.transforms import cache, dense_elements, prefetch, shuffle, teacher_forcing_shift, tokenize
 from seqrecipes.data.vocabulary import (
     END_ID,
     END_TOKEN,
