@@ -1,4 +1,4 @@
-"""seqrecipes.data: tokenizers and vocabularies, tf.data transforms and dataset sources.
+"""seqrecipes.data: tokenizers and vocabularies, tf.data transforms, batch builders and dataset sources.
 
 Tokenizers (Keras preprocessing layers made of TensorFlow ops; reserved ids 0 ``[PAD]``,
 1 ``[UNK]``, 2 ``[START]``, 3 ``[END]``): ``CharTokenizer``, ``WordTokenizer``,
@@ -8,6 +8,10 @@ Pipeline steps (functions returning a transform for ``dataset.apply``): ``tokeni
 ``truncate_or_pad``, ``batch_with_padding``, ``bucket_by_length``, ``teacher_forcing_shift``,
 ``lm_prefixes``, ``lm_windows``, ``series_windows``, ``shuffle``, ``cache``, ``prefetch``.
 
+Batch builders (one ``dataset.apply`` step from raw examples to a recipe's batches):
+``seq2seq_batches``, ``tagging_batches`` (with ``tag_ids``), ``caption_batches``,
+``window_batches``.
+
 Sources: synthetic tasks (``adding_problem``, ``copy_memory``, ``sequence_reversal``,
 ``digit_addition``, ``date_translation``, ``shapes_captioning``, ``noisy_periodic_series``),
 real data sets shipped by installed packages (``digit_rows``, ``digit_strips``,
@@ -15,6 +19,7 @@ real data sets shipped by installed packages (``digit_rows``, ``digit_strips``,
 (``text_lines``, ``text_document``, ``delimited_file``, ``conll_file``, ``from_series``).
 """
 
+from seqrecipes.data.batches import caption_batches, seq2seq_batches, tag_ids, tagging_batches, window_batches
 from seqrecipes.data.char_tokenizer import CharTokenizer
 from seqrecipes.data.date_translation import DATE_FORMATS, date_translation, format_date, is_test_date
 from seqrecipes.data.handwritten_digits import digit_rows, digit_strips
@@ -79,6 +84,7 @@ __all__ = [
     "batch_with_padding",
     "bucket_by_length",
     "cache",
+    "caption_batches",
     "choose_bucket_boundaries",
     "clean_series",
     "conll_file",
@@ -99,6 +105,7 @@ __all__ = [
     "noisy_periodic_series",
     "prefetch",
     "replace_invalid_utf8",
+    "seq2seq_batches",
     "sequence_length",
     "sequence_reversal",
     "series_windows",
@@ -107,9 +114,12 @@ __all__ = [
     "split_words",
     "statsmodels_series",
     "statsmodels_values",
+    "tag_ids",
+    "tagging_batches",
     "teacher_forcing_shift",
     "text_document",
     "text_lines",
     "tokenize",
     "truncate_or_pad",
+    "window_batches",
 ]
