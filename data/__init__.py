@@ -17,6 +17,9 @@ Sources: synthetic tasks (``adding_problem``, ``copy_memory``, ``sequence_revers
 real data sets shipped by installed packages (``digit_rows``, ``digit_strips``,
 ``statsmodels_series``), TensorFlow Datasets by name (``load_tfds``) and the user's files
 (``text_lines``, ``text_document``, ``delimited_file``, ``conll_file``, ``from_series``).
+
+Helpers that the steps share but users do not call (``flat_strings``, ``dense_elements``) stay in
+their modules (``seqrecipes.data.tokenizer``, ``seqrecipes.data.transforms``).
 """
 
 from seqrecipes.data.batches import caption_batches, seq2seq_batches, tag_ids, tagging_batches, window_batches
@@ -45,8 +48,8 @@ from seqrecipes.data.synthetic_tasks import (
 )
 from seqrecipes.data.text_files import conll_file, delimited_file, text_document, text_lines
 from seqrecipes.data.tfds_datasets import TFDS_DATASETS, load_tfds
-from seqrecipes.data.tokenizer import Tokenizer, flat_strings, replace_invalid_utf8
-from seqrecipes.data.transforms import cache, dense_elements, prefetch, shuffle, teacher_forcing_shift, tokenize
+from seqrecipes.data.tokenizer import Tokenizer, replace_invalid_utf8
+from seqrecipes.data.transforms import cache, prefetch, shuffle, teacher_forcing_shift, tokenize
 from seqrecipes.data.vocabulary import (
     END_ID,
     END_TOKEN,
@@ -91,11 +94,9 @@ __all__ = [
     "copy_memory",
     "date_translation",
     "delimited_file",
-    "dense_elements",
     "digit_addition",
     "digit_rows",
     "digit_strips",
-    "flat_strings",
     "format_date",
     "from_series",
     "is_test_date",

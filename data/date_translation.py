@@ -71,7 +71,15 @@ def format_date(date, format_name):
 
 
 def is_test_date(date, test_fraction=0.1):
-    """Whether ``date`` belongs to the held-out test dates (a fixed hash of the day, not random)."""
+    """Whether ``date`` belongs to the held-out test dates (a fixed hash of the day, not random).
+
+    ``date_translation(split="test")`` draws only such days and ``split="train"`` only the others.
+
+    Example:
+    >>> from seqrecipes import data
+    >>> data.is_test_date("2009-07-05"), data.is_test_date("2009-07-06")
+    (False, True)
+    """
     if isinstance(date, str):
         date = datetime.date.fromisoformat(date)
     return (date.toordinal() * 2654435761) % 1000 < round(test_fraction * 1000)

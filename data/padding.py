@@ -114,7 +114,17 @@ def batch_with_padding(batch_size, pad_value=PAD_ID, drop_remainder=False):
 
 
 def sequence_length(*args):
-    """The default length of an element (int32): the longest first axis of its sequence components."""
+    """The default length of an element (int32): the longest first axis of its sequence components.
+
+    ``bucket_by_length`` measures elements with it unless given a ``length_fn``; scalars (labels)
+    do not count.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> from seqrecipes import data
+    >>> int(data.sequence_length(tf.constant([5, 6, 7]), tf.constant([8, 9]), tf.constant(1)))
+    3
+    """
     lengths = [tf.shape(x, out_type=tf.int32)[0] for x in tf.nest.flatten(_unpack(args)) if x.shape.rank != 0]
     if not lengths:
         raise ValueError(

@@ -31,6 +31,16 @@ def clean_series(values, nan_policy="raise", name="series"):
     Raises:
         ValueError: NaN with ``nan_policy="raise"``, an empty or all-NaN series, a bad shape or
             policy.
+
+    Example:
+    >>> import warnings
+    >>> from seqrecipes import data
+    >>> data.clean_series([1.0, 2.0, 4.0]).tolist()
+    [[1.0], [2.0], [4.0]]
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # "1 time steps with NaN ... handled by nan_policy='interpolate'"
+    ...     data.clean_series([1.0, float("nan"), 3.0], nan_policy="interpolate")[:, 0].tolist()
+    [1.0, 2.0, 3.0]
     """
     check_choice("nan_policy", nan_policy, NAN_POLICIES)
     array = np.asarray(values, dtype=np.float32)

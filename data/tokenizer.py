@@ -48,7 +48,14 @@ def flat_strings(strings):
 
 
 def replace_invalid_utf8(strings):
-    """Replaces every byte sequence that is not valid UTF-8 by U+FFFD; never raises."""
+    """Replaces every byte sequence that is not valid UTF-8 by U+FFFD; never raises.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> from seqrecipes import data
+    >>> data.replace_invalid_utf8(tf.constant([b"ok", b"bad \\xff"])).numpy().tolist()
+    [b'ok', b'bad \\xef\\xbf\\xbd']
+    """
     return tf.strings.unicode_transcode(
         strings, input_encoding="UTF-8", output_encoding="UTF-8", errors="replace", replacement_char=0xFFFD
     )

@@ -96,7 +96,14 @@ class WordTokenizer(Tokenizer):
 
 
 def split_words(strings, lowercase=False, split_punctuation=True):
-    """The split rules of ``WordTokenizer`` on a 1-D tensor of valid UTF-8 strings (ragged output)."""
+    """The split rules of ``WordTokenizer`` on a 1-D tensor of valid UTF-8 strings (ragged output).
+
+    Example:
+    >>> import tensorflow as tf
+    >>> from seqrecipes import data
+    >>> data.split_words(tf.constant(["Hi, you.", "don't  stop"])).to_list()
+    [[b'Hi', b',', b'you', b'.'], [b'don', b"'", b't', b'stop']]
+    """
     if lowercase:
         strings = tf.strings.lower(strings, encoding="utf-8")
     if split_punctuation:
