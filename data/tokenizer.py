@@ -8,18 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from seqrecipes._checks import check_positive_int
-from seqrecipes.data.vocabulary import (
-    END_ID,
-    END_TOKEN,
-    PAD_ID,
-    PAD_TOKEN,
-    START_ID,
-    START_TOKEN,
-    UNKNOWN_ID,
-    UNKNOWN_TOKEN,
-    Vocabulary,
-    _check_limits,
-)
+from seqrecipes.data.vocabulary import END_ID, PAD_ID, START_ID, UNKNOWN_ID, Vocabulary, _check_limits, _ReservedIds
 
 logger = logging.getLogger(__name__)
 
@@ -62,13 +51,13 @@ def replace_invalid_utf8(strings):
 
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
-class Tokenizer(keras.layers.Layer):
+class Tokenizer(keras.layers.Layer, _ReservedIds):
     """Base class: strings to ids and back with TensorFlow ops, over a ``Vocabulary``.
 
     A subclass defines how a batch of strings splits into string tokens (``split``) and how a
-    batch of token strings joins back (``join_tokens``); this class does the rest: vocabulary
-    building (``adapt``), id lookup, padding to ``sequence_length``, cleaning ids before
-    detokenizing, vocabulary files and the Keras config. Everything that runs on tensors is a
+    batch of token strings joins back (``join_tokens``); this class does the rest: the shared
+    arguments, lower-casing, vocabulary building (``adapt``), id lookup, padding to
+    ``sequence_length``, cleaning ids before detokenizing, vocabulary files and the Keras config. Everything that runs on tensors is a
     TensorFlow op, so ``tokenize`` and ``detokenize`` work eagerly, inside ``tf.data`` maps, inside
     a ``tf.function`` and in a SavedModel.
 
@@ -93,6 +82,8 @@ class Tokenizer(keras.layers.Layer):
             by ``save_vocabulary``.
         sequence_length: ``None`` for ragged outputs; an integer to pad with 0 or truncate every
             output to that many ids (a dense tensor).
+        lowercase: lower-case the text (Unicode-aware) before ``split``; ``detokenize`` then
+            returns lower-case text.
         max_size: the largest vocabulary ``adapt`` builds, the reserved tokens included.
         min_frequency: the smallest count a token needs to enter the vocabulary in ``adapt``.
         dtype: the integer dtype of the ids. Defaults to ``"int32"``.
@@ -117,7 +108,9 @@ class Tokenizer(keras.layers.Layer):
         keras-hub ``keras_hub.tokenizers.Tokenizer``; ``keras.layers.TextVectorization``.
     """
 
-    def __init__(self, vocabulary=None, sequence_length=None, max_size=None, min_frequency=1, dtype="int32", **kwargs):
+    def __init__(
+        self, vocabulary=None, sequence_length=None, lowercase=False, max_size=None, min_frequency=1, dtype="int32", **kwargs
+    ):
         if sequence_length is not None:
             sequence_length = check_positive_int("sequence_length", sequence_length)
         _check_limits(max_size, min_frequency)
@@ -126,6 +119,7 @@ class Tokenizer(keras.layers.Layer):
         if "int" not in str(self.compute_dtype):
             raise ValueError(f"A tokenizer's dtype must be an integer dtype. Received: dtype={dtype!r}")
         self.sequence_length = sequence_length
+        self.lowercase = bool(lowercase)
         self.max_size = max_size
         self.min_frequency = min_frequency
         # Strings pass through Layer.__call__ unconverted, as in keras-hub's preprocessing layers.
@@ -134,16 +128,6 @@ class Tokenizer(keras.layers.Layer):
         self.vocabulary = None
         self.set_vocabulary(vocabulary)
         self.built = True
-
-    # Reserved tokens and ids: fixed, so they are known before a vocabulary is set.
-    pad_token = PAD_TOKEN
-    unknown_token = UNKNOWN_TOKEN
-    start_token = START_TOKEN
-    end_token = END_TOKEN
-    pad_id = PAD_ID
-    unknown_id = UNKNOWN_ID
-    start_id = START_ID
-    end_id = END_ID
 
     # ----------------------------------------------------------------------------------------
     # What a subclass defines.
@@ -158,11 +142,17 @@ class Tokenizer(keras.layers.Layer):
 
     def encode(self, strings):
         """1-D valid UTF-8 strings -> ragged int64 ids ``[batch, tokens]`` (split, then look up)."""
-        return self.tokens_to_ids(self.split(strings))
+        return self.tokens_to_ids(self._split(strings))
 
     def decode(self, ids):
-        """Ragged int64 ids without padding/start/end ``[batch, tokens]`` -> 1-D strings."""
+        """Ragged int64 ids in the vocabulary, without padding/start/end ``[batch, tokens]`` -> 1-D strings."""
         return self.join_tokens(self.ids_to_tokens(ids))
+
+    def _split(self, strings):
+        """``split``, lower-casing the strings first when ``lowercase`` is set."""
+        if self.lowercase:
+            strings = tf.strings.lower(strings, encoding="utf-8")
+        return self.split(strings)
 
     # ----------------------------------------------------------------------------------------
     # Vocabulary.
@@ -210,8 +200,7 @@ class Tokenizer(keras.layers.Layer):
         Raises:
             ValueError: no token passes the limits (an empty vocabulary).
         """
-        dataset = _as_string_dataset(data, batch_size)
-        tokens = dataset.map(lambda x: self.split(replace_invalid_utf8(flat_strings(x))))
+        tokens = _text_dataset(data, batch_size).map(self._split)
         self.set_vocabulary(Vocabulary.build(tokens, max_size=self.max_size, min_frequency=self.min_frequency))
         return self
 
@@ -244,11 +233,6 @@ class Tokenizer(keras.layers.Layer):
         """Replaces the vocabulary by the one in a vocabulary file (file-backed lookups); returns ``self``."""
         self.set_vocabulary(os.fspath(path))
         return self
-
-    @property
-    def special_token_ids(self):
-        """The reserved ids ``[pad_id, unknown_id, start_id, end_id]``."""
-        return [PAD_ID, UNKNOWN_ID, START_ID, END_ID]
 
     def _check_vocabulary(self):
         if self.vocabulary is None:
@@ -342,7 +326,7 @@ class Tokenizer(keras.layers.Layer):
         """Ids back to strings.
 
         Each sequence is cut at its first ``end_id``; padding (0) and ``start_id`` are dropped;
-        unknown and out-of-range ids become ``"[UNK]"``. For in-vocabulary text this inverts
+        out-of-range ids become the unknown id, and it becomes ``"[UNK]"``. For in-vocabulary text this inverts
         ``tokenize`` (the subclass documents what its splitting keeps).
 
         Args:
@@ -363,6 +347,7 @@ class Tokenizer(keras.layers.Layer):
         ids = tf.cast(ids, tf.int64)
         outer = tf.shape(ids)[:-1]
         flat = tf.reshape(ids, [-1, tf.shape(ids)[-1]])
+        flat = tf.where((flat < 0) | (flat >= len(self.vocabulary)), tf.constant(UNKNOWN_ID, tf.int64), flat)
         before_end = tf.equal(tf.math.cumsum(tf.cast(tf.equal(flat, END_ID), tf.int32), axis=-1), 0)
         keep = before_end & tf.not_equal(flat, PAD_ID) & tf.not_equal(flat, START_ID)
         strings = self.decode(tf.ragged.boolean_mask(flat, keep))
@@ -380,6 +365,7 @@ class Tokenizer(keras.layers.Layer):
             {
                 "vocabulary": None if self.vocabulary is None else self.vocabulary.tokens,
                 "sequence_length": self.sequence_length,
+                "lowercase": self.lowercase,
                 "max_size": self.max_size,
                 "min_frequency": self.min_frequency,
             }
@@ -401,6 +387,11 @@ def _without_padding(ids):
     if isinstance(ids, tf.RaggedTensor):
         return ids.with_flat_values(_without_padding(ids.flat_values))
     return tf.RaggedTensor.from_tensor(ids, padding=PAD_ID, ragged_rank=ids.shape.rank - 1)
+
+
+def _text_dataset(data, batch_size):
+    """``adapt``'s data as a dataset of 1-D batches of valid UTF-8 strings."""
+    return _as_string_dataset(data, batch_size).map(lambda x: replace_invalid_utf8(flat_strings(x)))
 
 
 def _as_string_dataset(data, batch_size):
