@@ -7,6 +7,15 @@ from seqrecipes._checks import check_positive_int
 from seqrecipes.data.transforms import dense_elements
 
 
+def _token_sequences(dataset, step):
+    """``dataset`` with dense elements, checked to be 1-D token sequences (``step`` names the caller)."""
+    dataset = dense_elements(dataset)
+    spec = dataset.element_spec
+    if not isinstance(spec, tf.TensorSpec) or spec.shape.rank != 1:
+        raise ValueError(f"{step} expects 1-D token sequences. Received: element_spec={spec}")
+    return dataset
+
+
 
 def lm_prefixes(min_length=1):
     """Every prefix of every sequence with the token that follows it (seed 002's table).
@@ -37,10 +46,7 @@ def lm_prefixes(min_length=1):
     check_positive_int("min_length", min_length)
 
     def transform(dataset):
-        dataset = dense_elements(dataset)
-        spec = dataset.element_spec
-        if not isinstance(spec, tf.TensorSpec) or spec.shape.rank != 1:
-            raise ValueError(f"lm_prefixes expects 1-D token sequences. Received: element_spec={spec}")
+        dataset = _token_sequences(dataset, "lm_prefixes")
 
         def prefixes(sequence):
             ends = tf.data.Dataset.range(min_length, tf.cast(tf.shape(sequence)[0], tf.int64))
@@ -99,10 +105,7 @@ def lm_windows(window_length, batch_size=None, stride=None, separator_id=None):
     check_positive_int("stride", step)
 
     def transform(dataset):
-        dataset = dense_elements(dataset)
-        spec = dataset.element_spec
-        if not isinstance(spec, tf.TensorSpec) or spec.shape.rank != 1:
-            raise ValueError(f"lm_windows expects 1-D token sequences. Received: element_spec={spec}")
+        dataset = _token_sequences(dataset, "lm_windows")
         if separator_id is not None:
             dataset = dataset.map(lambda s: tf.concat([s, tf.constant([separator_id], s.dtype)], axis=0))
         stream = dataset.unbatch()

@@ -182,11 +182,7 @@ def shuffle(buffer_size=10_000, seed=None, reshuffle_each_iteration=True):
     [0, 1, 2, 3, 4]
     """
     check_positive_int("buffer_size", buffer_size)
-
-    def transform(dataset):
-        return dataset.shuffle(buffer_size, seed=seed, reshuffle_each_iteration=reshuffle_each_iteration)
-
-    return transform
+    return _calling(tf.data.Dataset.shuffle, buffer_size, seed=seed, reshuffle_each_iteration=reshuffle_each_iteration)
 
 
 def cache(filename=""):
@@ -203,14 +199,11 @@ def cache(filename=""):
     Example:
     >>> import tensorflow as tf
     >>> from seqrecipes import data
-    >>> [int(x) for x in tf.data.Dataset.range(3).apply(data.cache())]
-    [0, 1, 2]
+    >>> ds = tf.data.Dataset.range(3).map(lambda x: tf.random.uniform([])).apply(data.cache())
+    >>> [float(x) for x in ds] == [float(x) for x in ds]  # drawn once, then read from the cache
+    True
     """
-
-    def transform(dataset):
-        return dataset.cache(filename)
-
-    return transform
+    return _calling(tf.data.Dataset.cache, filename)
 
 
 def prefetch(buffer_size=tf.data.AUTOTUNE):
@@ -225,11 +218,17 @@ def prefetch(buffer_size=tf.data.AUTOTUNE):
     Example:
     >>> import tensorflow as tf
     >>> from seqrecipes import data
-    >>> [int(x) for x in tf.data.Dataset.range(3).apply(data.prefetch())]
-    [0, 1, 2]
+    >>> batches = tf.data.Dataset.range(6).batch(2).apply(data.prefetch(1))
+    >>> [b.tolist() for b in batches.as_numpy_iterator()]
+    [[0, 1], [2, 3], [4, 5]]
     """
+    return _calling(tf.data.Dataset.prefetch, buffer_size)
+
+
+def _calling(method, *args, **kwargs):
+    """A transform that calls the ``tf.data.Dataset`` method ``method`` with these arguments."""
 
     def transform(dataset):
-        return dataset.prefetch(buffer_size)
+        return method(dataset, *args, **kwargs)
 
     return transform
