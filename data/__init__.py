@@ -1,4 +1,4 @@
-"""seqrecipes.data: tokenizers and vocabularies, tf.data transforms and dataset sources.
+"""seqrecipes.data: tokenizers and vocabularies, tf.data transforms, batch builders and dataset sources.
 
 Tokenizers (Keras preprocessing layers made of TensorFlow ops; reserved ids 0 ``[PAD]``,
 1 ``[UNK]``, 2 ``[START]``, 3 ``[END]``): ``CharTokenizer``, ``WordTokenizer``,
@@ -8,17 +8,32 @@ Pipeline steps (functions returning a transform for ``dataset.apply``): ``tokeni
 ``truncate_or_pad``, ``batch_with_padding``, ``bucket_by_length``, ``teacher_forcing_shift``,
 ``lm_prefixes``, ``lm_windows``, ``series_windows``, ``shuffle``, ``cache``, ``prefetch``.
 
+Batch builders (one ``dataset.apply`` step from raw examples to a recipe's batches):
+``seq2seq_batches``, ``tagging_batches`` (with ``tag_ids``), ``caption_batches``,
+``window_batches``.
+
 Sources: synthetic tasks (``adding_problem``, ``copy_memory``, ``sequence_reversal``,
 ``digit_addition``, ``date_translation``, ``shapes_captioning``, ``noisy_periodic_series``),
 real data sets shipped by installed packages (``digit_rows``, ``digit_strips``,
 ``statsmodels_series``), TensorFlow Datasets by name (``load_tfds``) and the user's files
 (``text_lines``, ``text_document``, ``delimited_file``, ``conll_file``, ``from_series``).
+
+Helpers that the steps share but users do not call (``flat_strings``, ``dense_elements``) stay in
+their modules (``seqrecipes.data.tokenizer``, ``seqrecipes.data.transforms``).
 """
 
+from seqrecipes.data.batches import caption_batches, seq2seq_batches, tag_ids, tagging_batches, window_batches
 from seqrecipes.data.char_tokenizer import CharTokenizer
 from seqrecipes.data.date_translation import DATE_FORMATS, date_translation, format_date, is_test_date
 from seqrecipes.data.handwritten_digits import digit_rows, digit_strips
 from seqrecipes.data.language_model import lm_prefixes, lm_windows
+from seqrecipes.data.padding import (
+    batch_with_padding,
+    bucket_by_length,
+    choose_bucket_boundaries,
+    sequence_length,
+    truncate_or_pad,
+)
 from seqrecipes.data.sentence_piece_tokenizer import SentencePieceTokenizer
 from seqrecipes.data.series import clean_series, from_series, series_windows
 from seqrecipes.data.shapes_captioning import shapes_captioning
@@ -33,20 +48,8 @@ from seqrecipes.data.synthetic_tasks import (
 )
 from seqrecipes.data.text_files import conll_file, delimited_file, text_document, text_lines
 from seqrecipes.data.tfds_datasets import TFDS_DATASETS, load_tfds
-from seqrecipes.data.tokenizer import Tokenizer, flat_strings, replace_invalid_utf8
-from seqrecipes.data.transforms import (
-    batch_with_padding,
-    bucket_by_length,
-    cache,
-    choose_bucket_boundaries,
-    dense_elements,
-    prefetch,
-    sequence_length,
-    shuffle,
-    teacher_forcing_shift,
-    tokenize,
-    truncate_or_pad,
-)
+from seqrecipes.data.tokenizer import Tokenizer, replace_invalid_utf8
+from seqrecipes.data.transforms import cache, prefetch, shuffle, teacher_forcing_shift, tokenize
 from seqrecipes.data.vocabulary import (
     END_ID,
     END_TOKEN,
@@ -84,17 +87,16 @@ __all__ = [
     "batch_with_padding",
     "bucket_by_length",
     "cache",
+    "caption_batches",
     "choose_bucket_boundaries",
     "clean_series",
     "conll_file",
     "copy_memory",
     "date_translation",
     "delimited_file",
-    "dense_elements",
     "digit_addition",
     "digit_rows",
     "digit_strips",
-    "flat_strings",
     "format_date",
     "from_series",
     "is_test_date",
@@ -104,6 +106,7 @@ __all__ = [
     "noisy_periodic_series",
     "prefetch",
     "replace_invalid_utf8",
+    "seq2seq_batches",
     "sequence_length",
     "sequence_reversal",
     "series_windows",
@@ -112,9 +115,12 @@ __all__ = [
     "split_words",
     "statsmodels_series",
     "statsmodels_values",
+    "tag_ids",
+    "tagging_batches",
     "teacher_forcing_shift",
     "text_document",
     "text_lines",
     "tokenize",
     "truncate_or_pad",
+    "window_batches",
 ]

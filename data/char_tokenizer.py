@@ -20,21 +20,10 @@ class CharTokenizer(Tokenizer):
     only, so a SavedModel holding this layer loads in stock TensorFlow Serving.
 
     Args:
-        vocabulary: ``None``, a list of characters, a ``Vocabulary`` or a vocabulary file path.
-        sequence_length: pad (with 0) or truncate outputs to this many ids; ``None`` for ragged.
-        lowercase: lower-case the text first (Unicode-aware; ``detokenize`` then returns
-            lower-case text).
-        max_size: the largest vocabulary ``adapt`` builds, the four reserved tokens included.
-        min_frequency: the smallest count a character needs to enter the vocabulary in ``adapt``.
-        dtype: integer dtype of the ids, ``"int32"`` by default.
-        **kwargs: the arguments of ``keras.layers.Layer``.
+        vocabulary, sequence_length, lowercase, max_size, min_frequency, dtype, **kwargs: as in
+            ``Tokenizer`` (``vocabulary``: characters).
 
-    Call arguments:
-        inputs: strings of any shape.
-
-    Returns:
-        Ids: dense 1-D for a scalar string, ragged ``[batch, chars]`` for a batch (dense with
-        ``sequence_length``).
+    Call arguments and returns: those of ``Tokenizer``, one id per character.
 
     Example:
     >>> from seqrecipes import data
@@ -50,25 +39,8 @@ class CharTokenizer(Tokenizer):
         seed 002 and seed 004, the character-level RNN language model.
     """
 
-    def __init__(self, vocabulary=None, sequence_length=None, lowercase=False, max_size=None, min_frequency=1, **kwargs):
-        self.lowercase = bool(lowercase)
-        super().__init__(
-            vocabulary=vocabulary,
-            sequence_length=sequence_length,
-            max_size=max_size,
-            min_frequency=min_frequency,
-            **kwargs,
-        )
-
     def split(self, strings):
-        if self.lowercase:
-            strings = tf.strings.lower(strings, encoding="utf-8")
         return tf.strings.unicode_split(strings, "UTF-8", errors="replace", replacement_char=0xFFFD)
 
     def join_tokens(self, tokens):
         return tf.strings.reduce_join(tokens, axis=-1)
-
-    def get_config(self):
-        config = super().get_config()
-        config["lowercase"] = self.lowercase
-        return config

@@ -10,6 +10,8 @@ import datetime
 import numpy as np
 import tensorflow as tf
 
+from seqrecipes._checks import check_positive_int
+
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -69,7 +71,15 @@ def format_date(date, format_name):
 
 
 def is_test_date(date, test_fraction=0.1):
-    """Whether ``date`` belongs to the held-out test dates (a fixed hash of the day, not random)."""
+    """Whether ``date`` belongs to the held-out test dates (a fixed hash of the day, not random).
+
+    ``date_translation(split="test")`` draws only such days and ``split="train"`` only the others.
+
+    Example:
+    >>> from seqrecipes import data
+    >>> data.is_test_date("2009-07-05"), data.is_test_date("2009-07-06")
+    (False, True)
+    """
     if isinstance(date, str):
         date = datetime.date.fromisoformat(date)
     return (date.toordinal() * 2654435761) % 1000 < round(test_fraction * 1000)
@@ -127,8 +137,7 @@ def date_translation(
         translate", ICLR 2015; Andrew Ng's deep-learning course, "Neural machine translation with
         attention" (human to machine-readable dates).
     """
-    if isinstance(num_examples, bool) or not isinstance(num_examples, (int, np.integer)) or num_examples < 1:
-        raise ValueError(f"`num_examples` must be a positive integer. Received: num_examples={num_examples!r}")
+    check_positive_int("num_examples", num_examples)
     if formats is None:
         unknown = [lang for lang in languages if lang not in FILLER_WORDS]
         if unknown or not languages:

@@ -3,6 +3,8 @@
 import numpy as np
 import tensorflow as tf
 
+from seqrecipes._checks import check_choice, check_positive_int
+
 DIGIT_WORDS = {
     "en": ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),
     "ko": ("영", "일", "이", "삼", "사", "오", "육", "칠", "팔", "구"),
@@ -11,8 +13,7 @@ SPLITS = ("train", "test", "all")
 
 
 def _digits(split, test_fraction):
-    if split not in SPLITS:
-        raise ValueError(f"`split` must be one of {list(SPLITS)}. Received: split={split!r}")
+    check_choice("split", split, SPLITS)
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"`test_fraction` must be in (0, 1). Received: test_fraction={test_fraction}")
     from sklearn.datasets import load_digits
@@ -83,10 +84,8 @@ def digit_strips(num_examples=1000, min_digits=1, max_digits=4, language="en", s
     >>> [c.decode() for _, c in data.digit_strips(2, seed=0).as_numpy_iterator()]
     ['zero three one one', 'seven']
     """
-    if language not in DIGIT_WORDS:
-        raise ValueError(f"`language` must be one of {sorted(DIGIT_WORDS)}. Received: language={language!r}")
-    if isinstance(num_examples, bool) or not isinstance(num_examples, (int, np.integer)) or num_examples < 1:
-        raise ValueError(f"`num_examples` must be a positive integer. Received: num_examples={num_examples!r}")
+    check_choice("language", language, DIGIT_WORDS)
+    check_positive_int("num_examples", num_examples)
     if not (isinstance(min_digits, (int, np.integer)) and 1 <= min_digits <= max_digits):
         raise ValueError(
             f"Need 1 <= min_digits <= max_digits. Received: min_digits={min_digits!r}, max_digits={max_digits!r}"

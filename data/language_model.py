@@ -3,12 +3,18 @@
 import numpy as np
 import tensorflow as tf
 
+from seqrecipes._checks import check_positive_int
 from seqrecipes.data.transforms import dense_elements
 
 
-def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+def _token_sequences(dataset, step):
+    """``dataset`` with dense elements, checked to be 1-D token sequences (``step`` names the caller)."""
+    dataset = dense_elements(dataset)
+    spec = dataset.element_spec
+    if not isinstance(spec, tf.TensorSpec) or spec.shape.rank != 1:
+        raise ValueError(f"{step} expects 1-D token sequences. Received: element_spec={spec}")
+    return dataset
+
 
 
 def lm_prefixes(min_length=1):
@@ -37,13 +43,10 @@ def lm_prefixes(min_length=1):
         Seed 002, "RNN을 이용한 텍스트 생성"; Bengio et al., "A neural probabilistic language
         model", JMLR 2003.
     """
-    _check_positive("min_length", min_length)
+    check_positive_int("min_length", min_length)
 
     def transform(dataset):
-        dataset = dense_elements(dataset)
-        spec = dataset.element_spec
-        if not isinstance(spec, tf.TensorSpec) or spec.shape.rank != 1:
-            raise ValueError(f"lm_prefixes expects 1-D token sequences. Received: element_spec={spec}")
+        dataset = _token_sequences(dataset, "lm_prefixes")
 
         def prefixes(sequence):
             ends = tf.data.Dataset.range(min_length, tf.cast(tf.shape(sequence)[0], tf.int64))
@@ -93,19 +96,16 @@ def lm_windows(window_length, batch_size=None, stride=None, separator_id=None):
         Williams and Peng, "An efficient gradient-based algorithm for on-line training of
         recurrent network trajectories", 1990; seed 004 (BPTT).
     """
-    _check_positive("window_length", window_length)
+    check_positive_int("window_length", window_length)
     if batch_size is not None:
-        _check_positive("batch_size", batch_size)
+        check_positive_int("batch_size", batch_size)
         if stride is not None:
             raise ValueError(f"`stride` applies to single windows only, not with batch_size. Received: stride={stride}")
     step = window_length if stride is None else stride
-    _check_positive("stride", step)
+    check_positive_int("stride", step)
 
     def transform(dataset):
-        dataset = dense_elements(dataset)
-        spec = dataset.element_spec
-        if not isinstance(spec, tf.TensorSpec) or spec.shape.rank != 1:
-            raise ValueError(f"lm_windows expects 1-D token sequences. Received: element_spec={spec}")
+        dataset = _token_sequences(dataset, "lm_windows")
         if separator_id is not None:
             dataset = dataset.map(lambda s: tf.concat([s, tf.constant([separator_id], s.dtype)], axis=0))
         stream = dataset.unbatch()

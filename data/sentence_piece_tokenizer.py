@@ -7,8 +7,9 @@ import os
 import keras
 import tensorflow as tf
 
-from seqrecipes.data.tokenizer import Tokenizer, _as_string_dataset, flat_strings, replace_invalid_utf8
-from seqrecipes.data.vocabulary import RESERVED_TOKENS, UNKNOWN_ID, Vocabulary
+from seqrecipes._checks import check_choice
+from seqrecipes.data.tokenizer import Tokenizer, _text_dataset
+from seqrecipes.data.vocabulary import RESERVED_TOKENS, Vocabulary
 
 MODEL_TYPES = ("unigram", "bpe", "char", "word")
 
@@ -32,19 +33,14 @@ class SentencePieceTokenizer(Tokenizer):
     Args:
         proto: ``None`` (call ``adapt``), the serialized model (bytes), or the path of a
             ``.model`` file. The model's first four pieces must be the reserved tokens.
-        sequence_length: pad (with 0) or truncate outputs to this many ids; ``None`` for ragged.
         model_type: ``"unigram"`` (default), ``"bpe"``, ``"char"`` or ``"word"`` for ``adapt``.
-        lowercase: have ``adapt`` train a case-folding model (``nmt_nfkc_cf``).
-        max_size: the vocabulary size ``adapt`` trains at most, reserved tokens included.
-        dtype: integer dtype of the ids, ``"int32"`` by default.
-        **kwargs: the arguments of ``keras.layers.Layer``.
+        lowercase: have ``adapt`` train a case-folding model (``nmt_nfkc_cf``); the model itself
+            then folds the case when it tokenizes.
+        max_size: the vocabulary size ``adapt`` trains at most, reserved tokens included (a
+            SentencePiece model needs a limit; there is no ``min_frequency``).
+        sequence_length, dtype, **kwargs: as in ``Tokenizer``.
 
-    Call arguments:
-        inputs: strings of any shape.
-
-    Returns:
-        Ids: dense 1-D for a scalar string, ragged ``[batch, pieces]`` for a batch (dense with
-        ``sequence_length``).
+    Call arguments and returns: those of ``Tokenizer``, one id per piece.
 
     Example:
     >>> from seqrecipes import data
@@ -66,16 +62,14 @@ class SentencePieceTokenizer(Tokenizer):
         max_size=8000,
         **kwargs,
     ):
-        if model_type not in MODEL_TYPES:
-            raise ValueError(f"`model_type` must be one of {list(MODEL_TYPES)}. Received: model_type={model_type!r}")
+        check_choice("model_type", model_type, MODEL_TYPES)
         if max_size is None:
             raise ValueError("A SentencePiece model needs a size limit. Received: max_size=None")
         self.model_type = model_type
-        self.lowercase = bool(lowercase)
         self.proto = None
         kwargs.pop("min_frequency", None)
         kwargs.pop("vocabulary", None)
-        super().__init__(vocabulary=None, sequence_length=sequence_length, max_size=max_size, **kwargs)
+        super().__init__(None, sequence_length, lowercase, max_size=max_size, **kwargs)
         self.set_proto(proto)
 
     def set_proto(self, proto):
@@ -120,12 +114,7 @@ class SentencePieceTokenizer(Tokenizer):
     def adapt(self, data, batch_size=256):
         """Trains a SentencePiece model of at most ``max_size`` pieces on text.
 
-        Args:
-            data: a ``tf.data.Dataset`` of strings, a list or array of strings, or a string tensor.
-            batch_size: how many scalar elements are read at once.
-
-        Returns:
-            ``self``.
+        The arguments and the result are those of ``Tokenizer.adapt``.
 
         Raises:
             ImportError: the ``sentencepiece`` package is not installed.
@@ -135,7 +124,7 @@ class SentencePieceTokenizer(Tokenizer):
             import sentencepiece
         except ImportError as error:  # pragma: no cover - depends on the environment
             raise ImportError("SentencePieceTokenizer.adapt needs the `sentencepiece` package: pip install sentencepiece") from error
-        sentences = _as_string_dataset(data, batch_size).map(lambda x: replace_invalid_utf8(flat_strings(x))).unbatch()
+        sentences = _text_dataset(data, batch_size).unbatch()
         sentences = [s for s in sentences.as_numpy_iterator() if s.strip()]
         if not sentences:
             raise ValueError(f"SentencePieceTokenizer.adapt got no text. Received: data={data!r:.80}")
@@ -179,8 +168,6 @@ class SentencePieceTokenizer(Tokenizer):
         return tf.cast(self._sentence_piece.tokenize(strings), tf.int64)
 
     def decode(self, ids):
-        size = len(self.vocabulary)
-        ids = tf.ragged.map_flat_values(lambda x: tf.where((x < 0) | (x >= size), tf.cast(UNKNOWN_ID, x.dtype), x), ids)
         return self._sentence_piece.detokenize(tf.cast(ids, tf.int32))
 
     def get_config(self):
@@ -191,7 +178,6 @@ class SentencePieceTokenizer(Tokenizer):
             {
                 "proto": None if self.proto is None else base64.b64encode(self.proto).decode("ascii"),
                 "model_type": self.model_type,
-                "lowercase": self.lowercase,
             }
         )
         return config

@@ -6,14 +6,12 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
+from seqrecipes._checks import check_choice, check_positive_int
+
 logger = logging.getLogger(__name__)
 
 NAN_POLICIES = ("raise", "drop", "interpolate", "keep")
 
-
-def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
 
 
 def clean_series(values, nan_policy="raise", name="series"):
@@ -33,9 +31,18 @@ def clean_series(values, nan_policy="raise", name="series"):
     Raises:
         ValueError: NaN with ``nan_policy="raise"``, an empty or all-NaN series, a bad shape or
             policy.
+
+    Example:
+    >>> import warnings
+    >>> from seqrecipes import data
+    >>> data.clean_series([1.0, 2.0, 4.0]).tolist()
+    [[1.0], [2.0], [4.0]]
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # "1 time steps with NaN ... handled by nan_policy='interpolate'"
+    ...     data.clean_series([1.0, float("nan"), 3.0], nan_policy="interpolate")[:, 0].tolist()
+    [1.0, 2.0, 3.0]
     """
-    if nan_policy not in NAN_POLICIES:
-        raise ValueError(f"`nan_policy` must be one of {list(NAN_POLICIES)}. Received: nan_policy={nan_policy!r}")
+    check_choice("nan_policy", nan_policy, NAN_POLICIES)
     array = np.asarray(values, dtype=np.float32)
     if array.ndim == 1:
         array = array[:, None]
@@ -121,11 +128,10 @@ def series_windows(input_length, horizon=1, stride=1, nan_policy="raise"):
         Hyndman and Athanasopoulos, "Forecasting: principles and practice", ch. 5 (time series
         cross-validation); ``keras.utils.timeseries_dataset_from_array``.
     """
-    _check_positive("input_length", input_length)
-    _check_positive("horizon", horizon)
-    _check_positive("stride", stride)
-    if nan_policy not in ("raise", "drop"):
-        raise ValueError(f"`nan_policy` must be 'raise' or 'drop'. Received: nan_policy={nan_policy!r}")
+    check_positive_int("input_length", input_length)
+    check_positive_int("horizon", horizon)
+    check_positive_int("stride", stride)
+    check_choice("nan_policy", nan_policy, ("raise", "drop"))
     size = input_length + horizon
 
     def transform(dataset):

@@ -3,6 +3,8 @@
 import numpy as np
 import tensorflow as tf
 
+from seqrecipes._checks import check_positive_int
+
 COLOURS = {
     "red": (1.0, 0.0, 0.0),
     "green": (0.0, 0.8, 0.0),
@@ -55,8 +57,7 @@ def shapes_captioning(num_examples=1000, image_size=32, max_shapes=2, seed=0):
         Xu et al., "Show, attend and tell: neural image caption generation with visual
         attention", ICML 2015; Kuhnle and Copestake, "ShapeWorld", 2017.
     """
-    if isinstance(num_examples, bool) or not isinstance(num_examples, (int, np.integer)) or num_examples < 1:
-        raise ValueError(f"`num_examples` must be a positive integer. Received: num_examples={num_examples!r}")
+    check_positive_int("num_examples", num_examples)
     if not isinstance(image_size, (int, np.integer)) or image_size < 16:
         raise ValueError(f"`image_size` must be an integer of at least 16. Received: image_size={image_size!r}")
     if max_shapes not in (1, 2):

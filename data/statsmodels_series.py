@@ -14,7 +14,15 @@ STATSMODELS_SERIES = {
 
 
 def statsmodels_values(name):
-    """The raw values of one of ``STATSMODELS_SERIES`` as a float32 NumPy array (NaN kept)."""
+    """The raw values of one of ``STATSMODELS_SERIES`` as a float32 NumPy array (NaN kept).
+
+    Example:
+    >>> import numpy as np
+    >>> from seqrecipes import data
+    >>> values = data.statsmodels_values("co2")
+    >>> values.shape, int(np.isnan(values).sum())
+    ((526,), 5)
+    """
     if name not in STATSMODELS_SERIES:
         raise ValueError(f"Unknown statsmodels series; known: {sorted(STATSMODELS_SERIES)}. Received: name={name!r}")
     from statsmodels import datasets

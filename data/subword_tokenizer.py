@@ -3,17 +3,18 @@
 import keras
 import tensorflow as tf
 
-from seqrecipes.data.tokenizer import Tokenizer, _as_string_dataset, flat_strings, replace_invalid_utf8
-from seqrecipes.data.vocabulary import RESERVED_TOKENS, UNKNOWN_ID, UNKNOWN_TOKEN, Vocabulary
-from seqrecipes.data.word_tokenizer import split_words
+from seqrecipes.data.tokenizer import _text_dataset
+from seqrecipes.data.vocabulary import RESERVED_TOKENS, UNKNOWN_TOKEN, Vocabulary
+from seqrecipes.data.word_tokenizer import WordTokenizer
 
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
-class SubwordTokenizer(Tokenizer):
+class SubwordTokenizer(WordTokenizer):
     """WordPiece: words split into the longest vocabulary pieces, continuations marked ``##``.
 
-    Text is first split into words by exactly the rules of ``WordTokenizer`` (invalid UTF-8
-    replaced, optional lower-casing, punctuation and symbols as their own words, whitespace), then
+    A ``WordTokenizer`` whose words are cut further: text is first split into words by exactly its
+    rules (invalid UTF-8 replaced, optional lower-casing, punctuation and symbols as their own
+    words, whitespace), then
     every word is cut greedily into the longest pieces of the vocabulary (``"경마장에"`` ->
     ``["경", "##마", "##장", "##에"]`` with a small vocabulary, ``["경마장", "##에"]`` with a larger
     one). A word that cannot be covered becomes one ``"[UNK]"``.
@@ -28,21 +29,13 @@ class SubwordTokenizer(Tokenizer):
     ``tokenize`` for in-vocabulary text in canonical form (as ``WordTokenizer``).
 
     Args:
-        vocabulary: ``None``, a list of WordPiece tokens, a ``Vocabulary`` or a vocabulary file.
-        sequence_length: pad (with 0) or truncate outputs to this many ids; ``None`` for ragged.
-        lowercase: lower-case the text first.
-        split_punctuation: make punctuation and symbol characters separate words.
         suffix_indicator: the mark of a piece that continues a word.
-        max_size: the vocabulary size ``adapt`` learns at most, reserved tokens included.
-        dtype: integer dtype of the ids, ``"int32"`` by default.
-        **kwargs: the arguments of ``keras.layers.Layer``.
+        max_size: the vocabulary size ``adapt`` learns at most, reserved tokens included (a
+            WordPiece vocabulary needs a limit; there is no ``min_frequency``).
+        vocabulary, sequence_length, lowercase, split_punctuation, dtype, **kwargs: as in
+            ``WordTokenizer`` (``vocabulary``: WordPiece tokens).
 
-    Call arguments:
-        inputs: strings of any shape.
-
-    Returns:
-        Ids: dense 1-D for a scalar string, ragged ``[batch, pieces]`` for a batch (dense with
-        ``sequence_length``).
+    Call arguments and returns: those of ``Tokenizer``, one id per piece.
 
     Example:
     >>> from seqrecipes import data
@@ -73,11 +66,9 @@ class SubwordTokenizer(Tokenizer):
             raise ValueError(f"`suffix_indicator` must be a non-empty string. Received: suffix_indicator={suffix_indicator!r}")
         if max_size is None:
             raise ValueError("A WordPiece vocabulary needs a size limit. Received: max_size=None")
-        self.lowercase = bool(lowercase)
-        self.split_punctuation = bool(split_punctuation)
         self.suffix_indicator = suffix_indicator
         kwargs.pop("min_frequency", None)
-        super().__init__(vocabulary=vocabulary, sequence_length=sequence_length, max_size=max_size, **kwargs)
+        super().__init__(vocabulary, sequence_length, lowercase, split_punctuation, max_size=max_size, **kwargs)
 
     def set_vocabulary(self, vocabulary):
         super().set_vocabulary(vocabulary)
@@ -98,21 +89,14 @@ class SubwordTokenizer(Tokenizer):
     def adapt(self, data, batch_size=256):
         """Learns a WordPiece vocabulary of at most ``max_size`` tokens from text.
 
-        Args:
-            data: a ``tf.data.Dataset`` of strings, a list or array of strings, or a string tensor.
-            batch_size: how many scalar elements are split at once.
-
-        Returns:
-            ``self``.
+        The arguments and the result are those of ``Tokenizer.adapt``.
 
         Raises:
             ValueError: the data holds no words (an empty vocabulary).
         """
         import keras_hub
 
-        words = _as_string_dataset(data, batch_size).map(
-            lambda x: split_words(replace_invalid_utf8(flat_strings(x)), self.lowercase, self.split_punctuation)
-        )
+        words = _text_dataset(data, batch_size).map(self._split)
         tokens = keras_hub.tokenizers.compute_word_piece_vocabulary(
             words,
             vocabulary_size=self.max_size,
@@ -125,26 +109,15 @@ class SubwordTokenizer(Tokenizer):
         self.set_vocabulary(Vocabulary(tokens))
         return self
 
-    def split(self, strings):
-        return split_words(strings, lowercase=self.lowercase, split_punctuation=self.split_punctuation)
-
     def encode(self, strings):
-        pieces = self._word_piece.tokenize(self.split(strings))  # [B, words, pieces]
+        pieces = self._word_piece.tokenize(self._split(strings))  # [B, words, pieces]
         return pieces.merge_dims(1, 2)
 
     def decode(self, ids):
-        size = len(self.vocabulary)
-        ids = tf.ragged.map_flat_values(lambda x: tf.where((x < 0) | (x >= size), tf.cast(UNKNOWN_ID, x.dtype), x), ids)
         return self._word_piece.detokenize(ids)
 
     def get_config(self):
         config = super().get_config()
         config.pop("min_frequency", None)
-        config.update(
-            {
-                "lowercase": self.lowercase,
-                "split_punctuation": self.split_punctuation,
-                "suffix_indicator": self.suffix_indicator,
-            }
-        )
+        config["suffix_indicator"] = self.suffix_indicator
         return config

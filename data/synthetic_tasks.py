@@ -8,12 +8,9 @@ docstring states.
 import numpy as np
 import tensorflow as tf
 
+from seqrecipes._checks import check_positive_int
 from seqrecipes.data.series import from_series
 
-
-def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
 
 
 def adding_problem(num_examples=10_000, length=50, seed=0):
@@ -44,7 +41,7 @@ def adding_problem(num_examples=10_000, length=50, seed=0):
         (experiment 4); Le et al., "A simple way to initialize recurrent networks of rectified
         linear units", 2015.
     """
-    _check_positive("num_examples", num_examples)
+    check_positive_int("num_examples", num_examples)
     if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 2:
         raise ValueError(f"`length` must be an integer of at least 2. Received: length={length!r}")
     rng = np.random.default_rng(seed)
@@ -92,7 +89,7 @@ def copy_memory(num_examples=10_000, delay=100, copy_length=10, num_symbols=8, s
         recurrent neural networks", ICML 2016.
     """
     for name, value in (("num_examples", num_examples), ("delay", delay), ("copy_length", copy_length), ("num_symbols", num_symbols)):
-        _check_positive(name, value)
+        check_positive_int(name, value)
     rng = np.random.default_rng(seed)
     symbols = rng.integers(1, num_symbols + 1, size=(num_examples, copy_length)).astype(np.int32)
     total = delay + 2 * copy_length
@@ -126,8 +123,8 @@ def sequence_reversal(num_examples=10_000, min_length=3, max_length=12, alphabet
         Sutskever et al., "Sequence to sequence learning with neural networks", 2014 (reversed
         source order).
     """
-    _check_positive("num_examples", num_examples)
-    _check_positive("min_length", min_length)
+    check_positive_int("num_examples", num_examples)
+    check_positive_int("min_length", min_length)
     if max_length < min_length:
         raise ValueError(f"`max_length` must be at least min_length={min_length}. Received: max_length={max_length}")
     if not alphabet:
@@ -162,8 +159,8 @@ def digit_addition(num_examples=10_000, max_digits=3, seed=0):
         Zaremba and Sutskever, "Learning to execute", 2014; the Keras example "Sequence to
         sequence learning for performing number addition".
     """
-    _check_positive("num_examples", num_examples)
-    _check_positive("max_digits", max_digits)
+    check_positive_int("num_examples", num_examples)
+    check_positive_int("max_digits", max_digits)
     rng = np.random.default_rng(seed)
 
     def operands():
@@ -202,7 +199,7 @@ def noisy_periodic_series(length=1000, periods=(12,), amplitudes=None, noise=0.1
     >>> abs(values[0] - values[12]) < 1e-5
     True
     """
-    _check_positive("length", length)
+    check_positive_int("length", length)
     periods = [float(p) for p in periods]
     if not periods or any(p <= 0 for p in periods):
         raise ValueError(f"`periods` must be positive numbers. Received: periods={periods}")

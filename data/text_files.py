@@ -13,6 +13,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from seqrecipes._checks import check_choice
+
 logger = logging.getLogger(__name__)
 
 TARGET_DTYPES = ("string", "int64", "float32")
@@ -133,8 +135,7 @@ def delimited_file(path, inputs, targets, delimiter=None, targets_dtype="string"
     [('June 25th, 2009', '2009-06-25')]
     """
     path = _check_file(path)
-    if targets_dtype not in TARGET_DTYPES:
-        raise ValueError(f"`targets_dtype` must be one of {list(TARGET_DTYPES)}. Received: targets_dtype={targets_dtype!r}")
+    check_choice("targets_dtype", targets_dtype, TARGET_DTYPES)
     if delimiter is None:
         extension = os.path.splitext(path)[1].lower()
         delimiter = {".tsv": "\t", ".tab": "\t", ".csv": ","}.get(extension)

@@ -7,18 +7,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seqrecipes.data.vocabulary import (
-    END_ID,
-    END_TOKEN,
-    PAD_ID,
-    PAD_TOKEN,
-    START_ID,
-    START_TOKEN,
-    UNKNOWN_ID,
-    UNKNOWN_TOKEN,
-    Vocabulary,
-    _check_limits,
-)
+from seqrecipes._checks import check_positive_int
+from seqrecipes.data.vocabulary import END_ID, PAD_ID, START_ID, UNKNOWN_ID, Vocabulary, _check_limits, _ReservedIds
 
 logger = logging.getLogger(__name__)
 
@@ -47,20 +37,27 @@ def flat_strings(strings):
 
 
 def replace_invalid_utf8(strings):
-    """Replaces every byte sequence that is not valid UTF-8 by U+FFFD; never raises."""
+    """Replaces every byte sequence that is not valid UTF-8 by U+FFFD; never raises.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> from seqrecipes import data
+    >>> data.replace_invalid_utf8(tf.constant([b"ok", b"bad \\xff"])).numpy().tolist()
+    [b'ok', b'bad \\xef\\xbf\\xbd']
+    """
     return tf.strings.unicode_transcode(
         strings, input_encoding="UTF-8", output_encoding="UTF-8", errors="replace", replacement_char=0xFFFD
     )
 
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
-class Tokenizer(keras.layers.Layer):
+class Tokenizer(keras.layers.Layer, _ReservedIds):
     """Base class: strings to ids and back with TensorFlow ops, over a ``Vocabulary``.
 
     A subclass defines how a batch of strings splits into string tokens (``split``) and how a
-    batch of token strings joins back (``join_tokens``); this class does the rest: vocabulary
-    building (``adapt``), id lookup, padding to ``sequence_length``, cleaning ids before
-    detokenizing, vocabulary files and the Keras config. Everything that runs on tensors is a
+    batch of token strings joins back (``join_tokens``); this class does the rest: the shared
+    arguments, lower-casing, vocabulary building (``adapt``), id lookup, padding to
+    ``sequence_length``, cleaning ids before detokenizing, vocabulary files and the Keras config. Everything that runs on tensors is a
     TensorFlow op, so ``tokenize`` and ``detokenize`` work eagerly, inside ``tf.data`` maps, inside
     a ``tf.function`` and in a SavedModel.
 
@@ -85,6 +82,8 @@ class Tokenizer(keras.layers.Layer):
             by ``save_vocabulary``.
         sequence_length: ``None`` for ragged outputs; an integer to pad with 0 or truncate every
             output to that many ids (a dense tensor).
+        lowercase: lower-case the text (Unicode-aware) before ``split``; ``detokenize`` then
+            returns lower-case text.
         max_size: the largest vocabulary ``adapt`` builds, the reserved tokens included.
         min_frequency: the smallest count a token needs to enter the vocabulary in ``adapt``.
         dtype: the integer dtype of the ids. Defaults to ``"int32"``.
@@ -97,6 +96,7 @@ class Tokenizer(keras.layers.Layer):
         For a scalar string, a dense 1-D tensor of ids. For a tensor of strings, a
         ``tf.RaggedTensor`` with one more (ragged) axis, or a dense tensor of shape
         ``inputs.shape + (sequence_length,)`` when ``sequence_length`` is set.
+        ``tokenize_ragged`` gives the ragged int32 form whatever ``sequence_length`` is.
 
     Example:
     >>> from seqrecipes import data
@@ -108,19 +108,18 @@ class Tokenizer(keras.layers.Layer):
         keras-hub ``keras_hub.tokenizers.Tokenizer``; ``keras.layers.TextVectorization``.
     """
 
-    def __init__(self, vocabulary=None, sequence_length=None, max_size=None, min_frequency=1, dtype="int32", **kwargs):
-        if sequence_length is not None and (
-            isinstance(sequence_length, bool) or not isinstance(sequence_length, int) or sequence_length < 1
-        ):
-            raise ValueError(
-                f"`sequence_length` must be a positive integer or None. Received: sequence_length={sequence_length!r}"
-            )
+    def __init__(
+        self, vocabulary=None, sequence_length=None, lowercase=False, max_size=None, min_frequency=1, dtype="int32", **kwargs
+    ):
+        if sequence_length is not None:
+            sequence_length = check_positive_int("sequence_length", sequence_length)
         _check_limits(max_size, min_frequency)
         kwargs.setdefault("trainable", False)
         super().__init__(dtype=dtype, **kwargs)
         if "int" not in str(self.compute_dtype):
             raise ValueError(f"A tokenizer's dtype must be an integer dtype. Received: dtype={dtype!r}")
         self.sequence_length = sequence_length
+        self.lowercase = bool(lowercase)
         self.max_size = max_size
         self.min_frequency = min_frequency
         # Strings pass through Layer.__call__ unconverted, as in keras-hub's preprocessing layers.
@@ -129,16 +128,6 @@ class Tokenizer(keras.layers.Layer):
         self.vocabulary = None
         self.set_vocabulary(vocabulary)
         self.built = True
-
-    # Reserved tokens and ids: fixed, so they are known before a vocabulary is set.
-    pad_token = PAD_TOKEN
-    unknown_token = UNKNOWN_TOKEN
-    start_token = START_TOKEN
-    end_token = END_TOKEN
-    pad_id = PAD_ID
-    unknown_id = UNKNOWN_ID
-    start_id = START_ID
-    end_id = END_ID
 
     # ----------------------------------------------------------------------------------------
     # What a subclass defines.
@@ -153,11 +142,17 @@ class Tokenizer(keras.layers.Layer):
 
     def encode(self, strings):
         """1-D valid UTF-8 strings -> ragged int64 ids ``[batch, tokens]`` (split, then look up)."""
-        return self.tokens_to_ids(self.split(strings))
+        return self.tokens_to_ids(self._split(strings))
 
     def decode(self, ids):
-        """Ragged int64 ids without padding/start/end ``[batch, tokens]`` -> 1-D strings."""
+        """Ragged int64 ids in the vocabulary, without padding/start/end ``[batch, tokens]`` -> 1-D strings."""
         return self.join_tokens(self.ids_to_tokens(ids))
+
+    def _split(self, strings):
+        """``split``, lower-casing the strings first when ``lowercase`` is set."""
+        if self.lowercase:
+            strings = tf.strings.lower(strings, encoding="utf-8")
+        return self.split(strings)
 
     # ----------------------------------------------------------------------------------------
     # Vocabulary.
@@ -205,8 +200,7 @@ class Tokenizer(keras.layers.Layer):
         Raises:
             ValueError: no token passes the limits (an empty vocabulary).
         """
-        dataset = _as_string_dataset(data, batch_size)
-        tokens = dataset.map(lambda x: self.split(replace_invalid_utf8(flat_strings(x))))
+        tokens = _text_dataset(data, batch_size).map(self._split)
         self.set_vocabulary(Vocabulary.build(tokens, max_size=self.max_size, min_frequency=self.min_frequency))
         return self
 
@@ -239,11 +233,6 @@ class Tokenizer(keras.layers.Layer):
         """Replaces the vocabulary by the one in a vocabulary file (file-backed lookups); returns ``self``."""
         self.set_vocabulary(os.fspath(path))
         return self
-
-    @property
-    def special_token_ids(self):
-        """The reserved ids ``[pad_id, unknown_id, start_id, end_id]``."""
-        return [PAD_ID, UNKNOWN_ID, START_ID, END_ID]
 
     def _check_vocabulary(self):
         if self.vocabulary is None:
@@ -297,11 +286,47 @@ class Tokenizer(keras.layers.Layer):
             return ids
         return _nest_rows(ids, inputs)
 
+    def tokenize_ragged(self, inputs):
+        """Strings to an int32 ``tf.RaggedTensor`` of ids, without padding whatever ``sequence_length`` is.
+
+        The form the batch builders and the recipes' serving functions work on: ``tokenize``, then
+        a fixed-length tokenizer's padding (0) is removed (its cut to ``sequence_length`` stays),
+        then the ids are cast to int32 whatever ``dtype`` is. TensorFlow ops only, so it runs in
+        ``tf.data`` maps and inside an export.
+
+        Args:
+            inputs: strings with at least one axis (a batch), dense or ragged.
+
+        Returns:
+            An int32 ``tf.RaggedTensor`` of shape ``inputs.shape + (None,)``.
+
+        Raises:
+            ValueError: ``inputs`` is one string (wrap it in a list).
+
+        Example:
+        >>> from seqrecipes import data
+        >>> tokenizer = data.CharTokenizer(vocabulary=list("ab"), sequence_length=3)
+        >>> tokenizer.tokenize(["ab", "b"]).numpy().tolist()
+        [[4, 5, 0], [5, 0, 0]]
+        >>> tokenizer.tokenize_ragged(["ab", "b"]).to_list()
+        [[4, 5], [5]]
+        """
+        inputs = _as_string_tensor(inputs)
+        if inputs.shape.rank == 0:
+            raise ValueError(
+                "tokenize_ragged needs strings with at least one axis (a batch): wrap one string in a list. "
+                "Received: inputs.shape=()"
+            )
+        ids = self.tokenize(inputs)
+        if self.sequence_length is not None:
+            ids = _without_padding(ids)
+        return tf.cast(ids, tf.int32)
+
     def detokenize(self, ids):
         """Ids back to strings.
 
         Each sequence is cut at its first ``end_id``; padding (0) and ``start_id`` are dropped;
-        unknown and out-of-range ids become ``"[UNK]"``. For in-vocabulary text this inverts
+        out-of-range ids become the unknown id, and it becomes ``"[UNK]"``. For in-vocabulary text this inverts
         ``tokenize`` (the subclass documents what its splitting keeps).
 
         Args:
@@ -322,6 +347,7 @@ class Tokenizer(keras.layers.Layer):
         ids = tf.cast(ids, tf.int64)
         outer = tf.shape(ids)[:-1]
         flat = tf.reshape(ids, [-1, tf.shape(ids)[-1]])
+        flat = tf.where((flat < 0) | (flat >= len(self.vocabulary)), tf.constant(UNKNOWN_ID, tf.int64), flat)
         before_end = tf.equal(tf.math.cumsum(tf.cast(tf.equal(flat, END_ID), tf.int32), axis=-1), 0)
         keep = before_end & tf.not_equal(flat, PAD_ID) & tf.not_equal(flat, START_ID)
         strings = self.decode(tf.ragged.boolean_mask(flat, keep))
@@ -339,6 +365,7 @@ class Tokenizer(keras.layers.Layer):
             {
                 "vocabulary": None if self.vocabulary is None else self.vocabulary.tokens,
                 "sequence_length": self.sequence_length,
+                "lowercase": self.lowercase,
                 "max_size": self.max_size,
                 "min_frequency": self.min_frequency,
             }
@@ -352,6 +379,19 @@ def _nest_rows(ids, inputs):
     for axis in range(inputs.shape.rank - 1, 0, -1):
         ids = tf.RaggedTensor.from_uniform_row_length(ids, shape[axis])
     return ids
+
+
+def _without_padding(ids):
+    # A fixed-length tokenizer's ids (..., sequence_length), dense or in ragged outer rows, with the
+    # trailing padding of every sequence removed.
+    if isinstance(ids, tf.RaggedTensor):
+        return ids.with_flat_values(_without_padding(ids.flat_values))
+    return tf.RaggedTensor.from_tensor(ids, padding=PAD_ID, ragged_rank=ids.shape.rank - 1)
+
+
+def _text_dataset(data, batch_size):
+    """``adapt``'s data as a dataset of 1-D batches of valid UTF-8 strings."""
+    return _as_string_dataset(data, batch_size).map(lambda x: replace_invalid_utf8(flat_strings(x)))
 
 
 def _as_string_dataset(data, batch_size):

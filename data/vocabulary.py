@@ -17,6 +17,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from seqrecipes._checks import check_positive_int
+
 logger = logging.getLogger(__name__)
 
 PAD_TOKEN = "[PAD]"
@@ -58,7 +60,25 @@ def _to_text(token):
     return token
 
 
-class Vocabulary:
+class _ReservedIds:
+    """The reserved tokens and ids as attributes, the same for ``Vocabulary`` and every tokenizer."""
+
+    pad_token = PAD_TOKEN
+    unknown_token = UNKNOWN_TOKEN
+    start_token = START_TOKEN
+    end_token = END_TOKEN
+    pad_id = PAD_ID
+    unknown_id = UNKNOWN_ID
+    start_id = START_ID
+    end_id = END_ID
+
+    @property
+    def special_token_ids(self):
+        """The reserved ids ``[pad_id, unknown_id, start_id, end_id]``."""
+        return [PAD_ID, UNKNOWN_ID, START_ID, END_ID]
+
+
+class Vocabulary(_ReservedIds):
     """An ordered list of tokens with the four reserved tokens in front.
 
     A ``Vocabulary`` is plain Python: it maps tokens to ids and back, builds itself from token
@@ -113,15 +133,6 @@ class Vocabulary:
             )
         self._tokens = list(RESERVED_TOKENS) + tokens
         self._ids = {token: index for index, token in enumerate(self._tokens)}
-
-    pad_token = PAD_TOKEN
-    unknown_token = UNKNOWN_TOKEN
-    start_token = START_TOKEN
-    end_token = END_TOKEN
-    pad_id = PAD_ID
-    unknown_id = UNKNOWN_ID
-    start_id = START_ID
-    end_id = END_ID
 
     @property
     def tokens(self):
@@ -345,5 +356,4 @@ def _check_limits(max_size, min_frequency):
             "`max_size` counts the four reserved tokens and must be an integer above 4, or None. "
             f"Received: max_size={max_size!r}"
         )
-    if isinstance(min_frequency, bool) or not isinstance(min_frequency, int) or min_frequency < 1:
-        raise ValueError(f"`min_frequency` must be a positive integer. Received: min_frequency={min_frequency!r}")
+    check_positive_int("min_frequency", min_frequency)

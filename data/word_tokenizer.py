@@ -33,21 +33,11 @@ class WordTokenizer(Tokenizer):
     Core TensorFlow ops only (``tf.strings.regex_replace``, ``tf.strings.split``, hash tables).
 
     Args:
-        vocabulary: ``None``, a list of words, a ``Vocabulary`` or a vocabulary file path.
-        sequence_length: pad (with 0) or truncate outputs to this many ids; ``None`` for ragged.
-        lowercase: lower-case the text first.
         split_punctuation: make punctuation and symbol characters separate tokens.
-        max_size: the largest vocabulary ``adapt`` builds, the four reserved tokens included.
-        min_frequency: the smallest count a word needs to enter the vocabulary in ``adapt``.
-        dtype: integer dtype of the ids, ``"int32"`` by default.
-        **kwargs: the arguments of ``keras.layers.Layer``.
+        vocabulary, sequence_length, lowercase, max_size, min_frequency, dtype, **kwargs: as in
+            ``Tokenizer`` (``vocabulary``: words).
 
-    Call arguments:
-        inputs: strings of any shape.
-
-    Returns:
-        Ids: dense 1-D for a scalar string, ragged ``[batch, words]`` for a batch (dense with
-        ``sequence_length``).
+    Call arguments and returns: those of ``Tokenizer``, one id per word.
 
     Example:
     >>> from seqrecipes import data
@@ -73,30 +63,30 @@ class WordTokenizer(Tokenizer):
         min_frequency=1,
         **kwargs,
     ):
-        self.lowercase = bool(lowercase)
         self.split_punctuation = bool(split_punctuation)
-        super().__init__(
-            vocabulary=vocabulary,
-            sequence_length=sequence_length,
-            max_size=max_size,
-            min_frequency=min_frequency,
-            **kwargs,
-        )
+        super().__init__(vocabulary, sequence_length, lowercase, max_size=max_size, min_frequency=min_frequency, **kwargs)
 
     def split(self, strings):
-        return split_words(strings, lowercase=self.lowercase, split_punctuation=self.split_punctuation)
+        return split_words(strings, split_punctuation=self.split_punctuation)
 
     def join_tokens(self, tokens):
         return tf.strings.reduce_join(tokens, axis=-1, separator=" ")
 
     def get_config(self):
         config = super().get_config()
-        config.update({"lowercase": self.lowercase, "split_punctuation": self.split_punctuation})
+        config["split_punctuation"] = self.split_punctuation
         return config
 
 
 def split_words(strings, lowercase=False, split_punctuation=True):
-    """The split rules of ``WordTokenizer`` on a 1-D tensor of valid UTF-8 strings (ragged output)."""
+    """The split rules of ``WordTokenizer`` on a 1-D tensor of valid UTF-8 strings (ragged output).
+
+    Example:
+    >>> import tensorflow as tf
+    >>> from seqrecipes import data
+    >>> data.split_words(tf.constant(["Hi, you.", "don't  stop"])).to_list()
+    [[b'Hi', b',', b'you', b'.'], [b'don', b"'", b't', b'stop']]
+    """
     if lowercase:
         strings = tf.strings.lower(strings, encoding="utf-8")
     if split_punctuation:

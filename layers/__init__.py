@@ -1,4 +1,19 @@
-"""seqrecipes.layers: custom Keras layers, written with keras.ops only."""
+"""seqrecipes.layers: custom Keras layers, written with keras.ops only.
+
+The groups:
+- recurrent cells (one time step: ``SimpleRNNCell``, ``GRUCell``, ``LSTMCell`` and its peephole,
+  layer-normalised and CIFG variants, over the base ``RecurrentCell``) and the sequence layers
+  that run them over time (``RNN`` for any cell; ``SimpleRNN``, ``GRU``, ``LSTM`` with Keras's
+  arguments);
+- attention for recurrent decoders (``BahdanauAttention``, ``LuongAttention``) and the decoder
+  that uses it (``AttentionDecoderCell``, ``AttentionDecoder``);
+- the Transformer: ``MultiHeadAttention``, position tables (``PositionalEncoding``,
+  ``PositionEmbedding``) and the blocks (``TransformerEncoder``, ``TransformerDecoder``);
+- pooling over time, a sentence vector from a padded sequence (``LastStatePooling``,
+  ``MeanPooling``, ``MaxPooling``, ``AttentionPooling``).
+
+Modules whose names start with an underscore are private: shared bases and helpers.
+"""
 
 # Recurrent cells and sequence layers
 from seqrecipes.layers.recurrent_cell import RecurrentCell
@@ -13,17 +28,48 @@ from seqrecipes.layers.simple_rnn import SimpleRNN
 from seqrecipes.layers.gru import GRU
 from seqrecipes.layers.lstm import LSTM
 
-# Attention and Transformer
+# Attention for recurrent decoders
 from seqrecipes.layers.bahdanau_attention import BahdanauAttention
 from seqrecipes.layers.luong_attention import LuongAttention
+from seqrecipes.layers.attention_decoder_cell import AttentionDecoderCell
+from seqrecipes.layers.attention_decoder import AttentionDecoder
+
+# Transformer
 from seqrecipes.layers.multi_head_attention import MultiHeadAttention
 from seqrecipes.layers.positional_encoding import PositionalEncoding
 from seqrecipes.layers.position_embedding import PositionEmbedding
 from seqrecipes.layers.transformer_encoder import TransformerEncoder
 from seqrecipes.layers.transformer_decoder import TransformerDecoder
-from seqrecipes.layers.last_state import LastState
-from seqrecipes.layers.masked_mean import MaskedMean
-from seqrecipes.layers.masked_max import MaskedMax
+
+# Pooling over time
+from seqrecipes.layers.last_state_pooling import LastStatePooling
+from seqrecipes.layers.mean_pooling import MeanPooling
+from seqrecipes.layers.max_pooling import MaxPooling
 from seqrecipes.layers.attention_pooling import AttentionPooling
-from seqrecipes.layers.attention_decoder_cell import AttentionDecoderCell
-from seqrecipes.layers.attention_decoder import AttentionDecoder
+
+__all__ = [
+    "RecurrentCell",
+    "SimpleRNNCell",
+    "GRUCell",
+    "LSTMCell",
+    "PeepholeLSTMCell",
+    "LayerNormLSTMCell",
+    "CIFGLSTMCell",
+    "RNN",
+    "SimpleRNN",
+    "GRU",
+    "LSTM",
+    "BahdanauAttention",
+    "LuongAttention",
+    "AttentionDecoderCell",
+    "AttentionDecoder",
+    "MultiHeadAttention",
+    "PositionalEncoding",
+    "PositionEmbedding",
+    "TransformerEncoder",
+    "TransformerDecoder",
+    "LastStatePooling",
+    "MeanPooling",
+    "MaxPooling",
+    "AttentionPooling",
+]

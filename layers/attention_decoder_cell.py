@@ -5,6 +5,7 @@ import inspect
 import keras
 from keras import ops
 
+from seqrecipes._checks import check_positive_int
 from seqrecipes.layers._utils import clone_initializer
 
 
@@ -90,8 +91,7 @@ class AttentionDecoderCell(keras.layers.Layer):
 
     def __init__(self, cell, attention, units, kernel_initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
-        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
-            raise ValueError(f"`units` of AttentionDecoderCell must be a positive integer. Received: units={units!r}")
+        units = check_positive_int("units", units, owner=type(self).__name__)
         self.cell = _as_layer(cell, "cell")
         for required in ("state_size", "call"):
             if not hasattr(self.cell, required):

@@ -3,13 +3,14 @@
 import keras
 from keras import ops
 
-from seqrecipes.layers._utils import check_rank_3
-from seqrecipes.layers._utils import clone_initializer
+from seqrecipes._checks import check_positive_int
+from seqrecipes.layers._pooling import SequencePooling
 from seqrecipes.layers._utils import attend
+from seqrecipes.layers._utils import clone_initializer
 
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
-class AttentionPooling(keras.layers.Layer):
+class AttentionPooling(SequencePooling):
     """Additive self-attention pooling over time (Yang et al. 2016; Bahdanau's score with a learned query).
 
     Shapes: B batch, T length, H features, A = `units`; m_t the mask (1 at real steps).
@@ -50,14 +51,11 @@ class AttentionPooling(keras.layers.Layer):
 
     def __init__(self, units, kernel_initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
-        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
-            raise ValueError(f"`units` of AttentionPooling must be a positive integer. Received: units={units!r}")
-        self.units = units
+        self.units = check_positive_int("units", units, owner=type(self).__name__)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.supports_masking = True
 
     def build(self, input_shape):
-        check_rank_3("AttentionPooling", input_shape)
+        super().build(input_shape)
         self.kernel = self.add_weight(
             name="kernel", shape=(input_shape[-1], self.units), initializer=clone_initializer(self.kernel_initializer)
         )
@@ -66,28 +64,21 @@ class AttentionPooling(keras.layers.Layer):
             name="attention_v", shape=(self.units,), initializer=clone_initializer(self.kernel_initializer)
         )
 
-    def call(self, inputs, mask=None, return_attention_scores=False):
-        check_rank_3("AttentionPooling", inputs.shape)
-        h = inputs
+    def pool(self, h, mask):
+        """(s (B, H), alpha (B, T))."""
         W, b, v = self.kernel, self.bias, self.attention_v
         e = ops.sum(v * ops.tanh(ops.matmul(h, W) + b), axis=-1)  # (B, T)
-        s, alpha = attend(e, mask, h)  # s (B, H) = sum_t alpha_t h_t, alpha (B, T)
-        if return_attention_scores:
-            return s, alpha
-        return s
+        return attend(e, mask, h)  # s (B, H) = sum_t alpha_t h_t, alpha (B, T)
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], input_shape[2])
+    def call(self, inputs, mask=None, return_attention_scores=False):
+        s, alpha = super().call(inputs, mask=mask)
+        return (s, alpha) if return_attention_scores else s
 
     def compute_output_spec(self, inputs, mask=None, return_attention_scores=False):
         s = keras.KerasTensor((inputs.shape[0], inputs.shape[2]), dtype=self.compute_dtype)
         if return_attention_scores:
             return s, keras.KerasTensor((inputs.shape[0], inputs.shape[1]), dtype=self.compute_dtype)
         return s
-
-    def compute_mask(self, inputs, previous_mask):
-        # The outputs have no time axis.
-        return None
 
     def get_config(self):
         config = super().get_config()

@@ -3,12 +3,11 @@
 import keras
 from keras import ops
 
-from seqrecipes.layers._utils import clone_initializer
-from seqrecipes.layers._utils import attend
+from seqrecipes.layers._query_attention import QueryAttention
 
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
-class BahdanauAttention(keras.layers.Layer):
+class BahdanauAttention(QueryAttention):
     """Additive attention of Bahdanau et al. (2015): a feed-forward score of a query and each value.
 
     Shapes: B batch, S source length, H_q query size, H_v value size, A = `units`.
@@ -62,29 +61,13 @@ class BahdanauAttention(keras.layers.Layer):
     """
 
     def __init__(self, units, normalize=False, kernel_initializer="glorot_uniform", **kwargs):
-        super().__init__(**kwargs)
-        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
-            raise ValueError(f"`units` of BahdanauAttention must be a positive integer. Received: units={units!r}")
-        self.units = units
+        super().__init__(units, kernel_initializer=kernel_initializer, **kwargs)
         self.normalize = bool(normalize)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
-    def build(self, query_shape, values_shape):
-        if len(query_shape) != 2:
-            raise ValueError(f"`query` of BahdanauAttention must have rank 2 (B, H_q). Received: query.shape={query_shape}")
-        if len(values_shape) != 3:
-            raise ValueError(
-                f"`values` of BahdanauAttention must have rank 3 (B, S, H_v). Received: values.shape={values_shape}"
-            )
-        self.query_kernel = self.add_weight(
-            name="query_kernel", shape=(query_shape[-1], self.units), initializer=clone_initializer(self.kernel_initializer)
-        )
-        self.memory_kernel = self.add_weight(
-            name="memory_kernel", shape=(values_shape[-1], self.units), initializer=clone_initializer(self.kernel_initializer)
-        )
-        self.attention_v = self.add_weight(
-            name="attention_v", shape=(self.units,), initializer=clone_initializer(self.kernel_initializer)
-        )
+    def build_score(self, query_shape, values_shape):
+        self.query_kernel = self.add_kernel("query_kernel", (query_shape[-1], self.units))
+        self.memory_kernel = self.add_kernel("memory_kernel", (values_shape[-1], self.units))
+        self.attention_v = self.add_kernel("attention_v", (self.units,))
         if self.normalize:
             self.attention_g = self.add_weight(
                 name="attention_g", shape=(), initializer=keras.initializers.Constant((1.0 / self.units) ** 0.5)
@@ -95,37 +78,17 @@ class BahdanauAttention(keras.layers.Layer):
         """U h_j for every j: (B, S, H_v) -> (B, S, A). Compute once per source sequence."""
         return ops.matmul(values, self.memory_kernel)  # (B, S, A)
 
-    def call(self, query, values, mask=None, keys=None):
-        if len(query.shape) != 2:
-            raise ValueError(f"`query` of BahdanauAttention must have rank 2 (B, H_q). Received: query.shape={query.shape}")
-        if mask is None:
-            mask = getattr(values, "_keras_mask", None)
-        s, h = query, values
+    def compute_scores(self, query, keys):
+        s, U_h = query, keys  # (B, H_q), (B, S, A)
         W, v = self.query_kernel, self.attention_v
-        U_h = self.compute_keys(h) if keys is None else keys  # (B, S, A)
         W_s = ops.expand_dims(ops.matmul(s, W), axis=1)  # (B, 1, A)
         if self.normalize:
             g, b = self.attention_g, self.attention_b
             v = g * v * ops.rsqrt(ops.sum(ops.square(v)))
-            e = ops.sum(v * ops.tanh(W_s + U_h + b), axis=-1)  # (B, S)
-        else:
-            e = ops.sum(v * ops.tanh(W_s + U_h), axis=-1)  # (B, S)
-        return attend(e, mask, h)  # c (B, H_v) = sum_j alpha_j h_j, alpha = softmax(e) (B, S)
-
-    def compute_output_shape(self, query_shape, values_shape):
-        return (query_shape[0], values_shape[-1]), (query_shape[0], values_shape[1])
-
-    def compute_mask(self, inputs, previous_mask):
-        # The outputs have no time axis: the source mask is used up here.
-        return None
+            return ops.sum(v * ops.tanh(W_s + U_h + b), axis=-1)  # (B, S)
+        return ops.sum(v * ops.tanh(W_s + U_h), axis=-1)  # (B, S)
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "units": self.units,
-                "normalize": self.normalize,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            }
-        )
+        config["normalize"] = self.normalize
         return config

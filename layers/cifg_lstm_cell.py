@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from seqrecipes.layers._lstm_bptt import lstm_recurrence
 from seqrecipes.layers.lstm_cell import LSTMCell
 
 
@@ -48,12 +49,12 @@ class CIFGLSTMCell(LSTMCell):
         return ops.concatenate([-ops.ones((H,), dtype=bias.dtype), bias[H:]], axis=0)
 
     def step(self, x_proj, states, recurrent_mask=None):
-        h_tm1, c_tm1 = states[0], states[1]
-        if recurrent_mask is not None:
-            h_tm1 = h_tm1 * recurrent_mask
-        z = x_proj + ops.matmul(h_tm1, self.recurrent_kernel)  # (B, 3H)
-        z_i, z_g, z_o = self.split_gates(z)
+        (z_i, z_g, z_o), c_tm1 = self.gate_inputs(x_proj, states, recurrent_mask)
         i = self.recurrent_activation(z_i)
         c = (1.0 - i) * c_tm1 + i * self.activation(z_g)
         h = self.recurrent_activation(z_o) * self.activation(c)
         return h, [h, c]
+
+    def hand_written_recurrence(self):
+        """The LSTM family's hand-written BPTT with f_t = 1 - i_t (``_lstm_bptt``)."""
+        return lstm_recurrence(self, "cifg") if self.has_default_form(CIFGLSTMCell) else None

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from seqrecipes._checks import check_positive_number
+from seqrecipes.layers._lstm_bptt import lstm_recurrence
 from seqrecipes.layers.lstm_cell import LSTMCell
 
 
@@ -45,9 +47,7 @@ class LayerNormLSTMCell(LSTMCell):
 
     def __init__(self, units, norm_epsilon=1e-3, **kwargs):
         super().__init__(units, **kwargs)
-        if not isinstance(norm_epsilon, (int, float)) or norm_epsilon <= 0:
-            raise ValueError(f"`norm_epsilon` must be a positive number. Received: norm_epsilon={norm_epsilon!r}")
-        self.norm_epsilon = float(norm_epsilon)
+        self.norm_epsilon = float(check_positive_number("norm_epsilon", norm_epsilon, owner=type(self).__name__))
         norm = dict(epsilon=self.norm_epsilon, dtype=self.dtype_policy)
         self.kernel_norm = keras.layers.LayerNormalization(name="kernel_norm", **norm)
         self.recurrent_norm = keras.layers.LayerNormalization(name="recurrent_norm", **norm)
@@ -87,18 +87,26 @@ class LayerNormLSTMCell(LSTMCell):
 
         return project
 
+    def recurrent_projection(self, h_tm1):
+        """LN(U h_{t-1}; a_h, b_h): (B, H) -> (B, 4H)."""
+        return self.recurrent_norm(ops.matmul(h_tm1, self.recurrent_kernel))
+
     def step(self, x_proj, states, recurrent_mask=None):
-        h_tm1, c_tm1 = states[0], states[1]
-        if recurrent_mask is not None:
-            h_tm1 = h_tm1 * recurrent_mask
-        z = x_proj + self.recurrent_norm(ops.matmul(h_tm1, self.recurrent_kernel))  # (B, 4H)
-        z_i, z_f, z_g, z_o = self.split_gates(z)
+        (z_i, z_f, z_g, z_o), c_tm1 = self.gate_inputs(x_proj, states, recurrent_mask)
         i = self.recurrent_activation(z_i)
         f = self.recurrent_activation(z_f)
         o = self.recurrent_activation(z_o)
         c = f * c_tm1 + i * self.activation(z_g)
         h = o * self.activation(self.cell_norm(c))
         return h, [h, c]
+
+    def hand_written_recurrence(self):
+        """The LSTM family's hand-written BPTT with LN(U h_{t-1}; a_h, b_h) and LN(c_t; a_c, b_c)
+        (``_lstm_bptt``); LN(W x; a_x, b_x) is in the input projection, outside the loop."""
+        if not self.has_default_form(LayerNormLSTMCell):
+            return None
+        norms = [self.recurrent_norm.gamma, self.recurrent_norm.beta, self.cell_norm.gamma, self.cell_norm.beta]
+        return lstm_recurrence(self, "layer_norm", extra=norms, epsilon=self.norm_epsilon)
 
     def get_config(self):
         config = super().get_config()

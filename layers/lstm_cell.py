@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from seqrecipes.layers._lstm_bptt import lstm_recurrence
 from seqrecipes.layers.recurrent_cell import RecurrentCell
 
 
@@ -76,17 +77,21 @@ class LSTMCell(RecurrentCell):
         ones = ops.ones((stop - start,), dtype=bias.dtype)
         return ops.concatenate([bias[:start], ones, bias[stop:]], axis=0)
 
-    def split_gates(self, z):
-        """Splits (B, kH) pre-activations into k blocks of (B, H)."""
-        H = self.units
-        return ops.split(z, self.gates, axis=-1)
+    def recurrent_projection(self, h_tm1):
+        """U h_{t-1}: (B, H) -> (B, gates * H)."""
+        return ops.matmul(h_tm1, self.recurrent_kernel)
 
-    def step(self, x_proj, states, recurrent_mask=None):
+    def gate_inputs(self, x_proj, states, recurrent_mask=None):
+        """The pre-activations z = x_proj + ``recurrent_projection(h_{t-1})`` split into ``gates``
+        blocks of (B, H), and c_{t-1}; h_{t-1} is multiplied by the recurrent dropout mask first."""
         h_tm1, c_tm1 = states[0], states[1]
         if recurrent_mask is not None:
             h_tm1 = h_tm1 * recurrent_mask
-        z = x_proj + ops.matmul(h_tm1, self.recurrent_kernel)  # (B, 4H)
-        z_i, z_f, z_g, z_o = self.split_gates(z)
+        z = x_proj + self.recurrent_projection(h_tm1)  # (B, gates * H)
+        return ops.split(z, self.gates, axis=-1), c_tm1
+
+    def step(self, x_proj, states, recurrent_mask=None):
+        (z_i, z_f, z_g, z_o), c_tm1 = self.gate_inputs(x_proj, states, recurrent_mask)
         i = self.recurrent_activation(z_i)
         f = self.recurrent_activation(z_f)
         g = self.activation(z_g)
@@ -94,6 +99,10 @@ class LSTMCell(RecurrentCell):
         c = f * c_tm1 + i * g
         h = o * self.activation(c)
         return h, [h, c]
+
+    def hand_written_recurrence(self):
+        """The LSTM's hand-written BPTT (``_lstm_bptt``) for exactly this class with tanh and sigmoid."""
+        return lstm_recurrence(self, "lstm") if self.has_default_form(LSTMCell) else None
 
     def get_config(self):
         config = super().get_config()

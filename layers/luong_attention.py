@@ -3,14 +3,14 @@
 import keras
 from keras import ops
 
-from seqrecipes.layers._utils import clone_initializer
-from seqrecipes.layers._utils import attend
+from seqrecipes._checks import check_choice
+from seqrecipes.layers._query_attention import QueryAttention
 
 _SCORES = ("dot", "general", "concat")
 
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
-class LuongAttention(keras.layers.Layer):
+class LuongAttention(QueryAttention):
     """Global attention of Luong et al. (2015): one query vector scores every value.
 
     Shapes: B batch, S source length, H_q query size, H_v value size, A = `units`.
@@ -65,23 +65,11 @@ class LuongAttention(keras.layers.Layer):
     """
 
     def __init__(self, units, score="dot", scale=False, kernel_initializer="glorot_uniform", **kwargs):
-        super().__init__(**kwargs)
-        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
-            raise ValueError(f"`units` of LuongAttention must be a positive integer. Received: units={units!r}")
-        if score not in _SCORES:
-            raise ValueError(f"`score` of LuongAttention must be one of {_SCORES}. Received: score={score!r}")
-        self.units = units
-        self.score = score
+        super().__init__(units, kernel_initializer=kernel_initializer, **kwargs)
+        self.score = check_choice("score", score, _SCORES, owner=type(self).__name__)
         self.scale = bool(scale)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
-    def build(self, query_shape, values_shape):
-        if len(query_shape) != 2:
-            raise ValueError(f"`query` of LuongAttention must have rank 2 (B, H_q). Received: query.shape={query_shape}")
-        if len(values_shape) != 3:
-            raise ValueError(
-                f"`values` of LuongAttention must have rank 3 (B, S, H_v). Received: values.shape={values_shape}"
-            )
+    def build_score(self, query_shape, values_shape):
         H_q, H_v, A = query_shape[-1], values_shape[-1], self.units
         if self.score == "dot" and not (H_q == H_v == A):
             raise ValueError(
@@ -94,19 +82,11 @@ class LuongAttention(keras.layers.Layer):
                 f"Received: query.shape={query_shape}, units={A}"
             )
         if self.score == "general":
-            self.memory_kernel = self.add_weight(
-                name="memory_kernel", shape=(A, H_v), initializer=clone_initializer(self.kernel_initializer)
-            )
+            self.memory_kernel = self.add_kernel("memory_kernel", (A, H_v))
         if self.score == "concat":
-            self.query_kernel = self.add_weight(
-                name="query_kernel", shape=(H_q, A), initializer=clone_initializer(self.kernel_initializer)
-            )
-            self.memory_kernel = self.add_weight(
-                name="memory_kernel", shape=(H_v, A), initializer=clone_initializer(self.kernel_initializer)
-            )
-            self.attention_v = self.add_weight(
-                name="attention_v", shape=(A,), initializer=clone_initializer(self.kernel_initializer)
-            )
+            self.query_kernel = self.add_kernel("query_kernel", (H_q, A))
+            self.memory_kernel = self.add_kernel("memory_kernel", (H_v, A))
+            self.attention_v = self.add_kernel("attention_v", (A,))
         if self.scale:
             self.attention_g = self.add_weight(name="attention_g", shape=(), initializer="ones")
 
@@ -121,13 +101,8 @@ class LuongAttention(keras.layers.Layer):
         W_2 = self.memory_kernel
         return ops.matmul(h, W_2)  # (B, S, A): W_2 h_j
 
-    def call(self, query, values, mask=None, keys=None):
-        if len(query.shape) != 2:
-            raise ValueError(f"`query` of LuongAttention must have rank 2 (B, H_q). Received: query.shape={query.shape}")
-        if mask is None:
-            mask = getattr(values, "_keras_mask", None)
-        s, h = query, values
-        k = self.compute_keys(h) if keys is None else keys  # (B, S, A)
+    def compute_scores(self, query, keys):
+        s, k = query, keys  # (B, H_q), (B, S, A)
         if self.score == "concat":
             W_1, v_a = self.query_kernel, self.attention_v
             W_1_s = ops.expand_dims(ops.matmul(s, W_1), axis=1)  # (B, 1, A)
@@ -136,23 +111,9 @@ class LuongAttention(keras.layers.Layer):
             e = ops.einsum("ba,bsa->bs", s, k)  # (B, S): s^T h_j or s^T W_a h_j
         if self.scale:
             e = self.attention_g * e
-        return attend(e, mask, h)  # c (B, H_v) = sum_j alpha_j h_j, alpha = softmax(e) (B, S)
-
-    def compute_output_shape(self, query_shape, values_shape):
-        return (query_shape[0], values_shape[-1]), (query_shape[0], values_shape[1])
-
-    def compute_mask(self, inputs, previous_mask):
-        # The outputs have no time axis: the source mask is used up here.
-        return None
+        return e
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "units": self.units,
-                "score": self.score,
-                "scale": self.scale,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            }
-        )
+        config.update({"score": self.score, "scale": self.scale})
         return config

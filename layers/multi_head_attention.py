@@ -5,13 +5,10 @@ import math
 import keras
 from keras import ops
 
+from seqrecipes._checks import check_positive_int
+from seqrecipes._checks import check_rate
 from seqrecipes.layers._utils import clone_initializer
 from seqrecipes.layers._utils import masked_softmax
-
-
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"`{name}` of MultiHeadAttention must be a positive integer. Received: {name}={value!r}")
 
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
@@ -103,16 +100,11 @@ class MultiHeadAttention(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        _check_positive_int(num_heads, "num_heads")
-        _check_positive_int(key_dim, "key_dim")
-        if value_dim is not None:
-            _check_positive_int(value_dim, "value_dim")
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-            raise ValueError(f"`dropout` of MultiHeadAttention must be a number in [0, 1). Received: dropout={dropout!r}")
-        self.num_heads = num_heads
-        self.key_dim = key_dim
-        self.value_dim = value_dim
-        self.dropout = dropout
+        owner = type(self).__name__
+        self.num_heads = check_positive_int("num_heads", num_heads, owner=owner)
+        self.key_dim = check_positive_int("key_dim", key_dim, owner=owner)
+        self.value_dim = None if value_dim is None else check_positive_int("value_dim", value_dim, owner=owner)
+        self.dropout = check_rate("dropout", dropout, owner=owner)
         self.use_bias = use_bias
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
@@ -301,21 +293,8 @@ class MultiHeadAttention(keras.layers.Layer):
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):
         return tuple(query_shape)
 
-    def compute_output_spec(
-        self,
-        query,
-        value,
-        key=None,
-        query_mask=None,
-        value_mask=None,
-        key_mask=None,
-        attention_mask=None,
-        use_causal_mask=False,
-        return_attention_scores=False,
-        cache=None,
-        cache_update_index=None,
-        training=None,
-    ):
+    def compute_output_spec(self, query, value, key=None, *, return_attention_scores=False, cache=None, **kwargs):
+        # The other arguments of `call` (masks, cache_update_index, training) do not change the shapes.
         output = keras.KerasTensor(self.compute_output_shape(query.shape, value.shape), dtype=self.compute_dtype)
         results = (output,)
         if return_attention_scores:

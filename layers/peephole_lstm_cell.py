@@ -1,8 +1,8 @@
 """The peephole LSTM cell (Gers et al. 2000): gates that see the cell state."""
 
 import keras
-from keras import ops
 
+from seqrecipes.layers._lstm_bptt import lstm_recurrence
 from seqrecipes.layers.lstm_cell import LSTMCell
 
 
@@ -54,17 +54,20 @@ class PeepholeLSTMCell(LSTMCell):
             setattr(self, f"{gate}_gate_peephole_weights", weight)
 
     def step(self, x_proj, states, recurrent_mask=None):
-        h_tm1, c_tm1 = states[0], states[1]
-        if recurrent_mask is not None:
-            h_tm1 = h_tm1 * recurrent_mask
-        z = x_proj + ops.matmul(h_tm1, self.recurrent_kernel)  # (B, 4H)
-        z_i, z_f, z_g, z_o = self.split_gates(z)
+        (z_i, z_f, z_g, z_o), c_tm1 = self.gate_inputs(x_proj, states, recurrent_mask)
         i = self.recurrent_activation(z_i + self.input_gate_peephole_weights * c_tm1)
         f = self.recurrent_activation(z_f + self.forget_gate_peephole_weights * c_tm1)
         c = f * c_tm1 + i * self.activation(z_g)
         o = self.recurrent_activation(z_o + self.output_gate_peephole_weights * c)
         h = o * self.activation(c)
         return h, [h, c]
+
+    def hand_written_recurrence(self):
+        """The LSTM family's hand-written BPTT with the peepholes p_i, p_f, p_o (``_lstm_bptt``)."""
+        if not self.has_default_form(PeepholeLSTMCell):
+            return None
+        peepholes = [getattr(self, f"{gate}_gate_peephole_weights") for gate in ("input", "forget", "output")]
+        return lstm_recurrence(self, "peephole", extra=peepholes)
 
     def get_config(self):
         config = super().get_config()

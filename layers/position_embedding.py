@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from seqrecipes._checks import check_positive_int
 from seqrecipes.layers._utils import check_rank_3
 
 
@@ -41,12 +42,7 @@ class PositionEmbedding(keras.layers.Layer):
 
     def __init__(self, sequence_length, initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
-        if isinstance(sequence_length, bool) or not isinstance(sequence_length, int) or sequence_length <= 0:
-            raise ValueError(
-                "`sequence_length` of PositionEmbedding must be a positive integer. "
-                f"Received: sequence_length={sequence_length!r}"
-            )
-        self.sequence_length = sequence_length
+        self.sequence_length = check_positive_int("sequence_length", sequence_length, owner=type(self).__name__)
         self.initializer = keras.initializers.get(initializer)
         self.supports_masking = True
 

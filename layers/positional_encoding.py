@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from seqrecipes._checks import check_positive_number
 from seqrecipes.layers._utils import check_rank_3
 
 
@@ -44,11 +45,7 @@ class PositionalEncoding(keras.layers.Layer):
 
     def __init__(self, max_wavelength=10000, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(max_wavelength, bool) or not isinstance(max_wavelength, (int, float)) or max_wavelength <= 0:
-            raise ValueError(
-                f"`max_wavelength` of PositionalEncoding must be a positive number. Received: max_wavelength={max_wavelength!r}"
-            )
-        self.max_wavelength = max_wavelength
+        self.max_wavelength = check_positive_number("max_wavelength", max_wavelength, owner=type(self).__name__)
         self.supports_masking = True
 
     def build(self, input_shape):

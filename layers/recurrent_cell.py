@@ -8,22 +8,17 @@ input projection out of the loop over time:
 
 ``call(inputs, states)`` chains the two for one step at a time, so the cell also works inside
 ``keras.layers.RNN``, ``keras.layers.StackedRNNCells`` and a hand-written decoding loop.
+
+A cell may also own a recurrence with a hand-written backward pass: ``hand_written_recurrence()``
+returns it (a ``_bptt.Recurrence``, its body beside the cell), and the project's ``RNN`` runs it
+instead of autodiff through the generic loop. The base class owns none.
 """
 
 import keras
 from keras import ops
 
-
-def check_units(units, owner):
-    """Raises ValueError unless ``units`` is a positive integer."""
-    if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
-        raise ValueError(f"`units` of {owner} must be a positive integer. Received: units={units!r}")
-
-
-def check_rate(value, name, owner):
-    """Raises ValueError unless ``value`` is a float in [0, 1)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
-        raise ValueError(f"`{name}` of {owner} must be a number in [0, 1). Received: {name}={value!r}")
+from seqrecipes._checks import check_positive_int
+from seqrecipes._checks import check_rate
 
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
@@ -49,6 +44,29 @@ class RecurrentCell(keras.layers.Layer):
         recurrent_dropout: rate of the dropout on h_{t-1}, one mask per sequence.
         seed: seed of the dropout masks.
         **kwargs: passed on to ``keras.layers.Layer``.
+
+    Call arguments:
+        inputs: x_t, shape (B, D).
+        states: a list as in ``state_size``, each (B, H).
+        training: whether dropout applies.
+
+    Returns:
+        (output_t, new_states list), as ``step`` gives them.
+
+    Example:
+    >>> import numpy as np
+    >>> from keras import ops
+    >>> from seqrecipes import layers
+    >>> class ReLURNNCell(layers.RecurrentCell):  # h_t = relu(W x_t + U h_{t-1} + b)
+    ...     def step(self, x_proj, states, recurrent_mask=None):
+    ...         h_tm1 = states[0] if recurrent_mask is None else states[0] * recurrent_mask
+    ...         h = ops.relu(x_proj + ops.matmul(h_tm1, self.recurrent_kernel))
+    ...         return h, [h]
+    >>> rnn = layers.RNN(ReLURNNCell(4), return_sequences=True)
+    >>> tuple(rnn(np.ones((2, 5, 3), "float32")).shape)
+    (2, 5, 4)
+    >>> ReLURNNCell(4).hand_written_recurrence() is None  # autodiff through the loop
+    True
     """
 
     gates = 1
@@ -73,9 +91,9 @@ class RecurrentCell(keras.layers.Layer):
         **kwargs,
     ):
         owner = type(self).__name__
-        check_units(units, owner)
-        check_rate(dropout, "dropout", owner)
-        check_rate(recurrent_dropout, "recurrent_dropout", owner)
+        units = check_positive_int("units", units, owner=owner)
+        check_rate("dropout", dropout, owner=owner)
+        check_rate("recurrent_dropout", recurrent_dropout, owner=owner)
         super().__init__(**kwargs)
         self.units = units
         self.activation = keras.activations.get(activation)
@@ -161,6 +179,24 @@ class RecurrentCell(keras.layers.Layer):
     def step(self, x_proj, states, recurrent_mask=None):
         """One step from the projected input. Returns (output, new_states list)."""
         raise NotImplementedError(f"{type(self).__name__} must implement step().")
+
+    def hand_written_recurrence(self):
+        """The recurrence with a hand-written backward pass that this cell supports, as
+        ``_bptt.run`` takes it (a ``_bptt.Recurrence``), or None: autodiff through the generic loop.
+
+        None here; a cell that owns such a recurrence overrides this, and returns it only where
+        ``has_default_form`` holds for its own class. Needs the built weights.
+        """
+        return None
+
+    def has_default_form(self, cls):
+        """Whether this cell is an instance of exactly ``cls`` with the default activations (tanh,
+        and sigmoid gates where it has any): the only form whose derivatives ``cls``'s hand-written
+        recurrence knows. A subclass may change the step and other activations the derivatives, so
+        both fall back to autodiff."""
+        tanh, sigmoid = keras.activations.tanh, keras.activations.sigmoid
+        gates = getattr(self, "recurrent_activation", sigmoid)
+        return type(self) is cls and self.activation is tanh and gates is sigmoid
 
     def dropout_masks(self, step_input, h_tm1, training=False):
         """One dropout mask for x_t and one for h_{t-1}, or None where no dropout applies.

@@ -34,11 +34,12 @@ class RNN(keras.layers.RNN):
         X = W [x_1 ... x_T] + b                    # one (B*T, D) x (D, gH) matmul, before the loop
         h_t, s_t = step(X_t, s_{t-1})              # inside keras.ops.scan: only U h_{t-1} per step
 
-    so each step does one matmul instead of two. For ``LSTMCell``, its peephole, layer-normalised
-    and CIFG variants, ``GRUCell`` and ``SimpleRNNCell`` (default activations) the gradient is
-    hand-written (``layers/_bptt.py``): the backward loop does only dz_t U^T per step, and dU, dW,
-    db and dx are each one matmul after it, as cuDNN does; other cells use autodiff through the
-    loop. On TensorFlow, for a sequence of known length, these cells run the time axis in up to
+    so each step does one matmul instead of two. A cell whose ``hand_written_recurrence()`` gives
+    a recurrence (the project's LSTM cells, ``GRUCell`` and ``SimpleRNNCell``, each with its
+    default activations) runs that instead, with its hand-written gradient (``layers/_bptt.py``):
+    the backward loop does only dz_t U^T per step, and dU, dW, db and dx are each one matmul after
+    it, as cuDNN does; other cells use autodiff through the loop. On TensorFlow, for a sequence of
+    known length, the hand-written loop runs the time axis in up to
     ``max_time_chunks`` (10) chunks of at least 10 consecutive steps, the final states of one
     starting the next: each chunk's X is one (B*T/10, D) x (D, gH) matmul just before its loop, and
     its dW, db, dU one matmul each after its backward loop. The work is the same; TensorFlow runs
@@ -87,8 +88,8 @@ class RNN(keras.layers.RNN):
     """
 
     cell_class = None  # the fixed cell of SimpleRNN, GRU and LSTM; None for the generic layer
-    # The cells _bptt.kind_of accepts run with the hand-written gradient of _bptt; tests set
-    # this to False on an instance to compare with autodiff through the generic loop.
+    # Cells with a hand_written_recurrence() run with its hand-written gradient; tests and the
+    # benchmarks set this to False on an instance to compare with autodiff through the generic loop.
     hand_written_bptt = True
     # The most chunks the hand-written loop splits the time axis into (see TIME_CHUNKS); the
     # benchmark sets 1 on an instance to compare with one projection and one loop.
@@ -166,9 +167,9 @@ class RNN(keras.layers.RNN):
             sequences = sequences * input_mask[:, None, :]  # (B, T, D): one mask for all steps
         # Transposing the (T, B, D) inputs rather than the (T, B, gH) projection moves g*H/D times less data.
         inputs = ops.transpose(sequences, (1, 0, 2))  # (T, B, D)
-        kind = _bptt.kind_of(cell) if self.hand_written_bptt else None
-        if kind is not None:
-            return self.hand_written_loop(kind, inputs, states, mask, recurrent_mask)
+        recurrence = self.hand_written_recurrence()
+        if recurrence is not None:
+            return self.hand_written_loop(recurrence, inputs, states, mask, recurrent_mask)
         projected = cell.project_inputs(inputs)  # (T, B, gH)
         first_output = ops.zeros((ops.shape(sequences)[0], cell.output_size), dtype=projected.dtype)  # (B, H)
         zero_output = self.zero_output_for_mask
@@ -198,9 +199,16 @@ class RNN(keras.layers.RNN):
         outputs = ops.transpose(outputs, (1, 0, 2))  # (B, T, H)
         return last_output, outputs, states
 
-    def hand_written_loop(self, kind, inputs, states, mask, recurrent_mask):
-        """The loop of a cell that ``_bptt`` handles, with its hand-written gradient, over the
-        time-major ``inputs`` (T, B, D).
+    def hand_written_recurrence(self):
+        """The cell's recurrence with a hand-written gradient, or None (autodiff through the loop):
+        None when ``hand_written_bptt`` is off or the cell declares none."""
+        if not self.hand_written_bptt or not hasattr(self.cell, "hand_written_recurrence"):
+            return None
+        return self.cell.hand_written_recurrence()
+
+    def hand_written_loop(self, recurrence, inputs, states, mask, recurrent_mask):
+        """The loop of the cell's ``recurrence`` (a ``_bptt.Recurrence``), with its hand-written
+        gradient, over the time-major ``inputs`` (T, B, D).
 
         The steps run in ``time_chunks(T)`` chunks: each chunk's inputs are projected in one matmul
         just before its loop, whose final states start the next chunk's. The outputs follow from
@@ -210,14 +218,13 @@ class RNN(keras.layers.RNN):
         cell = self.cell
         dtype = cell.compute_dtype
         keep = None if mask is None else ops.cast(ops.transpose(mask, (1, 0))[:, :, None], dtype)  # (T, B, 1)
-        weights, project = _bptt.weights(kind, cell, dtype), cell.input_projection()
+        project = cell.input_projection()
         chunks = time_chunks(inputs.shape[0], self.max_time_chunks)
         parts = []
         for x, keep_part in zip(_split_time(inputs, chunks), _split_time(keep, chunks)):
             h_part, states = _bptt.run(
-                kind, project(x), states=states, keep=keep_part, recurrent_mask=recurrent_mask,
-                unroll=SCAN_UNROLL, **weights,
-            )  # fmt: skip
+                recurrence, project(x), states=states, keep=keep_part, recurrent_mask=recurrent_mask, unroll=SCAN_UNROLL
+            )
             parts.append(h_part)
         h_all = parts[0] if chunks == 1 else ops.concatenate(parts, axis=0)  # (T, B, H)
         if keep is None:

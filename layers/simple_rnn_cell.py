@@ -1,8 +1,9 @@
-"""The vanilla (Elman) RNN cell of seed 002."""
+"""The vanilla (Elman) RNN cell of seed 002, and its hand-written recurrence (forward and backward loops)."""
 
 import keras
 from keras import ops
 
+from seqrecipes.layers import _bptt
 from seqrecipes.layers.recurrent_cell import RecurrentCell
 
 
@@ -56,3 +57,43 @@ class SimpleRNNCell(RecurrentCell):
             h_tm1 = h_tm1 * recurrent_mask
         h = self.activation(x_proj + ops.matmul(h_tm1, self.recurrent_kernel))
         return h, [h]
+
+    def hand_written_recurrence(self):
+        """The hand-written BPTT (``_simple`` below) for exactly this class with tanh."""
+        if not self.has_default_form(SimpleRNNCell):
+            return None
+        return _bptt.Recurrence(name="simple", body=_simple, U=ops.cast(self.recurrent_kernel, self.compute_dtype))
+
+
+def _simple(args, flags, unroll):
+    """SimpleRNN. Backward, per step: dp = dh * (1 - h_t^2), dh_{t-1} = dp U^T."""
+    x_proj, U, (h0,), _, _, keep, rm = _bptt.unpack(args, flags, 1)
+
+    def step(carry, x_t, t):
+        (h_tm1,) = carry
+        h_in = h_tm1 if rm is None else h_tm1 * rm
+        h = ops.tanh(x_t + ops.matmul(h_in, U))
+        return (_bptt.carry_over(keep, t, h, h_tm1),), h
+
+    _, (h_all,), _ = _bptt.scan(step, (h0,), ops.zeros_like(h0), x_proj, reverse=False, unroll=unroll)
+
+    def grad(*upstream):
+        (dH,) = _bptt.upstream_gradients(upstream, 1)
+        coef = 1.0 - h_all * h_all  # (T, B, H); at masked steps dh_new is 0
+        U_T = ops.transpose(U)
+
+        def back(carry, coef_t, t):
+            (dh_carry,) = carry
+            dh, dh_new = _bptt.dh_at(dH, keep, t, dh_carry)
+            dp = dh_new * coef_t
+            dh_in = ops.matmul(dp, U_T)
+            dh_tm1 = dh_in if rm is None else dh_in * rm
+            if keep is not None:
+                dh_tm1 = dh_tm1 + (dh - dh_new)
+            return (dh_tm1,), dp
+
+        (dh0,), _, dP = _bptt.scan(back, (ops.zeros_like(h0),), ops.zeros_like(h0), coef, reverse=True, unroll=unroll)
+        H_in = _bptt.recurrent_inputs(h0, h_all, rm)
+        return (dP, _bptt.weight_gradient(H_in, dP), dh0, *_bptt.constant_gradients(keep, rm))
+
+    return (h_all,), grad

@@ -3,16 +3,11 @@
 import keras
 from keras import ops
 
-from seqrecipes.layers._utils import block_config
-from seqrecipes.layers._utils import build_feedforward
-from seqrecipes.layers._utils import check_block_args
-from seqrecipes.layers._utils import check_hidden_dim
-from seqrecipes.layers._utils import clone_initializer
-from seqrecipes.layers.multi_head_attention import MultiHeadAttention
+from seqrecipes.layers._transformer_block import TransformerBlock
 
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
-class TransformerDecoder(keras.layers.Layer):
+class TransformerDecoder(TransformerBlock):
     """One Transformer decoder block (Vaswani et al. 2017), post-norm or pre-norm, with cached decoding.
 
     Shapes: B batch, T target length, S source length, D model width (from the decoder inputs),
@@ -94,71 +89,25 @@ class TransformerDecoder(keras.layers.Layer):
         - Vaswani et al. (2017), Attention is all you need, https://arxiv.org/abs/1706.03762
     """
 
-    def __init__(
-        self,
-        intermediate_dim,
-        num_heads,
-        dropout=0.0,
-        activation="relu",
-        layer_norm_epsilon=1e-5,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        normalize_first=False,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        check_block_args("TransformerDecoder", intermediate_dim, num_heads, dropout)
-        self.intermediate_dim = intermediate_dim
-        self.num_heads = num_heads
-        self.dropout = dropout
-        self.activation = keras.activations.get(activation)
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.normalize_first = normalize_first
-        self.supports_masking = True
-
-    def _attention(self, name, key_dim):
-        return MultiHeadAttention(
-            num_heads=self.num_heads,
-            key_dim=key_dim,
-            dropout=self.dropout,
-            kernel_initializer=clone_initializer(self.kernel_initializer),
-            bias_initializer=clone_initializer(self.bias_initializer),
-            dtype=self.dtype_policy,
-            name=name,
-        )
-
-    def _layer_norm(self, name, shape):
-        layer = keras.layers.LayerNormalization(epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name=name)
-        layer.build(shape)
-        return layer
-
     def build(self, decoder_sequence_shape, encoder_sequence_shape=None):
-        D = check_hidden_dim("TransformerDecoder", decoder_sequence_shape, self.num_heads)
+        D = self.hidden_dim(decoder_sequence_shape)
         if encoder_sequence_shape is not None and len(encoder_sequence_shape) != 3:
             raise ValueError(
                 "`encoder_sequence` of TransformerDecoder must have rank 3 (B, S, D_m). "
                 f"Received: encoder_sequence.shape={encoder_sequence_shape}"
             )
         H = D // self.num_heads
-        self.self_attention = self._attention("self_attention", H)
+        self.self_attention = self.make_attention("self_attention", H)
         self.self_attention.build(decoder_sequence_shape, decoder_sequence_shape)
-        self.self_attention_layer_norm = self._layer_norm("self_attention_layer_norm", decoder_sequence_shape)
-        self.self_attention_dropout = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy, name="self_attention_dropout")
+        self.self_attention_layer_norm = self.make_layer_norm("self_attention_layer_norm", decoder_sequence_shape)
+        self.self_attention_dropout = self.make_dropout("self_attention_dropout")
         self.cross_attention = None
         if encoder_sequence_shape is not None:
-            self.cross_attention = self._attention("cross_attention", H)
+            self.cross_attention = self.make_attention("cross_attention", H)
             self.cross_attention.build(decoder_sequence_shape, encoder_sequence_shape)
-            self.cross_attention_layer_norm = self._layer_norm("cross_attention_layer_norm", decoder_sequence_shape)
-            self.cross_attention_dropout = keras.layers.Dropout(
-                self.dropout, dtype=self.dtype_policy, name="cross_attention_dropout"
-            )
-        self.feedforward_intermediate_dense, self.feedforward_output_dense = build_feedforward(
-            self, decoder_sequence_shape
-        )
-        self.feedforward_layer_norm = self._layer_norm("feedforward_layer_norm", decoder_sequence_shape)
-        self.feedforward_dropout = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy, name="feedforward_dropout")
+            self.cross_attention_layer_norm = self.make_layer_norm("cross_attention_layer_norm", decoder_sequence_shape)
+            self.cross_attention_dropout = self.make_dropout("cross_attention_dropout")
+        self.build_feedforward(decoder_sequence_shape)
 
     def get_initial_cache(self, batch_size, max_length):
         """An empty (B, 2, L, N, H) key/value cache in the compute dtype (self- or cross-attention)."""
@@ -222,9 +171,8 @@ class TransformerDecoder(keras.layers.Layer):
 
         x = decoder_sequence  # (B, T, D)
 
-        # Self-attention block.
-        residual = x
-        z = self.self_attention_layer_norm(x) if self.normalize_first else x
+        # Self-attention sublayer.
+        z = self.sublayer_input(x, self.self_attention_layer_norm)
         z = self.self_attention(
             z,
             z,
@@ -236,15 +184,12 @@ class TransformerDecoder(keras.layers.Layer):
         )
         if self_attention_cache is not None:
             z, self_attention_cache = z
-        x = residual + self.self_attention_dropout(z, training=training)
-        if not self.normalize_first:
-            x = self.self_attention_layer_norm(x)
+        x = self.add_residual(x, z, self.self_attention_layer_norm, self.self_attention_dropout, training)
 
-        # Cross-attention block.
+        # Cross-attention sublayer.
         scores = ()
         if has_cross_attention:
-            residual = x
-            z = self.cross_attention_layer_norm(x) if self.normalize_first else x
+            z = self.sublayer_input(x, self.cross_attention_layer_norm)
             z = self.cross_attention(
                 z,
                 encoder_sequence,
@@ -259,17 +204,10 @@ class TransformerDecoder(keras.layers.Layer):
                 scores, extra = (extra[0],), extra[1:]
             if cross_attention_cache is not None:
                 (cross_attention_cache,) = extra
-            x = residual + self.cross_attention_dropout(z, training=training)
-            if not self.normalize_first:
-                x = self.cross_attention_layer_norm(x)
+            x = self.add_residual(x, z, self.cross_attention_layer_norm, self.cross_attention_dropout, training)
 
-        # Feed-forward block.
-        residual = x
-        z = self.feedforward_layer_norm(x) if self.normalize_first else x
-        z = self.feedforward_output_dense(self.feedforward_intermediate_dense(z))
-        x = residual + self.feedforward_dropout(z, training=training)
-        if not self.normalize_first:
-            x = self.feedforward_layer_norm(x)
+        # Feed-forward sublayer.
+        x = self.feedforward(x, training)
 
         if self_attention_cache is None:
             return (x, *scores) if scores else x  # (B, T, D)[, A (B, N, T, S)]
@@ -304,11 +242,6 @@ class TransformerDecoder(keras.layers.Layer):
 
     def compute_mask(self, inputs, previous_mask):
         return previous_mask
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(block_config(self))
-        return config
 
 
 def _merge_masks(padding_mask, attention_mask):

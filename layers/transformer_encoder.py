@@ -2,17 +2,12 @@
 
 import keras
 
-from seqrecipes.layers._utils import block_config
-from seqrecipes.layers._utils import build_feedforward
-from seqrecipes.layers._utils import check_block_args
-from seqrecipes.layers._utils import check_hidden_dim
+from seqrecipes.layers._transformer_block import TransformerBlock
 from seqrecipes.layers._utils import check_rank_3
-from seqrecipes.layers._utils import clone_initializer
-from seqrecipes.layers.multi_head_attention import MultiHeadAttention
 
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
-class TransformerEncoder(keras.layers.Layer):
+class TransformerEncoder(TransformerBlock):
     """One Transformer encoder block (Vaswani et al. 2017), post-norm or pre-norm.
 
     Shapes: B batch, T length, D model width (from the inputs), F = `intermediate_dim`, N = `num_heads`,
@@ -65,53 +60,13 @@ class TransformerEncoder(keras.layers.Layer):
           https://arxiv.org/abs/2002.04745
     """
 
-    def __init__(
-        self,
-        intermediate_dim,
-        num_heads,
-        dropout=0.0,
-        activation="relu",
-        layer_norm_epsilon=1e-5,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        normalize_first=False,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        check_block_args("TransformerEncoder", intermediate_dim, num_heads, dropout)
-        self.intermediate_dim = intermediate_dim
-        self.num_heads = num_heads
-        self.dropout = dropout
-        self.activation = keras.activations.get(activation)
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.normalize_first = normalize_first
-        self.supports_masking = True
-
     def build(self, input_shape):
-        D = check_hidden_dim("TransformerEncoder", input_shape, self.num_heads)
-        self.self_attention = MultiHeadAttention(
-            num_heads=self.num_heads,
-            key_dim=D // self.num_heads,
-            dropout=self.dropout,
-            kernel_initializer=clone_initializer(self.kernel_initializer),
-            bias_initializer=clone_initializer(self.bias_initializer),
-            dtype=self.dtype_policy,
-            name="self_attention",
-        )
+        D = self.hidden_dim(input_shape)
+        self.self_attention = self.make_attention("self_attention", D // self.num_heads)
         self.self_attention.build(input_shape, input_shape)
-        self.self_attention_layer_norm = keras.layers.LayerNormalization(
-            epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name="self_attention_layer_norm"
-        )
-        self.self_attention_layer_norm.build(input_shape)
-        self.self_attention_dropout = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy, name="self_attention_dropout")
-        self.feedforward_intermediate_dense, self.feedforward_output_dense = build_feedforward(self, input_shape)
-        self.feedforward_layer_norm = keras.layers.LayerNormalization(
-            epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name="feedforward_layer_norm"
-        )
-        self.feedforward_layer_norm.build(input_shape)
-        self.feedforward_dropout = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy, name="feedforward_dropout")
+        self.self_attention_layer_norm = self.make_layer_norm("self_attention_layer_norm", input_shape)
+        self.self_attention_dropout = self.make_dropout("self_attention_dropout")
+        self.build_feedforward(input_shape)
 
     def call(self, inputs, mask=None, attention_mask=None, training=None):
         check_rank_3("TransformerEncoder", inputs.shape, dims="B, T, D")
@@ -119,27 +74,13 @@ class TransformerEncoder(keras.layers.Layer):
             mask = getattr(inputs, "_keras_mask", None)
         x = inputs  # (B, T, D)
 
-        # Self-attention block.
-        residual = x
-        z = self.self_attention_layer_norm(x) if self.normalize_first else x
+        # Self-attention sublayer.
+        z = self.sublayer_input(x, self.self_attention_layer_norm)
         z = self.self_attention(z, z, value_mask=mask, attention_mask=attention_mask, training=training)
-        x = residual + self.self_attention_dropout(z, training=training)
-        if not self.normalize_first:
-            x = self.self_attention_layer_norm(x)
+        x = self.add_residual(x, z, self.self_attention_layer_norm, self.self_attention_dropout, training)
 
-        # Feed-forward block.
-        residual = x
-        z = self.feedforward_layer_norm(x) if self.normalize_first else x
-        z = self.feedforward_output_dense(self.feedforward_intermediate_dense(z))
-        x = residual + self.feedforward_dropout(z, training=training)
-        if not self.normalize_first:
-            x = self.feedforward_layer_norm(x)
-        return x  # (B, T, D)
+        # Feed-forward sublayer.
+        return self.feedforward(x, training)  # (B, T, D)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(block_config(self))
-        return config

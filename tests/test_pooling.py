@@ -40,7 +40,7 @@ def np_max(h, mask):
 
 @pytest.mark.parametrize(
     "cls, reference",
-    [(layers.LastState, np_last), (layers.MaskedMean, np_mean), (layers.MaskedMax, np_max)],
+    [(layers.LastStatePooling, np_last), (layers.MeanPooling, np_mean), (layers.MaxPooling, np_max)],
 )
 def test_pooling_matches_numpy(cls, reference):
     layer = cls()
@@ -57,7 +57,7 @@ def test_last_state_of_a_masked_rnn_is_its_final_state():
     rnn = keras.layers.GRU(3, return_sequences=True, return_state=True)
     masked = keras.layers.Masking(mask_value=0.0)(H[:2] * MASK[:2, :, None])
     sequence, final = rnn(masked)
-    np.testing.assert_allclose(layers.LastState()(sequence, mask=MASK[:2]), final, atol=1e-6)
+    np.testing.assert_allclose(layers.LastStatePooling()(sequence, mask=MASK[:2]), final, atol=1e-6)
 
 
 def test_attention_pooling_matches_numpy():
@@ -75,7 +75,7 @@ def test_attention_pooling_matches_numpy():
 
 @pytest.mark.parametrize(
     "cls, kwargs",
-    [(layers.LastState, {}), (layers.MaskedMean, {}), (layers.MaskedMax, {}), (layers.AttentionPooling, {"units": 3})],
+    [(layers.LastStatePooling, {}), (layers.MeanPooling, {}), (layers.MaxPooling, {}), (layers.AttentionPooling, {"units": 3})],
 )
 def test_pooling_harness(cls, kwargs):
     run_layer_test(cls, kwargs, H, input_mask=SOME, expected_output_shape=(3, 4))
@@ -92,7 +92,7 @@ def test_attention_pooling_harness_with_scores():
     )
 
 
-@pytest.mark.parametrize("cls", [layers.LastState, layers.MaskedMean, layers.MaskedMax])
+@pytest.mark.parametrize("cls", [layers.LastStatePooling, layers.MeanPooling, layers.MaxPooling])
 def test_pooling_rejects_wrong_rank(cls):
     with pytest.raises(ValueError, match=r"Received: inputs.shape=\(3, 4\)"):
         cls()(H[:, 0])

@@ -468,7 +468,7 @@ def test_hand_written_bptt_matches_autodiff(name, make, make_keras, n_states, mo
 
     calls = []
     run = _bptt.run
-    monkeypatch.setattr(_bptt, "run", lambda *a, **k: calls.append(a[0]) or run(*a, **k))
+    monkeypatch.setattr(_bptt, "run", lambda *a, **k: calls.append(a[0].name) or run(*a, **k))
     rng = np.random.default_rng(13)
     x = rng.normal(size=(B, T, D)).astype("float32")
     initial_state = [rng.normal(size=(B, H)).astype("float32") for _ in range(n_states)]
@@ -488,7 +488,7 @@ def test_hand_written_bptt_matches_autodiff(name, make, make_keras, n_states, mo
                 np.testing.assert_allclose(a, b, atol=1e-5, err_msg=f"{name} {settings} mask={mask is not None}")
         if training:
             assert not np.allclose(got[0], _outputs_and_gradients(fast, x, initial_state, None)[0])
-    assert len(calls) >= 2 * len(FAST_SETTINGS) and set(calls) == {_bptt.kind_of(fast.cell)}
+    assert len(calls) >= 2 * len(FAST_SETTINGS) and set(calls) == {fast.cell.hand_written_recurrence().name}
 
 
 def test_time_chunks_only_on_tensorflow_with_a_known_length():
@@ -557,18 +557,21 @@ def test_hand_written_bptt_gradients_match_keras(name, make, make_keras, n_state
 
 
 def test_hand_written_bptt_only_for_default_activations():
-    from seqrecipes.layers import _bptt
+    def recurrence(cell):
+        cell.build((None, D))
+        recurrence = cell.hand_written_recurrence()
+        return None if recurrence is None else recurrence.name
 
-    assert _bptt.kind_of(layers.LSTMCell(H)) == "lstm"
-    assert _bptt.kind_of(layers.GRUCell(H, reset_after=False)) == "gru_before"
-    assert _bptt.kind_of(layers.LSTMCell(H, activation="relu")) is None
-    assert _bptt.kind_of(layers.GRUCell(H, recurrent_activation="hard_sigmoid")) is None
-    assert _bptt.kind_of(layers.PeepholeLSTMCell(H)) == "peephole"
-    assert _bptt.kind_of(layers.LayerNormLSTMCell(H)) == "layer_norm"
-    assert _bptt.kind_of(layers.CIFGLSTMCell(H)) == "cifg"
+    assert recurrence(layers.LSTMCell(H)) == "lstm"
+    assert recurrence(layers.GRUCell(H, reset_after=False)) == "gru_before"
+    assert recurrence(layers.LSTMCell(H, activation="relu")) is None
+    assert recurrence(layers.GRUCell(H, recurrent_activation="hard_sigmoid")) is None
+    assert recurrence(layers.PeepholeLSTMCell(H)) == "peephole"
+    assert recurrence(layers.LayerNormLSTMCell(H)) == "layer_norm"
+    assert recurrence(layers.CIFGLSTMCell(H)) == "cifg"
     non_default = (layers.PeepholeLSTMCell(H, activation="relu"), layers.LayerNormLSTMCell(H, recurrent_activation="hard_sigmoid"))
     for cell in non_default:
-        assert _bptt.kind_of(cell) is None
+        assert recurrence(cell) is None
 
 
 @pytest.mark.parametrize("name,make,make_keras,n_states", FAST_LAYERS + VARIANT_LAYERS, ids=FAST_IDS + VARIANT_IDS)

@@ -3,11 +3,11 @@
 import keras
 from keras import ops
 
-from seqrecipes.layers._utils import check_rank_3
+from seqrecipes.layers._pooling import SequencePooling
 
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
-class MaskedMean(keras.layers.Layer):
+class MeanPooling(SequencePooling):
     """Mean pooling over time that ignores padded steps.
 
     Shapes: B batch, T length, H features; m_t the mask (1 at real steps).
@@ -28,33 +28,17 @@ class MaskedMean(keras.layers.Layer):
     >>> import numpy as np
     >>> from seqrecipes import layers
     >>> h = np.arange(12, dtype="float32").reshape(2, 3, 2)
-    >>> np.asarray(layers.MaskedMean()(h, mask=np.array([[1, 1, 0], [1, 1, 1]], bool))).tolist()
+    >>> np.asarray(layers.MeanPooling()(h, mask=np.array([[1, 1, 0], [1, 1, 1]], bool))).tolist()
     [[1.0, 2.0], [8.0, 9.0]]
 
     References:
         - Lecture notes of seed 004 (element-wise mean of the hidden vectors as a sentence vector).
     """
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.supports_masking = True
-
-    def build(self, input_shape):
-        check_rank_3("MaskedMean", input_shape)
-
-    def call(self, inputs, mask=None):
-        check_rank_3("MaskedMean", inputs.shape)
-        h = inputs
+    def pool(self, h, mask):
         if mask is None:
             return ops.mean(h, axis=1)  # (B, H)
         m = ops.cast(mask, "float32")[:, :, None]  # (B, T, 1)
         total = ops.sum(ops.cast(h, "float32") * m, axis=1)  # (B, H)
         count = ops.maximum(ops.sum(m, axis=1), 1.0)  # (B, 1)
         return ops.cast(total / count, self.compute_dtype)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], input_shape[2])
-
-    def compute_mask(self, inputs, previous_mask):
-        # The output has no time axis.
-        return None

@@ -3,12 +3,12 @@
 import keras
 from keras import ops
 
-from seqrecipes.layers._utils import check_rank_3
+from seqrecipes.layers._pooling import SequencePooling
 from seqrecipes.layers._utils import zero_fully_masked
 
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
-class MaskedMax(keras.layers.Layer):
+class MaxPooling(SequencePooling):
     """Max pooling over time that ignores padded steps.
 
     Shapes: B batch, T length, H features; m_t the mask (1 at real steps).
@@ -31,7 +31,7 @@ class MaskedMax(keras.layers.Layer):
     >>> import numpy as np
     >>> from seqrecipes import layers
     >>> h = np.array([[[1.0, 5.0], [3.0, 0.0], [9.0, 9.0]]], "float32")
-    >>> np.asarray(layers.MaskedMax()(h, mask=np.array([[1, 1, 0]], bool))).tolist()
+    >>> np.asarray(layers.MaxPooling()(h, mask=np.array([[1, 1, 0]], bool))).tolist()
     [[3.0, 5.0]]
 
     References:
@@ -40,25 +40,9 @@ class MaskedMax(keras.layers.Layer):
           https://arxiv.org/abs/1103.0398
     """
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.supports_masking = True
-
-    def build(self, input_shape):
-        check_rank_3("MaskedMax", input_shape)
-
-    def call(self, inputs, mask=None):
-        check_rank_3("MaskedMax", inputs.shape)
-        h = inputs
+    def pool(self, h, mask):
         if mask is None:
             return ops.max(h, axis=1)  # (B, H)
         m = ops.cast(mask, "bool")  # (B, T)
         s = ops.max(ops.where(m[:, :, None], h, float("-inf")), axis=1)  # (B, H)
         return zero_fully_masked(s, m)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], input_shape[2])
-
-    def compute_mask(self, inputs, previous_mask):
-        # The output has no time axis.
-        return None

@@ -3,12 +3,12 @@
 import keras
 from keras import ops
 
-from seqrecipes.layers._utils import check_rank_3
+from seqrecipes.layers._pooling import SequencePooling
 from seqrecipes.layers._utils import zero_fully_masked
 
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
-class LastState(keras.layers.Layer):
+class LastStatePooling(SequencePooling):
     """Picks h at the last unmasked step of each sequence.
 
     Shapes: B batch, T length, H features; m_t the mask (1 at real steps).
@@ -32,7 +32,7 @@ class LastState(keras.layers.Layer):
     >>> import numpy as np
     >>> from seqrecipes import layers
     >>> h = np.arange(12, dtype="float32").reshape(2, 3, 2)
-    >>> np.asarray(layers.LastState()(h, mask=np.array([[1, 1, 0], [1, 1, 1]], bool))).tolist()
+    >>> np.asarray(layers.LastStatePooling()(h, mask=np.array([[1, 1, 0], [1, 1, 1]], bool))).tolist()
     [[2.0, 3.0], [10.0, 11.0]]
 
     References:
@@ -40,16 +40,7 @@ class LastState(keras.layers.Layer):
           https://arxiv.org/abs/1409.3215
     """
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.supports_masking = True
-
-    def build(self, input_shape):
-        check_rank_3("LastState", input_shape)
-
-    def call(self, inputs, mask=None):
-        check_rank_3("LastState", inputs.shape)
-        h = inputs
+    def pool(self, h, mask):
         if mask is None:
             return h[:, -1]  # (B, H)
         m = ops.cast(mask, "int32")  # (B, T)
@@ -57,10 +48,3 @@ class LastState(keras.layers.Layer):
         t_star = T - 1 - ops.argmax(ops.flip(m, axis=1), axis=1)  # (B,): the last index where m = 1
         s = ops.take_along_axis(h, ops.cast(t_star, "int32")[:, None, None], axis=1)[:, 0]  # (B, H)
         return zero_fully_masked(s, mask)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], input_shape[2])
-
-    def compute_mask(self, inputs, previous_mask):
-        # The output has no time axis.
-        return None
