@@ -19,7 +19,7 @@ real data sets shipped by installed packages (``digit_rows``, ``digit_strips``,
 (``text_lines``, ``text_document``, ``delimited_file``, ``conll_file``, ``from_series``).
 
 Helpers that the steps share but users do not call (``flat_strings``, ``dense_elements``) stay in
-their modules (``seqrecipes.data.tokenizer``, ``seqrecipes.data.transforms``).
+their modules (``seqrecipes.data.strings``, ``seqrecipes.data.transforms``).
 """
 
 from seqrecipes.data.batches import caption_batches, seq2seq_batches, tag_ids, tagging_batches, window_batches
@@ -38,6 +38,7 @@ from seqrecipes.data.sentence_piece_tokenizer import SentencePieceTokenizer
 from seqrecipes.data.series import clean_series, from_series, series_windows
 from seqrecipes.data.shapes_captioning import shapes_captioning
 from seqrecipes.data.statsmodels_series import STATSMODELS_SERIES, statsmodels_series, statsmodels_values
+from seqrecipes.data.strings import replace_invalid_utf8
 from seqrecipes.data.subword_tokenizer import SubwordTokenizer
 from seqrecipes.data.synthetic_tasks import (
     adding_problem,
@@ -48,7 +49,7 @@ from seqrecipes.data.synthetic_tasks import (
 )
 from seqrecipes.data.text_files import conll_file, delimited_file, text_document, text_lines
 from seqrecipes.data.tfds_datasets import TFDS_DATASETS, load_tfds
-from seqrecipes.data.tokenizer import Tokenizer, replace_invalid_utf8
+from seqrecipes.data.tokenizer import Tokenizer
 from seqrecipes.data.transforms import cache, prefetch, shuffle, teacher_forcing_shift, tokenize
 from seqrecipes.data.vocabulary import (
     END_ID,

@@ -8,7 +8,8 @@ import keras
 import tensorflow as tf
 
 from seqrecipes._checks import check_choice
-from seqrecipes.data.tokenizer import Tokenizer, _text_dataset
+from seqrecipes.data.strings import text_dataset
+from seqrecipes.data.tokenizer import Tokenizer
 from seqrecipes.data.vocabulary import RESERVED_TOKENS, Vocabulary
 
 MODEL_TYPES = ("unigram", "bpe", "char", "word")
@@ -124,7 +125,7 @@ class SentencePieceTokenizer(Tokenizer):
             import sentencepiece
         except ImportError as error:  # pragma: no cover - depends on the environment
             raise ImportError("SentencePieceTokenizer.adapt needs the `sentencepiece` package: pip install sentencepiece") from error
-        sentences = _text_dataset(data, batch_size).unbatch()
+        sentences = text_dataset(data, batch_size).unbatch()
         sentences = [s for s in sentences.as_numpy_iterator() if s.strip()]
         if not sentences:
             raise ValueError(f"SentencePieceTokenizer.adapt got no text. Received: data={data!r:.80}")

@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from seqrecipes.data.tokenizer import _text_dataset
+from seqrecipes.data.strings import text_dataset
 from seqrecipes.data.vocabulary import RESERVED_TOKENS, UNKNOWN_TOKEN, Vocabulary
 from seqrecipes.data.word_tokenizer import WordTokenizer
 
@@ -96,7 +96,7 @@ class SubwordTokenizer(WordTokenizer):
         """
         import keras_hub
 
-        words = _text_dataset(data, batch_size).map(self._split)
+        words = text_dataset(data, batch_size).map(self._split)
         tokens = keras_hub.tokenizers.compute_word_piece_vocabulary(
             words,
             vocabulary_size=self.max_size,

@@ -8,46 +8,10 @@ import numpy as np
 import tensorflow as tf
 
 from seqrecipes._checks import check_positive_int
+from seqrecipes.data.strings import as_string_tensor, replace_invalid_utf8, text_dataset
 from seqrecipes.data.vocabulary import END_ID, PAD_ID, START_ID, UNKNOWN_ID, Vocabulary, _check_limits, _ReservedIds
 
 logger = logging.getLogger(__name__)
-
-
-def _as_string_tensor(inputs, name="inputs"):
-    if isinstance(inputs, tf.RaggedTensor):
-        if inputs.dtype != tf.string:
-            raise TypeError(f"`{name}` must hold strings. Received: {name}.dtype={inputs.dtype.name}")
-        return inputs
-    if isinstance(inputs, str):
-        inputs = inputs.encode("utf-8")
-    try:
-        tensor = tf.convert_to_tensor(inputs)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"`{name}` must be strings. Received: {name}={inputs!r:.80}") from error
-    if tensor.dtype != tf.string:
-        raise TypeError(f"`{name}` must hold strings. Received: {name}.dtype={tensor.dtype.name}")
-    return tensor
-
-
-def flat_strings(strings):
-    """A 1-D tensor of every string in a dense or ragged string tensor."""
-    if isinstance(strings, tf.RaggedTensor):
-        return strings.flat_values
-    return tf.reshape(strings, [-1])
-
-
-def replace_invalid_utf8(strings):
-    """Replaces every byte sequence that is not valid UTF-8 by U+FFFD; never raises.
-
-    Example:
-    >>> import tensorflow as tf
-    >>> from seqrecipes import data
-    >>> data.replace_invalid_utf8(tf.constant([b"ok", b"bad \\xff"])).numpy().tolist()
-    [b'ok', b'bad \\xef\\xbf\\xbd']
-    """
-    return tf.strings.unicode_transcode(
-        strings, input_encoding="UTF-8", output_encoding="UTF-8", errors="replace", replacement_char=0xFFFD
-    )
 
 
 @keras.saving.register_keras_serializable(package="seqrecipes")
@@ -200,7 +164,7 @@ class Tokenizer(keras.layers.Layer, _ReservedIds):
         Raises:
             ValueError: no token passes the limits (an empty vocabulary).
         """
-        tokens = _text_dataset(data, batch_size).map(self._split)
+        tokens = text_dataset(data, batch_size).map(self._split)
         self.set_vocabulary(Vocabulary.build(tokens, max_size=self.max_size, min_frequency=self.min_frequency))
         return self
 
@@ -269,7 +233,7 @@ class Tokenizer(keras.layers.Layer, _ReservedIds):
             ``sequence_length``) with one more axis otherwise.
         """
         self._check_vocabulary()
-        inputs = _as_string_tensor(inputs)
+        inputs = as_string_tensor(inputs)
         if isinstance(inputs, tf.RaggedTensor):
             return inputs.with_flat_values(self.tokenize(inputs.flat_values))
         if inputs.shape.rank is None:
@@ -311,7 +275,7 @@ class Tokenizer(keras.layers.Layer, _ReservedIds):
         >>> tokenizer.tokenize_ragged(["ab", "b"]).to_list()
         [[4, 5], [5]]
         """
-        inputs = _as_string_tensor(inputs)
+        inputs = as_string_tensor(inputs)
         if inputs.shape.rank == 0:
             raise ValueError(
                 "tokenize_ragged needs strings with at least one axis (a batch): wrap one string in a list. "
@@ -387,23 +351,3 @@ def _without_padding(ids):
     if isinstance(ids, tf.RaggedTensor):
         return ids.with_flat_values(_without_padding(ids.flat_values))
     return tf.RaggedTensor.from_tensor(ids, padding=PAD_ID, ragged_rank=ids.shape.rank - 1)
-
-
-def _text_dataset(data, batch_size):
-    """``adapt``'s data as a dataset of 1-D batches of valid UTF-8 strings."""
-    return _as_string_dataset(data, batch_size).map(lambda x: replace_invalid_utf8(flat_strings(x)))
-
-
-def _as_string_dataset(data, batch_size):
-    if isinstance(data, tf.data.Dataset):
-        spec = data.element_spec
-        if not isinstance(spec, (tf.TensorSpec, tf.RaggedTensorSpec)) or spec.dtype != tf.string:
-            raise TypeError(
-                "adapt() needs a dataset whose elements are strings; map it to the text first. "
-                f"Received: element_spec={spec}"
-            )
-        if spec.shape.rank == 0:
-            data = data.batch(batch_size)
-        return data
-    tensor = _as_string_tensor(data, name="data")
-    return tf.data.Dataset.from_tensor_slices(tf.reshape(tensor, [-1])).batch(batch_size)

@@ -1,4 +1,4 @@
-"""Vocabulary: reserved ids, building with size and frequency limits, the vocabulary file."""
+"""data.Vocabulary: reserved ids, building with size and frequency limits, the vocabulary file."""
 
 import pytest
 import tensorflow as tf
@@ -69,29 +69,30 @@ def test_file_round_trip_with_line_breaks_backslashes_and_spaces(tmp_path):
     assert data.Vocabulary.load(path).tokens[4:] == tokens
 
 
-def test_load_errors_name_the_file_and_line(tmp_path):
+def test_load_of_a_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"Received: path='.*missing.txt'"):
         data.Vocabulary.load(str(tmp_path / "missing.txt"))
-    empty = tmp_path / "empty.txt"
-    empty.write_text("")
-    with pytest.raises(ValueError, match=r"vocabulary file is empty"):
-        data.Vocabulary.load(str(empty))
-    no_reserved = tmp_path / "no_reserved.txt"
-    no_reserved.write_text("a\nb\n")
-    with pytest.raises(ValueError, match=r"first four lines.*Received: first lines=\['a', 'b'\]"):
-        data.Vocabulary.load(str(no_reserved))
-    duplicate = tmp_path / "duplicate.txt"
-    duplicate.write_text("[PAD]\n[UNK]\n[START]\n[END]\na\nb\na\n")
-    with pytest.raises(ValueError, match=r"duplicate.txt:7: duplicate vocabulary token"):
-        data.Vocabulary.load(str(duplicate))
-    blank = tmp_path / "blank.txt"
-    blank.write_text("[PAD]\n[UNK]\n[START]\n[END]\na\n\nb\n")
-    with pytest.raises(ValueError, match=r"blank.txt:6: empty line"):
-        data.Vocabulary.load(str(blank))
-    escape = tmp_path / "escape.txt"
-    escape.write_text("[PAD]\n[UNK]\n[START]\n[END]\na\\x\n")
-    with pytest.raises(ValueError, match=r"escape.txt:5: a backslash"):
-        data.Vocabulary.load(str(escape))
+
+
+RESERVED_LINES = "[PAD]\n[UNK]\n[START]\n[END]\n"
+
+
+@pytest.mark.parametrize(
+    "name, text, message",
+    [
+        ("empty.txt", "", r"vocabulary file is empty"),
+        ("no_reserved.txt", "a\nb\n", r"first four lines.*Received: first lines=\['a', 'b'\]"),
+        ("duplicate.txt", RESERVED_LINES + "a\nb\na\n", r"duplicate.txt:7: duplicate vocabulary token"),
+        ("blank.txt", RESERVED_LINES + "a\n\nb\n", r"blank.txt:6: empty line"),
+        ("escape.txt", RESERVED_LINES + "a\\x\n", r"escape.txt:5: a backslash"),
+    ],
+    ids=["empty", "no_reserved", "duplicate", "blank", "escape"],
+)
+def test_load_errors_name_the_file_and_line(tmp_path, name, text, message):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        data.Vocabulary.load(str(path))
 
 
 def test_lookup_tables():
