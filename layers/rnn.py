@@ -35,16 +35,16 @@ class RNN(keras.layers.RNN):
         h_t, s_t = step(X_t, s_{t-1})              # inside keras.ops.scan: only U h_{t-1} per step
 
     so each step does one matmul instead of two. A cell whose ``hand_written_recurrence()`` gives
-    a recurrence (the project's LSTM cells, ``GRUCell`` and ``SimpleRNNCell``, each with its
-    default activations) runs that instead, with its hand-written gradient (``layers/_bptt.py``):
-    the backward loop does only dz_t U^T per step, and dU, dW, db and dx are each one matmul after
-    it, as cuDNN does; other cells use autodiff through the loop. On TensorFlow, for a sequence of
-    known length, the hand-written loop runs the time axis in up to
-    ``max_time_chunks`` (10) chunks of at least 10 consecutive steps, the final states of one
-    starting the next: each chunk's X is one (B*T/10, D) x (D, gH) matmul just before its loop, and
-    its dW, db, dU one matmul each after its backward loop. The work is the same; TensorFlow runs
-    chunk k+1's projection beside chunk k's recurrence and chunk k's weight gradients beside chunk
-    k-1's backward recurrence, which on 2 CPU cores makes the training step 5-16% faster than one
+    a recurrence (here the LSTM cells, ``GRUCell`` and ``SimpleRNNCell``, each with its default
+    activations) runs that instead, with its hand-written gradient (``layers/_bptt.py``): the
+    backward loop does only dz_t U^T per step, and dU, dW, db and dx are each one matmul after it,
+    as cuDNN does; other cells use autodiff through the loop. On TensorFlow, for a sequence of
+    known length, the hand-written loop runs the time axis in up to ``max_time_chunks`` (10)
+    chunks of at least 10 consecutive steps, the final states of one starting the next: each
+    chunk's X is one (B*T/10, D) x (D, gH) matmul just before its loop, and its dW, db, dU one
+    matmul each after its backward loop. The work is the same; TensorFlow runs chunk k+1's
+    projection beside chunk k's recurrence and chunk k's weight gradients beside chunk k-1's
+    backward recurrence, which on 2 CPU cores makes the training step 5-16% faster than one
     projection and one loop (``benchmarks/rnn_throughput.py``, "(one chunk)" rows). Dropout draws
     one mask for x and one for h per sequence (Gal and Ghahramani 2016), never a fresh mask per
     step. Any other Keras cell (for example ``keras.layers.StackedRNNCells``) runs through

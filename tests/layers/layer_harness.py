@@ -6,6 +6,8 @@
   ``keras.saving.serialize_keras_object`` / ``deserialize_keras_object``);
 - build, then an eager call and a symbolic call (``keras.Input``) that agree on
   shapes with ``compute_output_shape`` where the layer defines it;
+- the number of trainable weights once built (``expected_num_trainable_weights``, as
+  keras-hub's ``run_layer_test`` checks it): a weight that is forgotten or created twice shows;
 - one ``fit`` step in a functional model that changes the trainable weights;
 - masking: with ``input_mask`` given, the layer accepts the mask, and changing the
   inputs at masked positions changes no output at unmasked positions;
@@ -87,6 +89,8 @@ def run_layer_test(
     layer_cls,
     init_kwargs,
     inputs,
+    *,
+    expected_num_trainable_weights,
     positional=(),
     call_kwargs=None,
     input_mask=None,
@@ -116,6 +120,10 @@ def run_layer_test(
     layer = layer_cls(**init_kwargs)
     eager = _call(layer, inputs, positional, call_kwargs, mask=mask, mask_arg=mask_arg)
     assert layer.built, f"{layer_cls.__name__} is not built after its first call"
+    num_trainable = len(layer.trainable_weights)
+    assert num_trainable == expected_num_trainable_weights, (
+        f"{layer_cls.__name__} has {num_trainable} trainable weights, expected {expected_num_trainable_weights}"
+    )
     eager_np = _to_numpy(eager)
     for t in keras.tree.flatten(eager_np):
         if t is not None and np.issubdtype(t.dtype, np.floating):

@@ -1,145 +1,26 @@
-"""Positional encodings and Transformer blocks, checked against NumPy; causality and cached decoding."""
+"""TransformerDecoder against NumPy (with and without cross-attention, post-norm and pre-norm),
+causality, cached decoding (eager, in one graph, exported), the cross-attention weights, padding,
+argument and cache errors, and the harness."""
 
 import keras
 import numpy as np
 import pytest
+from attention_references import np_mha, weights_of
 from layer_harness import run_layer_test
-from test_attention import np_mha
-from test_attention import weights_of
+from transformer_references import PAD, RNG, M, X, np_decoder, np_layer_norm, np_sublayer
 
 from seqrecipes import layers
 
-RNG = np.random.default_rng(1)
-X = RNG.normal(size=(2, 5, 8)).astype("float32")  # (B, T, D)
-M = RNG.normal(size=(2, 3, 6)).astype("float32")  # (B, S, D_m)
-PAD = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], bool)
 
-# --------------------------------------------------------------------------- positions
-
-
-@pytest.mark.parametrize("D", [6, 7])
-def test_positional_encoding_matches_vaswani(D):
-    T, start = 5, 3
-    table = np.zeros((T, D))
-    for p in range(T):
-        for k in range(D):
-            i = k // 2
-            angle = (p + start) / 10000 ** (2 * i / D)
-            table[p, k] = np.sin(angle) if k % 2 == 0 else np.cos(angle)
-    pe = layers.PositionalEncoding()(np.zeros((2, T, D), "float32"), start_index=start)
-    np.testing.assert_allclose(pe, np.broadcast_to(table, (2, T, D)), atol=1e-5)
-    # Any length, and rows of a long table equal the rows computed from an offset.
-    long = np.asarray(layers.PositionalEncoding()(np.zeros((1, 3000, D), "float32")))
-    np.testing.assert_allclose(long[0, start : start + T], table, atol=1e-4)
-    assert np.all(np.isfinite(long))
-
-
-def test_positional_encoding_mask_and_harness():
-    x = keras.layers.Masking(mask_value=0.0)(X * PAD[:, :, None])
-    out = layers.PositionalEncoding()(x)
-    np.testing.assert_array_equal(out._keras_mask, PAD)
-    run_layer_test(layers.PositionalEncoding, {"max_wavelength": 500}, X, expected_output_shape=(2, 5, 8))
-
-
-def test_position_embedding_rows_limit_and_harness():
-    embedding = layers.PositionEmbedding(sequence_length=6)
-    out = embedding(X, start_index=1)
-    table = np.asarray(embedding.embeddings)
-    np.testing.assert_allclose(out, np.broadcast_to(table[1:6], X.shape), atol=0)
-    with pytest.raises(ValueError, match="sequence_length=6.*Received: inputs.shape=\\(2, 5, 8\\), start_index=2"):
-        embedding(X, start_index=2)
-    with pytest.raises(ValueError, match="Received: sequence_length=0"):
-        layers.PositionEmbedding(sequence_length=0)
-    with pytest.raises(ValueError, match="Received: inputs.shape=\\(2, 8\\)"):
-        layers.PositionEmbedding(sequence_length=6)(X[:, 0])
-    run_layer_test(layers.PositionEmbedding, {"sequence_length": 7}, X, expected_output_shape=(2, 5, 8))
-
-
-# --------------------------------------------------------------------------- NumPy blocks
-
-
-def np_layer_norm(w, x, eps=1e-5):
-    mean = x.mean(-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * w["gamma"] + w["beta"]
-
-
-def np_ffn(block, z):
-    w1, w2 = weights_of(block.feedforward_intermediate_dense), weights_of(block.feedforward_output_dense)
-    return np.maximum(z @ w1["kernel"] + w1["bias"], 0.0) @ w2["kernel"] + w2["bias"]
-
-
-def np_sublayer(x, ln, f, normalize_first):
-    """post-norm: LN(x + f(x)); pre-norm: x + f(LN(x))."""
-    if normalize_first:
-        return x + f(np_layer_norm(ln, x))
-    return np_layer_norm(ln, x + f(x))
-
-
-def np_encoder(block, x, mask):
-    pre = block.normalize_first
-    att = weights_of(block.self_attention)
-    key_mask = np.broadcast_to(mask[:, None, :], (x.shape[0], x.shape[1], x.shape[1]))
-    a = np_sublayer(x, weights_of(block.self_attention_layer_norm), lambda z: np_mha(att, z, z, key_mask)[0], pre)
-    return np_sublayer(a, weights_of(block.feedforward_layer_norm), lambda z: np_ffn(block, z), pre)
-
-
-def np_decoder(block, x, m=None, m_mask=None):
-    pre = block.normalize_first
-    T = x.shape[1]
-    causal = np.broadcast_to(np.tril(np.ones((T, T), bool)), (x.shape[0], T, T))
-    att = weights_of(block.self_attention)
-    a = np_sublayer(x, weights_of(block.self_attention_layer_norm), lambda z: np_mha(att, z, z, causal)[0], pre)
-    if m is not None:
-        cross = weights_of(block.cross_attention)
-        mask = None if m_mask is None else np.broadcast_to(m_mask[:, None, :], (x.shape[0], T, m.shape[1]))
-        a = np_sublayer(a, weights_of(block.cross_attention_layer_norm), lambda z: np_mha(cross, z, m, mask)[0], pre)
-    return np_sublayer(a, weights_of(block.feedforward_layer_norm), lambda z: np_ffn(block, z), pre)
-
-
-# --------------------------------------------------------------------------- encoder
-
-
-@pytest.mark.parametrize("normalize_first", [False, True])
-def test_transformer_encoder_matches_numpy(normalize_first):
-    encoder = layers.TransformerEncoder(intermediate_dim=12, num_heads=2, normalize_first=normalize_first)
-    out = np.asarray(encoder(X, mask=PAD))
-    ref = np_encoder(encoder, X.astype("float64"), PAD)
-    np.testing.assert_allclose(out[PAD], ref[PAD], atol=1e-4)
-    # Padding does not change the real positions; the Keras mask is the padding mask.
-    noisy = X + 5.0 * (~PAD)[:, :, None]
-    np.testing.assert_allclose(np.asarray(encoder(noisy, mask=PAD))[PAD], out[PAD], atol=1e-5)
-    masked = keras.layers.Masking(mask_value=0.0)(X * PAD[:, :, None])
-    np.testing.assert_allclose(np.asarray(encoder(masked))[PAD], out[PAD], atol=1e-5)
-
-
-@pytest.mark.parametrize("normalize_first", [False, True])
-def test_transformer_encoder_harness(normalize_first):
-    run_layer_test(
-        layers.TransformerEncoder,
-        {"intermediate_dim": 12, "num_heads": 2, "normalize_first": normalize_first, "dropout": 0.1},
-        X,
-        input_mask=PAD,
-        expected_output_shape=(2, 5, 8),
-    )
-
-
-def test_transformer_block_errors():
-    with pytest.raises(ValueError, match="Received: num_heads=0"):
-        layers.TransformerEncoder(intermediate_dim=8, num_heads=0)
+def test_transformer_decoder_errors():
     with pytest.raises(ValueError, match="Received: intermediate_dim=-1"):
         layers.TransformerDecoder(intermediate_dim=-1, num_heads=2)
-    with pytest.raises(ValueError, match="Received: D=8"):
-        layers.TransformerEncoder(intermediate_dim=8, num_heads=3)(X)
     with pytest.raises(ValueError, match=r"Received: shape=\(2, 8\)"):
         layers.TransformerDecoder(intermediate_dim=8, num_heads=2)(X[:, 0])
     decoder = layers.TransformerDecoder(intermediate_dim=8, num_heads=2)
     decoder(X)
     with pytest.raises(ValueError, match="Received: encoder_sequence="):
         decoder(X, M)
-
-
-# --------------------------------------------------------------------------- decoder
 
 
 @pytest.mark.parametrize("normalize_first", [False, True])
@@ -270,6 +151,7 @@ def test_transformer_decoder_harness(normalize_first):
         {"intermediate_dim": 12, "num_heads": 2, "normalize_first": normalize_first},
         X,
         expected_output_shape=(2, 5, 8),
+        expected_num_trainable_weights=16,  # self-attention 8, LN_1 2, W_1 b_1 W_2 b_2, LN_3 2
     )
 
 
@@ -283,6 +165,7 @@ def test_transformer_decoder_harness_with_encoder():
         masked_input="encoder_sequence",
         mask_arg="encoder_padding_mask",
         expected_output_shape=(2, 5, 8),
+        expected_num_trainable_weights=26,  # and cross-attention 8, LN_2 2
     )
 
 
