@@ -5,6 +5,7 @@ import inspect
 
 import keras
 import numpy as np
+from keras import ops
 
 from seqrecipes import layers
 from seqrecipes._checks import check_choice, check_positive_int, check_positive_number
@@ -46,6 +47,12 @@ def vocabulary_size_of(tokenizer, vocabulary_size, role):
             f"or pass `{role}_tokenizer`. Received: {role}_vocabulary_size={vocabulary_size!r}"
         )
     return vocabulary_size
+
+
+def embed(embedding, token_ids):
+    """One decoding step's embeddings (B, E) of token ids (B,), looked up in the layer's table directly:
+    calling the layer would attach a padding mask, which the recurrent cells warn about."""
+    return ops.take(embedding.embeddings, ops.cast(token_ids, "int32"), axis=0)
 
 
 def _json_value(value):

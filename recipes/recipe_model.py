@@ -28,6 +28,18 @@ class RecipeModel(keras.Model):
     Saving: ``get_config`` holds the recipe name, its arguments and the serialized tokenizers;
     ``from_config`` calls the recipe again, so the weights of the ``.keras`` file load into the same
     structure. No Lambda layers anywhere: ``keras.saving.load_model(path, safe_mode=True)`` works.
+
+    Example:
+    >>> import os, tempfile
+    >>> import keras
+    >>> from seqrecipes import data, recipes
+    >>> tokenizer = data.WordTokenizer(vocabulary=["good", "bad"])
+    >>> model = recipes.text_classifier(max_length=4, units=4, embedding_dim=4, text_tokenizer=tokenizer)
+    >>> path = os.path.join(tempfile.mkdtemp(), "classifier.keras")
+    >>> model.save(path)
+    >>> loaded = keras.saving.load_model(path, safe_mode=True)
+    >>> loaded.recipe, loaded.arguments == model.arguments, loaded.tokenizer("text").get_vocabulary()[4:]
+    ('text_classifier', True, ['good', 'bad'])
     """
 
     def __init__(self, inputs, outputs, recipe, arguments, tokenizers=None, **kwargs):

@@ -21,11 +21,17 @@ NEVER_GENERATED = (PAD_ID, START_ID)
 
 
 def ban_never_generated(logits):
-    """Step logits (B, V) with [PAD] and [START] pushed to -1e9.
+    """Step logits (B, V) with [PAD] and [START] pushed to -1e9 (the other logits unchanged).
 
     Targets never contain those ids (padding is ignored by the loss), but a little-trained model can
     still rank them first; a search that emitted [PAD] mid-sequence would then feed the decoder a
     token the teacher-forced model masks out, and cut the output there.
+
+    Example:
+    >>> import numpy as np
+    >>> from seqrecipes.recipes.decoding import ban_never_generated
+    >>> ban_never_generated(np.zeros((1, 5), "float32")).numpy().tolist()
+    [[-1000000000.0, 0.0, -1000000000.0, 0.0, 0.0]]
     """
     vocabulary = logits.shape[-1]
     banned = np.zeros((vocabulary,), "float32")
@@ -46,6 +52,20 @@ class Decoder:
         max_length: the longest output the model may produce (its position limit, or the
             recipe's ``max_output_length``).
         start_id, end_id: the ids that start and end an output sequence.
+
+    Example:
+    >>> import numpy as np
+    >>> from keras import ops
+    >>> from seqrecipes import recipes
+    >>> class Counting(recipes.Decoder):  # writes 4, 5, 6, ... for n steps of an input n, then [END] (3)
+    ...     def encode(self, inputs):
+    ...         return {"n": ops.cast(inputs, "int32")}
+    ...     def step(self, token_ids, state, index):
+    ...         token = ops.where(index < state["n"], 4 + index, self.end_id)
+    ...         return ops.one_hot(token, 10) * 5.0, state
+    >>> ids, lengths = recipes.greedy_search(Counting(model=None, max_length=5), np.array([2, 3]))
+    >>> ids.numpy().tolist(), lengths.numpy().tolist()
+    ([[4, 5, 3, 0, 0], [4, 5, 6, 3, 0]], [2, 3])
     """
 
     def __init__(self, model, max_length, start_id=START_ID, end_id=END_ID):
@@ -89,7 +109,14 @@ class Decoder:
 
 
 def sequence_lengths(ids, end_id=END_ID):
-    """The number of ids before the first ``end_id`` or padding in each row of ids (B, L)."""
+    """The number of ids before the first ``end_id`` or padding in each row of ids (B, L).
+
+    Example:
+    >>> import numpy as np
+    >>> from seqrecipes import recipes
+    >>> recipes.sequence_lengths(np.array([[4, 5, 3, 0], [4, 0, 0, 0], [4, 5, 6, 7]])).numpy().tolist()
+    [2, 1, 4]
+    """
     stop = ops.logical_or(ops.equal(ids, end_id), ops.equal(ids, PAD_ID))
     # Cumulative "stopped yet" flags; the count of not-yet-stopped positions is the length.
     stopped = ops.cumsum(ops.cast(stop, "int32"), axis=1) > 0

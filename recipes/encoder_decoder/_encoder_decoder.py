@@ -49,12 +49,6 @@ def check_lengths(max_source_length, max_target_length):
     check_positive_int("max_target_length", max_target_length)
 
 
-def embed(embedding, token_ids):
-    """One step's embeddings (B, E), looked up in the table directly: calling the layer would attach
-    a padding mask that the recurrent cells warn about."""
-    return ops.take(embedding.embeddings, ops.cast(token_ids, "int32"), axis=0)
-
-
 def next_token_logits(logits_layer, h):
     """The output layer's logits (B, V) for one step, [PAD] and [START] banned (``ban_never_generated``)."""
     return ban_never_generated(logits_layer(h))  # (B, V)

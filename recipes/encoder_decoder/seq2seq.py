@@ -5,12 +5,11 @@ from keras import ops
 
 from seqrecipes import layers
 from seqrecipes._checks import check_bool, check_choice, check_positive_int, check_rate
-from seqrecipes.recipes._components import CELLS, make_cell, recurrent_optimizer, saved_arguments, vocabulary_size_of
+from seqrecipes.recipes._components import CELLS, embed, make_cell, recurrent_optimizer, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.encoder_decoder._encoder_decoder import (
     SourceDecoder,
     check_lengths,
     compile_model,
-    embed,
     inputs,
     next_token_logits,
     source_mask,

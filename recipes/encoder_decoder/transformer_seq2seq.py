@@ -28,6 +28,18 @@ class TransformerSeq2SeqDecoder(SourceDecoder):
     (B, 2, S, N, H) cache per block, filled once in ``encode``, "alignments": (B, S) the last
     block's cross-attention weights of the last step, averaged over the heads (what beam search's
     coverage penalty reads)}.
+
+    Example:
+    >>> import numpy as np
+    >>> from seqrecipes import recipes
+    >>> model = recipes.transformer_seq2seq(source_vocabulary_size=10, target_vocabulary_size=10, num_layers=1,
+    ...                                     num_heads=2, hidden_dim=8, intermediate_dim=16, max_target_length=6)
+    >>> state = model.decoder.encode(np.array([[4, 5, 6]], "int32"))
+    >>> tuple(state["self_caches"][0].shape)  # (B, 2, max_target_length, heads, key_dim)
+    (1, 2, 6, 2, 4)
+    >>> logits, state = model.decoder.step(np.array([2], "int32"), state, 0)
+    >>> tuple(logits.shape), tuple(model.decoder.alignments(state)[0].shape)
+    ((1, 10), (1, 3))
     """
 
     def __init__(self, model):

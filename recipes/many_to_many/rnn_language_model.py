@@ -11,7 +11,7 @@ from keras import ops
 from seqrecipes import layers
 from seqrecipes._checks import check_bool, check_choice, check_rate
 from seqrecipes.data import PAD_ID, START_ID
-from seqrecipes.recipes._components import CELLS, check_positive_ints, make_cell, recurrent_optimizer, saved_arguments, vocabulary_size_of
+from seqrecipes.recipes._components import CELLS, check_positive_ints, embed, make_cell, recurrent_optimizer, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.serving.signatures import generation_serving  # noqa: F401 (the registry names it)
@@ -66,7 +66,7 @@ class RNNLanguageModelDecoder(Decoder):
 
     def step(self, token_ids, state, index):
         token = ops.where(index == 0, state["last_token"], ops.cast(token_ids, "int32"))  # (B,)
-        x = self.embedding(token)  # (B, E)
+        x = embed(self.embedding, token)  # (B, E)
         states = []
         for rnn, layer_states in zip(self.rnns, state["states"]):
             x, new_states = rnn.cell(x, layer_states, training=False)  # (B, H)

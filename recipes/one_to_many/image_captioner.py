@@ -12,7 +12,7 @@ from keras import ops
 
 from seqrecipes import layers
 from seqrecipes._checks import check_bool, check_choice, check_rate
-from seqrecipes.recipes._components import CELLS, check_positive_ints, make_cell, recurrent_optimizer, saved_arguments, vocabulary_size_of
+from seqrecipes.recipes._components import CELLS, check_positive_ints, embed, make_cell, recurrent_optimizer, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.serving.signatures import generation_serving  # noqa: F401 (the registry names it)
@@ -52,8 +52,7 @@ class ImageCaptionerDecoder(Decoder):
         return self.cell.get_initial_state(memory=memory, cell_states=cell_states)
 
     def step(self, token_ids, state, index):
-        # The embedding table looked up directly: the layer would attach a padding mask the cell warns about.
-        x_t = ops.take(self.embedding.embeddings, token_ids, axis=0)  # (B, E): E y_{t-1}
+        x_t = embed(self.embedding, token_ids)  # (B, E): E y_{t-1}
         h_tilde, state = self.cell(x_t, state)  # (B, U)
         return ban_never_generated(self.output_layer(h_tilde)), state  # (B, V) logits
 

@@ -29,9 +29,13 @@ def predict(model, inputs, batch_size=256, progress=False):
         ``"forecast"``, captions), bytes for string outputs.
 
     Example:
-    >>> from seqrecipes import recipes  # doctest: +SKIP
-    >>> recipes.predict(model, ["June 25th, 2009"])["outputs"]  # doctest: +SKIP
-    array([b'2009-06-25'], dtype=object)
+    >>> from seqrecipes import data, recipes
+    >>> tokenizer = data.WordTokenizer(vocabulary=["good", "bad"])
+    >>> model = recipes.text_classifier(max_length=4, units=4, embedding_dim=4, label_names=["no", "yes"],
+    ...                                 text_tokenizer=tokenizer)
+    >>> out = recipes.predict(model, ["good good", "bad", ""])
+    >>> sorted(out), out["scores"].shape, set(out["label"]) <= {b"no", b"yes"}
+    (['label', 'label_id', 'scores'], (3, 2), True)
     """
     if not isinstance(model, RecipeModel) or model.info.serving_function is None:
         raise ValueError(f"`model` must be a RecipeModel whose recipe has a serving function. Received: model={getattr(model, 'name', model)!r}")

@@ -113,9 +113,17 @@ def export(model, base_path, version=None, extra_signatures=None):
         The path of the written version folder.
 
     Example:
-    >>> from seqrecipes import recipes  # doctest: +SKIP
-    >>> recipes.export(model, "saved_models/dates")  # doctest: +SKIP
-    'saved_models/dates/1'
+    >>> import os, tempfile
+    >>> import tensorflow as tf
+    >>> from seqrecipes import data, recipes
+    >>> tokenizer = data.CharTokenizer(vocabulary=list("abc"))
+    >>> model = recipes.seq2seq(units=8, embedding_dim=4, source_tokenizer=tokenizer, target_tokenizer=tokenizer)
+    >>> path = recipes.export(model, os.path.join(tempfile.mkdtemp(), "reverse"))
+    >>> os.path.basename(path), sorted(os.listdir(os.path.join(path, "assets")))
+    ('1', ['source.vocab', 'target.vocab'])
+    >>> served = tf.saved_model.load(path).signatures["serving_default"](inputs=tf.constant(["abc"]))
+    >>> served["outputs"].numpy()[0] == recipes.predict(model, ["abc"])["outputs"][0]
+    True
     """
     _check_model(model)
     if version is None:

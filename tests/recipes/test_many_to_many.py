@@ -194,19 +194,6 @@ def test_tagger_export_matches_python(tagger, served):
     assert rows[6][0] != ""  # an unknown word still gets a tag
 
 
-def test_tag_ids_and_tagging_batches():
-    words = data.WordTokenizer(vocabulary=["EU", "rejects", "U.S."], split_punctuation=False)
-    tags = data.WordTokenizer(vocabulary=["O", "B-ORG"], split_punctuation=False)
-    np.testing.assert_array_equal(data.tag_ids(tags, tf.constant(["B-ORG", "O", "X"])).numpy(), [5, 4, 1])
-    np.testing.assert_array_equal(data.tag_ids(tags, tf.constant([1, 0])).numpy(), [5, 4])  # TFDS class indices
-    sentences = _sentences_dataset(
-        [(["EU", "rejects", "U.S.", "x"], ["B-ORG", "O", "B-ORG", "O"]), (["EU"], ["B-ORG"])]
-    )
-    x, y = next(iter(sentences.apply(data.tagging_batches(words, tags, 2, max_length=3))))
-    np.testing.assert_array_equal(x.numpy(), [[4, 5, 6], [4, 0, 0]])
-    np.testing.assert_array_equal(y.numpy(), [[5, 4, 5], [5, 0, 0]])
-
-
 # ------------------------------------------------------------------------------------------------
 # rnn_language_model
 

@@ -200,8 +200,6 @@ def test_bad_calls_are_clear_errors(trained, tmp_path):
     model = trained["model"]
     with pytest.raises(ValueError, match=r"max_length=13"):
         recipes.greedy_search(model.decoder, tf.constant(trained["images"]), max_length=13)
-    with pytest.raises(ValueError, match=r"batch_size=0"):
-        data.caption_batches(trained["tokenizer"], 0)
     untokenized = recipes.image_captioner(**SMALL, target_vocabulary_size=10)
     with pytest.raises(ValueError, match=r"no 'target' tokenizer"):
         recipes.export(untokenized, str(tmp_path / "untokenized"))

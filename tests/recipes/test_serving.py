@@ -26,7 +26,8 @@ from tensorflow.core.framework import tensor_pb2
 from toy_recipes import trained_toy
 
 from seqrecipes import data, recipes
-from seqrecipes.recipes.serving import signatures, warmup
+from seqrecipes.recipes.serving import warmup
+from seqrecipes.recipes.serving.signatures import GENERATE_SETTINGS
 
 
 WORDS = ["the", "cat", "sat", "on", "mat", "a", "dog", "ran"]
@@ -227,7 +228,7 @@ def _python_generate(model, feeds):
     """recipes.generate with Python-number settings; a max_length over the model's limit is the
     limit (the documented clamp)."""
     decoder = model.decoder
-    settings = {name: feeds[name].item() for name, _ in signatures.GENERATE_SETTINGS}
+    settings = {name: feeds[name].item() for name, _ in GENERATE_SETTINGS}
     settings["max_length"] = min(settings["max_length"], decoder.max_length)
     if type(decoder).alignments is recipes.Decoder.alignments:  # no attention: the export ignores it
         settings["coverage_penalty"] = 0.0
@@ -249,7 +250,7 @@ GENERATE_REQUESTS = {
 def _generate_feeds(model, key, raw, settings):
     settings = {"max_length": model.decoder.max_length, **settings}
     feeds = {key: raw}
-    for name, dtype in signatures.GENERATE_SETTINGS:
+    for name, dtype in GENERATE_SETTINGS:
         feeds[name] = np.asarray(settings[name], dtype.as_numpy_dtype)
     return feeds
 
@@ -458,7 +459,7 @@ def test_generating_recipes_export_both_signatures(exported):
             settings = {key: tf.as_dtype(generate.inputs[key].dtype) for key in generate.inputs}
             raw = "images" if name == "image_captioner" else "inputs"
             raw_dtype = tf.float32 if raw == "images" else tf.string
-            assert settings == {raw: raw_dtype, **dict(signatures.GENERATE_SETTINGS)}
+            assert settings == {raw: raw_dtype, **dict(GENERATE_SETTINGS)}
             assert all(len(generate.inputs[key].tensor_shape.dim) == 0 for key in settings if key != raw)
             assert sorted(generate.outputs) == ["outputs", "scores"]
 
