@@ -58,12 +58,15 @@ def text_lines(path, skip_empty=True):
         FileNotFoundError: a file is missing.
         ValueError: a file is empty.
 
-    Example:
+    Example: two files read in order; the Windows line ending and the blank line are dropped.
     >>> import tempfile, os
     >>> from seqrecipes import data
-    >>> path = os.path.join(tempfile.mkdtemp(), "corpus.txt")
-    >>> _ = open(path, "w", encoding="utf-8").write("경마장에 있는 말이 뛰고 있다\\n\\n그의 말이 법이다\\n")
-    >>> [s.decode() for s in data.text_lines(path).as_numpy_iterator()]
+    >>> folder = tempfile.mkdtemp()
+    >>> paths = [os.path.join(folder, name) for name in ("a.txt", "b.txt")]
+    >>> for path, text in zip(paths, ["경마장에 있는 말이 뛰고 있다\\r\\n\\n", "그의 말이 법이다\\n"]):
+    ...     with open(path, "w", encoding="utf-8", newline="") as file:
+    ...         _ = file.write(text)
+    >>> [s.decode() for s in data.text_lines(paths).as_numpy_iterator()]
     ['경마장에 있는 말이 뛰고 있다', '그의 말이 법이다']
     """
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
@@ -90,13 +93,16 @@ def text_document(path):
         FileNotFoundError: the file is missing.
         ValueError: the file is empty.
 
-    Example:
-    >>> import tempfile, os
+    Example: one element however many lines, the blank line and the line breaks kept (compare
+    ``text_lines``).
+    >>> import pathlib, tempfile
     >>> from seqrecipes import data
-    >>> path = os.path.join(tempfile.mkdtemp(), "doc.txt")
-    >>> _ = open(path, "w", encoding="utf-8").write("hello\\nworld\\n")
-    >>> next(iter(data.text_document(path))).numpy()
-    b'hello\\nworld\\n'
+    >>> doc = pathlib.Path(tempfile.mkdtemp(), "doc.txt")
+    >>> doc.write_text("hello\\n\\nworld\\n", encoding="utf-8")
+    13
+    >>> document = data.text_document(doc)
+    >>> int(document.cardinality()), document.get_single_element().numpy()
+    (1, b'hello\\n\\nworld\\n')
     """
     path = _check_file(path)
     return tf.data.Dataset.from_tensors(tf.constant(path)).map(tf.io.read_file)

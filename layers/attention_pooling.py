@@ -41,8 +41,13 @@ class AttentionPooling(SequencePooling):
     >>> import numpy as np
     >>> from seqrecipes import layers
     >>> pooling = layers.AttentionPooling(units=4)
-    >>> tuple(pooling(np.ones((2, 3, 5), "float32")).shape)
-    (2, 5)
+    >>> h = np.random.default_rng(0).normal(size=(2, 3, 5)).astype("float32")  # (B, T, H)
+    >>> mask = np.array([[True, True, False], [True, True, True]])
+    >>> s, alpha = pooling(h, mask=mask, return_attention_scores=True)
+    >>> np.asarray(alpha).sum(-1).round(5).tolist(), float(alpha[0, 2])  # weights of the real steps sum to 1
+    ([1.0, 1.0], 0.0)
+    >>> bool(np.allclose(s, np.einsum("bt,bth->bh", alpha, h), atol=1e-6))  # s = sum_t alpha_t h_t
+    True
 
     References:
         - Yang et al. (2016), Hierarchical attention networks for document classification,

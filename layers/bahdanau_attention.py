@@ -46,13 +46,20 @@ class BahdanauAttention(QueryAttention):
         A tuple `(context, weights)`: c of shape (B, H_v) and alpha of shape (B, S). A fully masked row
         gives zero weights and a zero context.
 
-    Example:
+    Example: the score against its equation, and keys computed once and reused.
     >>> import numpy as np
     >>> from seqrecipes import layers
+    >>> rng = np.random.default_rng(0)
+    >>> s, h = rng.normal(size=(1, 4)).astype("float32"), rng.normal(size=(1, 5, 6)).astype("float32")
     >>> attention = layers.BahdanauAttention(units=8)
-    >>> context, weights = attention(np.ones((2, 4)), np.ones((2, 5, 6)))
-    >>> tuple(context.shape), tuple(weights.shape)
-    ((2, 6), (2, 5))
+    >>> context, alpha = attention(s, h)
+    >>> W, U, v = (np.asarray(w) for w in (attention.query_kernel, attention.memory_kernel, attention.attention_v))
+    >>> e = np.tanh(s @ W + h @ U) @ v  # (1, 5): e_j = v^T tanh(W s + U h_j)
+    >>> bool(np.allclose(alpha, np.exp(e) / np.exp(e).sum(), atol=1e-6))
+    True
+    >>> keys = attention.compute_keys(h)  # U h_j, once per source sequence
+    >>> bool(np.allclose(attention(s, h, keys=keys)[0], context))
+    True
 
     References:
         - Bahdanau, Cho, Bengio (2015), Neural machine translation by jointly learning to align and

@@ -28,12 +28,20 @@ class CIFGLSTMCell(LSTMCell):
 
     Args, Call arguments, Returns: as ``LSTMCell``.
 
-    Example:
+    Example: three gates' biases, b_i starting at -1; an input gate held shut (i_t ~ 0) opens the
+    forget gate (f_t = 1 - i_t ~ 1), so the cell state is carried unchanged.
     >>> import numpy as np
     >>> from seqrecipes import layers
-    >>> lstm = layers.RNN(layers.CIFGLSTMCell(8))
-    >>> lstm(np.zeros((2, 5, 3), "float32")).shape
-    TensorShape([2, 8])
+    >>> cell = layers.CIFGLSTMCell(2)
+    >>> x_t, h_tm1 = np.ones((1, 3), "float32"), np.zeros((1, 2), "float32")
+    >>> c_tm1 = np.array([[0.5, -2.0]], "float32")
+    >>> _ = cell(x_t, [h_tm1, c_tm1])
+    >>> np.asarray(cell.bias).tolist()  # b = [b_i | b_g | b_o]
+    [-1.0, -1.0, 0.0, 0.0, 0.0, 0.0]
+    >>> _ = cell.bias.assign(np.array([-30, -30, 0, 0, 0, 0], "float32"))
+    >>> h_t, [_, c_t] = cell(x_t, [h_tm1, c_tm1])
+    >>> np.round(np.asarray(c_t), 4).tolist()
+    [[0.5, -2.0]]
 
     References:
         Greff et al., "LSTM: A Search Space Odyssey", IEEE TNNLS 2017 (the CIFG variant).

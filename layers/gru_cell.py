@@ -42,21 +42,25 @@ class GRUCell(RecurrentCell):
         reset_after: where the reset gate applies (see above).
         **kwargs: the arguments of ``RecurrentCell`` and of ``keras.layers.Layer``.
 
-    Call arguments:
-        inputs: x_t, shape (B, D).
-        states: [h_{t-1}], shape (B, H).
-        training: whether dropout applies.
+    Call arguments, Returns: as ``RecurrentCell``, with one state: x_t (B, D) and [h_{t-1}] (B, H) in,
+    (h_t, [h_t]) out.
 
-    Returns:
-        (h_t, [h_t]).
-
-    Example:
+    Example: an update gate held open (z_t ~ 1) copies the state, h_t = h_{t-1}; held shut (z_t ~ 0)
+    it gives the candidate, h_t = h~_t.
     >>> import numpy as np
     >>> from seqrecipes import layers
-    >>> cell = layers.GRUCell(4, reset_after=False)
-    >>> h, [h_again] = cell(np.ones((2, 3), "float32"), [np.zeros((2, 4), "float32")])
-    >>> h.shape
-    TensorShape([2, 4])
+    >>> cell = layers.GRUCell(2, reset_after=False)
+    >>> x_t, h_tm1 = np.ones((1, 3), "float32"), np.array([[0.5, -0.5]], "float32")
+    >>> _ = cell(x_t, [h_tm1])  # builds W, U and b = [b_z | b_r | b_h]
+    >>> _ = cell.bias.assign(np.array([30, 30, 0, 0, 0, 0], "float32"))
+    >>> np.round(np.asarray(cell(x_t, [h_tm1])[0]), 4).tolist()
+    [[0.5, -0.5]]
+    >>> _ = cell.bias.assign(np.array([-30, -30, 0, 0, 0, 0], "float32"))
+    >>> h_t, [state] = cell(x_t, [h_tm1])
+    >>> W, U = np.asarray(cell.kernel), np.asarray(cell.recurrent_kernel)
+    >>> r_t = 1 / (1 + np.exp(-(x_t @ W[:, 2:4] + h_tm1 @ U[:, 2:4])))  # b_r = b_h = 0
+    >>> bool(np.allclose(h_t, np.tanh(x_t @ W[:, 4:] + (r_t * h_tm1) @ U[:, 4:]), atol=1e-5))
+    True
 
     References:
         Cho et al., "Learning Phrase Representations using RNN Encoder-Decoder for Statistical

@@ -21,19 +21,15 @@ class LastStatePooling(SequencePooling):
     Args:
         **kwargs: passed on to `keras.layers.Layer`.
 
-    Call arguments:
-        inputs: h, shape (B, T, H).
-        mask: optional boolean (B, T); defaults to the Keras mask of `inputs`.
+    Call arguments, Returns: as ``MeanPooling``: h (B, T, H) and an optional mask (B, T) in, s (B, H) out.
 
-    Returns:
-        s, shape (B, H).
-
-    Example:
+    Example: right padding (t* = 1) and left padding (t* = 2) in one batch.
     >>> import numpy as np
     >>> from seqrecipes import layers
-    >>> h = np.arange(12, dtype="float32").reshape(2, 3, 2)
-    >>> np.asarray(layers.LastStatePooling()(h, mask=np.array([[1, 1, 0], [1, 1, 1]], bool))).tolist()
-    [[2.0, 3.0], [10.0, 11.0]]
+    >>> h = np.array([[[1.0], [2.0], [0.0]], [[0.0], [3.0], [4.0]]], "float32")  # (2, 3, 1)
+    >>> mask = np.array([[True, True, False], [False, True, True]])
+    >>> np.asarray(layers.LastStatePooling()(h, mask=mask)).tolist()
+    [[2.0], [4.0]]
 
     References:
         - Sutskever, Vinyals, Le (2014), Sequence to sequence learning with neural networks,

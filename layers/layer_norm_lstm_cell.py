@@ -34,12 +34,16 @@ class LayerNormLSTMCell(LSTMCell):
 
     Call arguments, Returns: as ``LSTMCell``.
 
-    Example:
+    Example: LN(W x_t) does not see the scale of x_t, so a step from zero states gives (up to
+    epsilon) the same h_t for x_t and 10 x_t; an ``LSTMCell``'s h_t changes.
     >>> import numpy as np
     >>> from seqrecipes import layers
-    >>> lstm = layers.RNN(layers.LayerNormLSTMCell(8))
-    >>> lstm(np.zeros((2, 5, 3), "float32")).shape
-    TensorShape([2, 8])
+    >>> x_t = np.random.default_rng(0).normal(size=(2, 3)).astype("float32")
+    >>> states = [np.zeros((2, 4), "float32")] * 2  # h_{t-1}, c_{t-1}
+    >>> for cell in (layers.LayerNormLSTMCell(4), layers.LSTMCell(4)):
+    ...     print(type(cell).__name__, bool(np.allclose(cell(10 * x_t, states)[0], cell(x_t, states)[0], atol=1e-2)))
+    LayerNormLSTMCell True
+    LSTMCell False
 
     References:
         Ba, Kiros and Hinton, "Layer Normalization", arXiv:1607.06450, 2016.

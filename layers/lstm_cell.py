@@ -43,12 +43,19 @@ class LSTMCell(RecurrentCell):
     Returns:
         (h_t, [h_t, c_t]).
 
-    Example:
+    Example: the forget bias starts at 1, and a first step from zero states against the equations.
     >>> import numpy as np
     >>> from seqrecipes import layers
-    >>> lstm = layers.RNN(layers.LSTMCell(8))
-    >>> lstm(np.zeros((2, 5, 3), "float32")).shape
-    TensorShape([2, 8])
+    >>> cell = layers.LSTMCell(2)
+    >>> x_t, zeros = np.ones((1, 3), "float32"), np.zeros((1, 2), "float32")
+    >>> h_t, [_, c_t] = cell(x_t, [zeros, zeros])
+    >>> np.asarray(cell.bias).tolist()  # b = [b_i | b_f | b_g | b_o]
+    [0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+    >>> z = x_t @ np.asarray(cell.kernel) + np.asarray(cell.bias)  # U h_{t-1} = 0
+    >>> sigmoid = lambda v: 1 / (1 + np.exp(-v))
+    >>> i, g, o = sigmoid(z[:, :2]), np.tanh(z[:, 4:6]), sigmoid(z[:, 6:])
+    >>> bool(np.allclose(c_t, i * g, atol=1e-6)), bool(np.allclose(h_t, o * np.tanh(i * g), atol=1e-6))
+    (True, True)
 
     References:
         Hochreiter and Schmidhuber, "Long Short-Term Memory", Neural Computation 1997.

@@ -40,24 +40,20 @@ class LuongAttention(QueryAttention):
         kernel_initializer: initializer of W_a, W_1, W_2 and v_a.
         **kwargs: passed on to `keras.layers.Layer`.
 
-    Call arguments:
-        query: s, shape (B, H_q).
-        values: h, shape (B, S, H_v).
-        mask: optional boolean (B, S), True at real source positions. Defaults to the Keras mask of
-            `values`.
-        keys: optional precomputed keys from `compute_keys(values)`.
+    Call arguments, Returns: as ``BahdanauAttention`` (query s, values h, an optional mask in; the tuple
+    `(context, weights)` out), with `keys` the k_j of this layer's `compute_keys(values)`.
 
-    Returns:
-        A tuple `(context, weights)`: c of shape (B, H_v) and alpha of shape (B, S). A fully masked row
-        gives zero weights and a zero context.
-
-    Example:
+    Example: the dot score by hand, with the third value masked.
     >>> import numpy as np
     >>> from seqrecipes import layers
-    >>> attention = layers.LuongAttention(units=4, score="general")
-    >>> context, weights = attention(np.ones((2, 4)), np.ones((2, 5, 6)))
-    >>> tuple(context.shape), tuple(weights.shape)
-    ((2, 6), (2, 5))
+    >>> attention = layers.LuongAttention(units=2, score="dot")
+    >>> s = np.array([[1.0, 0.0]], "float32")  # (B, H_q)
+    >>> h = np.array([[[1.0, 0.0], [0.0, 1.0], [2.0, 0.0]]], "float32")  # (B, S, H_v)
+    >>> context, alpha = attention(s, h, mask=np.array([[True, True, False]]))
+    >>> np.asarray(alpha, "float64").round(3).tolist()  # e = s^T h_j = [1, 0, 2]; alpha = [e, 1, 0] / (e + 1)
+    [[0.731, 0.269, 0.0]]
+    >>> np.asarray(context, "float64").round(3).tolist()  # c = sum_j alpha_j h_j
+    [[0.731, 0.269]]
 
     References:
         - Luong, Pham, Manning (2015), Effective approaches to attention-based neural machine

@@ -20,19 +20,17 @@ class MaxPooling(SequencePooling):
     Args:
         **kwargs: passed on to `keras.layers.Layer`.
 
-    Call arguments:
-        inputs: h, shape (B, T, H).
-        mask: optional boolean (B, T); defaults to the Keras mask of `inputs` (all steps without one).
+    Call arguments, Returns: as ``MeanPooling``: h (B, T, H) and an optional mask (B, T) in, s (B, H) out.
 
-    Returns:
-        s, shape (B, H).
-
-    Example:
+    Example: each feature's max over the real steps, all of them negative here.
     >>> import numpy as np
     >>> from seqrecipes import layers
-    >>> h = np.array([[[1.0, 5.0], [3.0, 0.0], [9.0, 9.0]]], "float32")
-    >>> np.asarray(layers.MaxPooling()(h, mask=np.array([[1, 1, 0]], bool))).tolist()
-    [[3.0, 5.0]]
+    >>> pooling = layers.MaxPooling()
+    >>> h = np.array([[[-1.0, -5.0], [-3.0, -2.0], [9.0, 9.0]]], "float32")  # (1, 3, 2), step 3 padded
+    >>> np.asarray(pooling(h, mask=np.array([[True, True, False]]))).tolist()
+    [[-1.0, -2.0]]
+    >>> np.asarray(pooling(h)).tolist()  # without a mask every step counts
+    [[9.0, 9.0]]
 
     References:
         - Lecture notes of seed 004 (element-wise max of the hidden vectors as a sentence vector).

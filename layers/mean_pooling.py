@@ -17,19 +17,25 @@ class MeanPooling(SequencePooling):
     Args:
         **kwargs: passed on to `keras.layers.Layer`.
 
-    Call arguments:
+    Call arguments (also those of ``LastStatePooling`` and ``MaxPooling``):
         inputs: h, shape (B, T, H).
-        mask: optional boolean (B, T); defaults to the Keras mask of `inputs` (all steps without one).
+        mask: optional boolean (B, T), True at real steps; defaults to the Keras mask of `inputs`
+            (all steps without one).
 
     Returns:
-        s, shape (B, H).
+        s, shape (B, H), and no Keras mask (the time axis is gone).
 
-    Example:
+    Example: the mean of each sequence's own real steps.
     >>> import numpy as np
     >>> from seqrecipes import layers
-    >>> h = np.arange(12, dtype="float32").reshape(2, 3, 2)
-    >>> np.asarray(layers.MeanPooling()(h, mask=np.array([[1, 1, 0], [1, 1, 1]], bool))).tolist()
-    [[1.0, 2.0], [8.0, 9.0]]
+    >>> h = np.random.default_rng(0).normal(size=(2, 4, 3)).astype("float32")
+    >>> lengths = np.array([4, 2])
+    >>> mask = np.arange(4) < lengths[:, None]  # (B, T)
+    >>> s = np.asarray(layers.MeanPooling()(h, mask=mask))
+    >>> bool(np.allclose(s[0], h[0].mean(0))), bool(np.allclose(s[1], h[1, :2].mean(0)))
+    (True, True)
+    >>> np.asarray(layers.MeanPooling()(h, mask=np.zeros((2, 4), bool))).tolist()  # nothing real: s = 0
+    [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
 
     References:
         - Lecture notes of seed 004 (element-wise mean of the hidden vectors as a sentence vector).

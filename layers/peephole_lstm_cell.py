@@ -29,12 +29,20 @@ class PeepholeLSTMCell(LSTMCell):
 
     Call arguments, Returns: as ``LSTMCell``.
 
-    Example:
+    Example: with p_i = p_f = p_o = 0 the cell is an ``LSTMCell`` with the same W, U, b; with
+    peepholes the gates see c and the outputs differ.
     >>> import numpy as np
     >>> from seqrecipes import layers
-    >>> lstm = layers.RNN(layers.PeepholeLSTMCell(8), return_sequences=True)
-    >>> lstm(np.zeros((2, 5, 3), "float32")).shape
-    TensorShape([2, 5, 8])
+    >>> x = np.random.default_rng(0).normal(size=(2, 5, 3)).astype("float32")  # (B, T, D)
+    >>> peephole = layers.RNN(layers.PeepholeLSTMCell(4, peephole_initializer="zeros"))
+    >>> plain = layers.RNN(layers.LSTMCell(4))
+    >>> y, _ = peephole(x), plain(x)
+    >>> plain.set_weights(peephole.get_weights()[:3])  # kernel, recurrent_kernel, bias; then p_i, p_f, p_o
+    >>> bool(np.allclose(plain(x), y, atol=1e-6))
+    True
+    >>> _ = peephole.cell.forget_gate_peephole_weights.assign(np.full(4, 2.0, "float32"))
+    >>> bool(np.allclose(peephole(x), y, atol=1e-3))
+    False
 
     References:
         Gers, Schmidhuber and Cummins, "Learning to Forget: Continual Prediction with LSTM",

@@ -30,20 +30,21 @@ class SimpleRNNCell(RecurrentCell):
         **kwargs: the arguments of ``RecurrentCell`` (initializers, regularizers, constraints,
             dropout, recurrent_dropout, seed) and of ``keras.layers.Layer``.
 
-    Call arguments:
-        inputs: x_t, shape (B, d).
-        states: [h_{t-1}], shape (B, D_h).
-        training: whether dropout applies.
+    Call arguments, Returns: as ``RecurrentCell``, with one state: x_t (B, d) and [h_{t-1}] (B, D_h)
+    in, (h_t, [h_t]) out.
 
-    Returns:
-        (h_t, [h_t]).
-
-    Example:
+    Example: one step against the equation.
     >>> import numpy as np
     >>> from seqrecipes import layers
-    >>> rnn = layers.RNN(layers.SimpleRNNCell(8), return_sequences=True)
-    >>> rnn(np.zeros((2, 5, 3), "float32")).shape
-    TensorShape([2, 5, 8])
+    >>> rng = np.random.default_rng(0)
+    >>> x_t, h_tm1 = rng.normal(size=(2, 3)).astype("float32"), rng.normal(size=(2, 4)).astype("float32")
+    >>> cell = layers.SimpleRNNCell(4, bias_initializer="random_normal")
+    >>> h_t, [state] = cell(x_t, [h_tm1])
+    >>> W_x, W_h, b = (np.asarray(w) for w in (cell.kernel, cell.recurrent_kernel, cell.bias))
+    >>> bool(np.allclose(h_t, np.tanh(x_t @ W_x + h_tm1 @ W_h + b), atol=1e-6))
+    True
+    >>> bool(np.array_equal(h_t, state))  # the output is the new state
+    True
 
     References:
         Elman, "Finding structure in time", Cognitive Science 1990.

@@ -40,14 +40,9 @@ class TransformerDecoder(TransformerBlock):
     `feedforward_output_dense` (W_2, b_2), `feedforward_layer_norm` (LN_3), dropouts.
 
     Args:
-        intermediate_dim: F, a positive integer, the hidden size of the feed-forward network.
-        num_heads: N, a positive integer that divides D.
-        dropout: the dropout rate of the attention weights and of every residual branch.
-        activation: f, the feed-forward activation.
-        layer_norm_epsilon: epsilon of the layer norms.
-        kernel_initializer, bias_initializer: initializers of all kernels and biases.
-        normalize_first: False for post-norm, True for pre-norm.
-        **kwargs: passed on to `keras.layers.Layer`.
+        intermediate_dim, num_heads, dropout, activation, layer_norm_epsilon, kernel_initializer,
+            bias_initializer, normalize_first, **kwargs: as in ``TransformerEncoder`` (F, N, f and the
+            norm placement as above); ``dropout`` also drops the cross-attention weights and branch.
 
     Call arguments:
         decoder_sequence: x, shape (B, T, D).

@@ -51,8 +51,12 @@ class TransformerEncoder(TransformerBlock):
     >>> import numpy as np
     >>> from seqrecipes import layers
     >>> encoder = layers.TransformerEncoder(intermediate_dim=16, num_heads=2)
-    >>> tuple(encoder(np.ones((2, 5, 8), "float32")).shape)
-    (2, 5, 8)
+    >>> x = np.random.default_rng(0).normal(size=(1, 5, 8)).astype("float32")  # (B, T, D)
+    >>> mask = np.array([[True, True, True, False, False]])  # two padded steps
+    >>> y = np.asarray(encoder(x, mask=mask))
+    >>> x[:, 3:] = 100.0  # whatever the padding holds, the real steps never attend to it
+    >>> bool(np.allclose(np.asarray(encoder(x, mask=mask))[:, :3], y[:, :3], atol=1e-5))
+    True
 
     References:
         - Vaswani et al. (2017), Attention is all you need, https://arxiv.org/abs/1706.03762

@@ -3,6 +3,7 @@ several attention layers pass alike."""
 
 import keras
 import numpy as np
+from layer_harness import run_layer_test
 
 from seqrecipes import layers
 
@@ -103,3 +104,18 @@ def check_masks_are_safe_under_mixed_float16(make_attention):
     assert np.all(alpha[~mask] == 0.0)
     np.testing.assert_allclose(alpha[0].sum(), 1.0, atol=1e-2)
     assert np.all(np.asarray(context)[1] == 0.0)
+
+
+def run_query_attention_harness(layer_cls, init_kwargs, expected_num_trainable_weights):
+    """The shared harness on a query attention (Bahdanau, Luong): query Q and values H masked by MASK in,
+    c (B, H_v) and alpha (B, S) out."""
+    run_layer_test(
+        layer_cls,
+        init_kwargs,
+        {"query": Q, "values": H},
+        positional=("query", "values"),
+        input_mask=MASK,
+        masked_input="values",
+        expected_output_shape=((2, 6), (2, 5)),
+        expected_num_trainable_weights=expected_num_trainable_weights,
+    )

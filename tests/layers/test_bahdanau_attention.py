@@ -13,9 +13,9 @@ from attention_references import (
     check_masked_values_change_nothing_and_fully_masked_row_is_zero,
     check_masks_are_safe_under_mixed_float16,
     np_bahdanau,
+    run_query_attention_harness,
     weights_of,
 )
-from layer_harness import run_layer_test
 
 from seqrecipes import layers
 
@@ -64,13 +64,4 @@ def test_bad_arguments_raise_value_error(make, message):
 
 @pytest.mark.parametrize("normalize, num_weights", [(False, 3), (True, 5)])  # W, U, v (, g, b)
 def test_bahdanau_harness(normalize, num_weights):
-    run_layer_test(
-        layers.BahdanauAttention,
-        {"units": 3, "normalize": normalize},
-        {"query": Q, "values": H},
-        positional=("query", "values"),
-        input_mask=MASK,
-        masked_input="values",
-        expected_output_shape=((2, 6), (2, 5)),
-        expected_num_trainable_weights=num_weights,
-    )
+    run_query_attention_harness(layers.BahdanauAttention, {"units": 3, "normalize": normalize}, num_weights)

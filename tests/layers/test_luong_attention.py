@@ -13,9 +13,9 @@ from attention_references import (
     check_masked_values_change_nothing_and_fully_masked_row_is_zero,
     check_masks_are_safe_under_mixed_float16,
     np_luong,
+    run_query_attention_harness,
     weights_of,
 )
-from layer_harness import run_layer_test
 
 from seqrecipes import layers
 
@@ -68,13 +68,4 @@ def test_bad_arguments_raise_value_error(make, message):
 
 @pytest.mark.parametrize("score, units, num_weights", [("general", 4, 2), ("concat", 3, 4)])  # (W_1, v_a,) W_a or W_2, g
 def test_luong_harness(score, units, num_weights):
-    run_layer_test(
-        layers.LuongAttention,
-        {"units": units, "score": score, "scale": True},
-        {"query": Q, "values": H},
-        positional=("query", "values"),
-        input_mask=MASK,
-        masked_input="values",
-        expected_output_shape=((2, 6), (2, 5)),
-        expected_num_trainable_weights=num_weights,
-    )
+    run_query_attention_harness(layers.LuongAttention, {"units": units, "score": score, "scale": True}, num_weights)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from attention_references import np_mha, weights_of
 from layer_harness import run_layer_test
-from transformer_references import PAD, RNG, M, X, np_decoder, np_layer_norm, np_sublayer
+from transformer_references import M_PAD, PAD, RNG, M, X, np_decoder, np_layer_norm, np_sublayer
 
 from seqrecipes import layers
 
@@ -23,18 +23,22 @@ def test_transformer_decoder_errors():
         decoder(X, M)
 
 
-@pytest.mark.parametrize("normalize_first", [False, True])
-@pytest.mark.parametrize("with_encoder", [False, True])
-def test_transformer_decoder_matches_numpy(normalize_first, with_encoder):
+@pytest.fixture(
+    params=[(False, False), (True, False), (False, True), (True, True)],
+    ids=["post-norm", "pre-norm", "post-norm-cross-attention", "pre-norm-cross-attention"],
+)
+def decoder_and_memory(request):
+    """(decoder, m, m_mask): a post- or pre-norm block, decoder-only (m = m_mask = None) or attending to M
+    padded by M_PAD."""
+    normalize_first, with_encoder = request.param
     decoder = layers.TransformerDecoder(intermediate_dim=12, num_heads=2, normalize_first=normalize_first)
-    m_mask = np.array([[1, 1, 0], [1, 1, 1]], bool)
-    if with_encoder:
-        out = decoder(X, M, encoder_padding_mask=m_mask)
-        ref = np_decoder(decoder, X.astype("float64"), M.astype("float64"), m_mask)
-    else:
-        out = decoder(X)
-        ref = np_decoder(decoder, X.astype("float64"))
-    np.testing.assert_allclose(out, ref, atol=1e-4)
+    return (decoder, M, M_PAD) if with_encoder else (decoder, None, None)
+
+
+def test_transformer_decoder_matches_numpy(decoder_and_memory):
+    decoder, m, m_mask = decoder_and_memory
+    out = decoder(X, m, encoder_padding_mask=m_mask)
+    np.testing.assert_allclose(out, np_decoder(decoder, X.astype("float64"), m, m_mask), atol=1e-4)
 
 
 @pytest.mark.parametrize("with_encoder", [False, True])
@@ -51,24 +55,18 @@ def test_transformer_decoder_is_causal(with_encoder):
             assert not np.allclose(again[:, t + 1 :], out[:, t + 1 :], atol=1e-3)
 
 
-@pytest.mark.parametrize("normalize_first", [False, True])
-@pytest.mark.parametrize("with_encoder", [False, True])
-def test_transformer_decoder_cached_decoding_equals_full_pass(normalize_first, with_encoder):
-    decoder = layers.TransformerDecoder(intermediate_dim=12, num_heads=2, normalize_first=normalize_first)
-    m_mask = np.array([[1, 1, 0], [1, 1, 1]], bool)
-    if with_encoder:
-        full = np.asarray(decoder(X, M, encoder_padding_mask=m_mask))
-    else:
-        full = np.asarray(decoder(X))
+def test_transformer_decoder_cached_decoding_equals_full_pass(decoder_and_memory):
+    decoder, m, m_mask = decoder_and_memory
+    full = np.asarray(decoder(X, m, encoder_padding_mask=m_mask))
     self_cache = decoder.get_initial_cache(batch_size=2, max_length=5)
     cross_cache = decoder.get_initial_cache(batch_size=2, max_length=3)
     steps = []
     for i in range(5):
         x_i = X[:, i : i + 1]
-        if with_encoder:
+        if m is not None:
             y, self_cache, cross_cache = decoder(
                 x_i,
-                M,
+                m,
                 encoder_padding_mask=m_mask,
                 self_attention_cache=self_cache,
                 self_attention_cache_update_index=i,
@@ -85,22 +83,21 @@ def test_transformer_decoder_cached_decoding_equals_full_pass(normalize_first, w
 def test_transformer_decoder_returns_the_cross_attention_weights(normalize_first):
     """A = softmax(Q K^T / sqrt(d_k)) of the cross-attention, as NumPy computes it, the same from cached steps."""
     decoder = layers.TransformerDecoder(intermediate_dim=12, num_heads=2, normalize_first=normalize_first)
-    m_mask = np.array([[1, 1, 0], [1, 1, 1]], bool)
-    y, A = decoder(X, M, encoder_padding_mask=m_mask, return_cross_attention_scores=True)
-    np.testing.assert_allclose(y, decoder(X, M, encoder_padding_mask=m_mask), atol=1e-6)
+    y, A = decoder(X, M, encoder_padding_mask=M_PAD, return_cross_attention_scores=True)
+    np.testing.assert_allclose(y, decoder(X, M, encoder_padding_mask=M_PAD), atol=1e-6)
     x, T = X.astype("float64"), X.shape[1]
     causal = np.broadcast_to(np.tril(np.ones((T, T), bool)), (2, T, T))
     att = weights_of(decoder.self_attention)
     a = np_sublayer(x, weights_of(decoder.self_attention_layer_norm), lambda z: np_mha(att, z, z, causal)[0], normalize_first)
     q = np_layer_norm(weights_of(decoder.cross_attention_layer_norm), a) if normalize_first else a
-    mask = np.broadcast_to(m_mask[:, None, :], (2, T, 3))
+    mask = np.broadcast_to(M_PAD[:, None, :], (2, T, 3))
     expected = np_mha(weights_of(decoder.cross_attention), q, M.astype("float64"), mask)[1]  # (B, N, T, S)
     np.testing.assert_allclose(A, expected, atol=1e-5)
     assert np.all(np.asarray(A)[0, :, :, 2] == 0.0)  # the padded source position gets no weight
     self_cache, cross_cache = decoder.get_initial_cache(2, T), decoder.get_initial_cache(2, 3)
     for i in range(T):
         y_i, A_i, self_cache, cross_cache = decoder(
-            X[:, i : i + 1], M, encoder_padding_mask=m_mask, self_attention_cache=self_cache,
+            X[:, i : i + 1], M, encoder_padding_mask=M_PAD, self_attention_cache=self_cache,
             self_attention_cache_update_index=i, cross_attention_cache=cross_cache,
             cross_attention_cache_update_index=0 if i == 0 else None, return_cross_attention_scores=True,
         )  # fmt: skip
@@ -161,7 +158,7 @@ def test_transformer_decoder_harness_with_encoder():
         {"intermediate_dim": 12, "num_heads": 2, "dropout": 0.1},
         {"decoder_sequence": X, "encoder_sequence": M},
         positional=("decoder_sequence", "encoder_sequence"),
-        input_mask=np.array([[1, 1, 0], [1, 1, 1]], bool),
+        input_mask=M_PAD,
         masked_input="encoder_sequence",
         mask_arg="encoder_padding_mask",
         expected_output_shape=(2, 5, 8),

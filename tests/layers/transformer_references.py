@@ -7,6 +7,7 @@ RNG = np.random.default_rng(1)
 X = RNG.normal(size=(2, 5, 8)).astype("float32")  # (B, T, D)
 M = RNG.normal(size=(2, 3, 6)).astype("float32")  # (B, S, D_m)
 PAD = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], bool)
+M_PAD = np.array([[1, 1, 0], [1, 1, 1]], bool)  # (B, S): the last source position of example 0 is padding
 
 
 def np_layer_norm(w, x, eps=1e-5):
@@ -42,6 +43,7 @@ def np_decoder(block, x, m=None, m_mask=None):
     att = weights_of(block.self_attention)
     a = np_sublayer(x, weights_of(block.self_attention_layer_norm), lambda z: np_mha(att, z, z, causal)[0], pre)
     if m is not None:
+        m = np.asarray(m, "float64")
         cross = weights_of(block.cross_attention)
         mask = None if m_mask is None else np.broadcast_to(m_mask[:, None, :], (x.shape[0], T, m.shape[1]))
         a = np_sublayer(a, weights_of(block.cross_attention_layer_norm), lambda z: np_mha(cross, z, m, mask)[0], pre)
