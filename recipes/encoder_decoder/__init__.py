@@ -4,8 +4,8 @@
     seq2seq_attention     Bahdanau or Luong attention, alignments for plotting
     transformer_seq2seq   the Transformer (Vaswani et al. 2017), key/value-cached decoding
 
-This file is the group's catalog (see ``recipes/registry.py``): it imports no TensorFlow; each recipe's
-code is in its own file, ``<recipe>.py``, and what the three share is in ``_encoder_decoder.py``.
+The group's catalog in the registry (``recipes/registry.py``); each recipe's code is in ``<recipe>.py``, and what
+the three share in ``_encoder_decoder.py``.
 """
 
 from seqrecipes.recipes.registry import register
@@ -13,17 +13,8 @@ from seqrecipes.recipes.registry import register
 __all__ = ["seq2seq", "seq2seq_attention", "transformer_seq2seq"]
 
 DATASETS = ("date_translation", "sequence_reversal", "digit_addition", "ted_hrlr_translate/pt_to_en")
-DECODERS = {"seq2seq": "Seq2SeqDecoder", "seq2seq_attention": "Seq2SeqAttentionDecoder",
-            "transformer_seq2seq": "TransformerSeq2SeqDecoder"}  # fmt: skip
 
-for _name, _decoder in DECODERS.items():
-    register(
-        _name,
-        task_type="many-to-many (encoder-decoder)",
-        serving="generate",
-        datasets=DATASETS,
-        module=f"{__name__}.{_name}",
-        decoder=_decoder,
-        serving_function="generation_serving",
-        trainer="text_pairs",
-    )
+for _recipe, _decoder in (("seq2seq", "Seq2SeqDecoder"), ("seq2seq_attention", "Seq2SeqAttentionDecoder"),
+                          ("transformer_seq2seq", "TransformerSeq2SeqDecoder")):  # fmt: skip
+    register(_recipe, task_type="many-to-many (encoder-decoder)", serving="generate", datasets=DATASETS,
+             module=f"{__name__}.{_recipe}", decoder=_decoder, serving_function="generation_serving", trainer="text_pairs")  # fmt: skip

@@ -23,7 +23,9 @@ from keras import ops
 
 from seqrecipes._checks import check_positive_int
 from seqrecipes.data import PAD_ID
+from seqrecipes.recipes._components import saved_arguments
 from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
+from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.training.metrics import TokenAccuracy
 
 
@@ -34,8 +36,14 @@ def inputs():
     return source, target_in
 
 
-def compile_model(model, optimizer):
-    """Compiles with the masked cross-entropy on logits and the token accuracy; returns the model."""
+def compiled_model(recipe, values, source, target_in, logits, optimizer):
+    """The ``RecipeModel`` of ``recipe`` from its inputs and logits, compiled with the masked cross-entropy on
+    logits and the token accuracy; its arguments, tokenizers and name are taken from ``values``, the recipe's
+    ``locals()`` once its checks have run (``saved_arguments``)."""
+    tokenizers = {"source": values["source_tokenizer"], "target": values["target_tokenizer"]}
+    arguments = saved_arguments(recipe, values)
+    model = RecipeModel({"source": source, "target_in": target_in}, logits, recipe=recipe.__name__,
+                        arguments=arguments, tokenizers=tokenizers, name=values["name"])  # fmt: skip
     model.compile(
         optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=PAD_ID),

@@ -5,15 +5,8 @@ from keras import ops
 
 from seqrecipes import layers
 from seqrecipes._checks import check_bool, check_choice, check_positive_int, check_rate
-from seqrecipes.recipes._components import CELLS, embed, make_cell, recurrent_optimizer, saved_arguments, vocabulary_size_of
-from seqrecipes.recipes.encoder_decoder._encoder_decoder import (
-    SourceDecoder,
-    check_lengths,
-    compile_model,
-    inputs,
-    next_token_logits,
-    source_mask,
-)
+from seqrecipes.recipes._components import CELLS, embed, make_cell, recurrent_optimizer, vocabulary_size_of
+from seqrecipes.recipes.encoder_decoder._encoder_decoder import SourceDecoder, check_lengths, compiled_model, inputs, next_token_logits, source_mask
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.serving.signatures import generation_serving  # noqa: F401 (the registry names it)
 
@@ -168,8 +161,4 @@ def seq2seq(
     outputs = keras.layers.Dropout(dropout, name="output_dropout")(outputs)
     logits = keras.layers.Dense(target_vocabulary_size, name="logits")(outputs)  # (B, T, V)
 
-    model = RecipeModel(
-        {"source": source, "target_in": target_in}, logits, recipe="seq2seq", arguments=saved_arguments(seq2seq, locals()),
-        tokenizers={"source": source_tokenizer, "target": target_tokenizer}, name=name,
-    )  # fmt: skip
-    return compile_model(model, optimizer)
+    return compiled_model(seq2seq, locals(), source, target_in, logits, optimizer)

@@ -5,15 +5,8 @@ from keras import ops
 
 from seqrecipes import layers
 from seqrecipes._checks import check_bool, check_choice, check_positive_int, check_rate
-from seqrecipes.recipes._components import CELLS, embed, make_cell, recurrent_optimizer, saved_arguments, vocabulary_size_of
-from seqrecipes.recipes.encoder_decoder._encoder_decoder import (
-    SourceDecoder,
-    check_lengths,
-    compile_model,
-    inputs,
-    next_token_logits,
-    source_mask,
-)
+from seqrecipes.recipes._components import CELLS, embed, make_cell, recurrent_optimizer, vocabulary_size_of
+from seqrecipes.recipes.encoder_decoder._encoder_decoder import SourceDecoder, check_lengths, compiled_model, inputs, next_token_logits, source_mask
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.serving.signatures import generation_serving  # noqa: F401 (the registry names it)
 
@@ -133,8 +126,6 @@ def seq2seq_attention(
     (``experiments/dates.py``).
 
     Args:
-        source_vocabulary_size, target_vocabulary_size: vocabulary sizes (ids 0-3 reserved); taken
-            from the tokenizers when these are given.
         cell: the recurrent cell of encoder and decoder: "simple_rnn", "gru", "lstm", "peephole_lstm",
             "layer_norm_lstm" or "cifg_lstm".
         units: U, the size of the decoder state and of the encoder outputs (an even number when
@@ -145,17 +136,12 @@ def seq2seq_attention(
         attention_units: A for "bahdanau" and "luong_concat" (0: U); "luong_dot" and
             "luong_general" use U.
         dropout: dropout rate on the embeddings and on h~ (training only).
-        max_source_length: the longest source serving reads (longer inputs keep their first
-            ``max_source_length`` tokens).
-        max_target_length: the most tokens generation writes.
-        learning_rate: Adam's learning rate.
-        clipnorm: gradient clipping by global norm (None: off).
-        source_tokenizer, target_tokenizer: ``seqrecipes.data`` tokenizers; needed for serving.
-        name: the model's name.
+        source_vocabulary_size, target_vocabulary_size, max_source_length, max_target_length,
+            learning_rate, clipnorm, source_tokenizer, target_tokenizer, name: as in ``seq2seq``.
 
     Returns:
-        A compiled ``RecipeModel`` with inputs {"source": (B, S), "target_in": (B, T)} int32 and
-        logits (B, T, V); ``model.decoder`` is a ``Seq2SeqAttentionDecoder``.
+        A compiled ``RecipeModel`` with the inputs and logits of ``seq2seq``'s; ``model.decoder`` is a
+        ``Seq2SeqAttentionDecoder``.
 
     Example:
     >>> from seqrecipes import data, recipes
@@ -207,9 +193,4 @@ def seq2seq_attention(
     outputs = keras.layers.Dropout(dropout, name="output_dropout")(outputs)
     logits = keras.layers.Dense(target_vocabulary_size, name="logits")(outputs)  # (B, T, V)
 
-    model = RecipeModel(
-        {"source": source, "target_in": target_in}, logits, recipe="seq2seq_attention",
-        arguments=saved_arguments(seq2seq_attention, locals()),
-        tokenizers={"source": source_tokenizer, "target": target_tokenizer}, name=name,
-    )  # fmt: skip
-    return compile_model(model, optimizer)
+    return compiled_model(seq2seq_attention, locals(), source, target_in, logits, optimizer)

@@ -5,15 +5,8 @@ from keras import ops
 
 from seqrecipes import layers
 from seqrecipes._checks import check_bool, check_choice, check_positive_number, check_rate
-from seqrecipes.recipes._components import check_positive_ints, saved_arguments, vocabulary_size_of
-from seqrecipes.recipes.encoder_decoder._encoder_decoder import (
-    SourceDecoder,
-    check_lengths,
-    compile_model,
-    inputs,
-    next_token_logits,
-    source_mask,
-)
+from seqrecipes.recipes._components import check_positive_ints, vocabulary_size_of
+from seqrecipes.recipes.encoder_decoder._encoder_decoder import SourceDecoder, check_lengths, compiled_model, inputs, next_token_logits, source_mask
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.serving.signatures import generation_serving  # noqa: F401 (the registry names it)
 
@@ -151,8 +144,6 @@ def transformer_seq2seq(
     step costs one token (``TransformerSeq2SeqDecoder``).
 
     Args:
-        source_vocabulary_size, target_vocabulary_size: vocabulary sizes (ids 0-3 reserved); taken
-            from the tokenizers when these are given.
         num_layers: encoder and decoder blocks (each).
         num_heads: N; it must divide hidden_dim.
         hidden_dim: D, the model width (embedding size); key_dim = D / N.
@@ -164,28 +155,25 @@ def transformer_seq2seq(
             tokenizer for both; the sizes must match).
         normalize_first: pre-norm blocks instead of the paper's post-norm (with a final layer norm
             after the last encoder and the last decoder block).
-        max_source_length: the longest source (serving keeps the first ``max_source_length``
-            tokens).
-        max_target_length: the longest decoder input and the most tokens generation writes.
+        max_target_length: the longest decoder input (the learned positions' limit) and the most
+            tokens generation writes.
         learning_rate: Adam's learning rate (beta_2 0.98, epsilon 1e-9, as in the paper).
-        source_tokenizer, target_tokenizer: ``seqrecipes.data`` tokenizers; needed for serving.
-        name: the model's name.
+        source_vocabulary_size, target_vocabulary_size, max_source_length, source_tokenizer,
+            target_tokenizer, name: as in ``seq2seq``.
 
     Returns:
-        A compiled ``RecipeModel`` with inputs {"source": (B, S), "target_in": (B, T)} int32 and
-        logits (B, T, V); ``model.decoder`` is a ``TransformerSeq2SeqDecoder``.
+        A compiled ``RecipeModel`` with the inputs and logits of ``seq2seq``'s; ``model.decoder`` is a
+        ``TransformerSeq2SeqDecoder``.
 
     Example:
     >>> from seqrecipes import data, recipes
-    >>> pairs = data.sequence_reversal(64, max_length=6, alphabet="abcd", seed=0)
-    >>> tokenizer = data.CharTokenizer(vocabulary=list("abcd"))
+    >>> sums = data.digit_addition(64, max_digits=2, seed=0)  # ("12+7", "19"), ...
+    >>> digits = data.CharTokenizer(vocabulary=list("0123456789+"))
     >>> model = recipes.transformer_seq2seq(num_layers=1, num_heads=2, hidden_dim=16, intermediate_dim=32,
-    ...                                     share_embeddings=True, source_tokenizer=tokenizer,
-    ...                                     target_tokenizer=tokenizer)
-    >>> train = pairs.apply(data.seq2seq_batches(tokenizer, tokenizer, batch_size=16))
-    >>> history = model.fit(train, epochs=1, verbose=0)
-    >>> recipes.predict(model, ["abc"])["outputs"].shape
-    (1,)
+    ...                                     share_embeddings=True, source_tokenizer=digits, target_tokenizer=digits)
+    >>> history = model.fit(sums.apply(data.seq2seq_batches(digits, digits, batch_size=16)), epochs=1, verbose=0)
+    >>> recipes.predict(model, ["12+7", "5+5"])["outputs"].shape
+    (2,)
 
     References:
         - Vaswani et al. (2017), Attention is all you need, https://arxiv.org/abs/1706.03762
@@ -208,44 +196,34 @@ def transformer_seq2seq(
     check_positive_number("learning_rate", learning_rate)
     optimizer = keras.optimizers.Adam(learning_rate, beta_2=0.98, epsilon=1e-9)
 
-    def position_layer(name, length):
-        if position == "learned":
-            return layers.PositionEmbedding(length, name=name)
-        return layers.PositionalEncoding(name=name)
-
     source, target_in = inputs()
-    source_embedding = keras.layers.Embedding(
-        source_vocabulary_size, hidden_dim, mask_zero=True, name="source_embedding"
-    )
+    source_embedding = keras.layers.Embedding(source_vocabulary_size, hidden_dim, mask_zero=True, name="source_embedding")
     if share_embeddings:
         target_embedding = source_embedding
     else:
-        target_embedding = keras.layers.Embedding(
-            target_vocabulary_size, hidden_dim, mask_zero=True, name="target_embedding"
-        )
-    x = source_embedding(source)  # (B, S, D)
-    x = keras.layers.Add(name="source_with_position")([x, position_layer("source_position", max_source_length)(x)])
-    x = keras.layers.Dropout(dropout, name="source_dropout")(x)
+        target_embedding = keras.layers.Embedding(target_vocabulary_size, hidden_dim, mask_zero=True, name="target_embedding")
+    block = {"dropout": dropout, "normalize_first": normalize_first}
+    x = _with_positions(source_embedding(source), "source", max_source_length, position, dropout)  # (B, S, D)
     for i in range(num_layers):
-        x = layers.TransformerEncoder(
-            intermediate_dim, num_heads, dropout=dropout, normalize_first=normalize_first, name=f"encoder_{i}"
-        )(x)
+        x = layers.TransformerEncoder(intermediate_dim, num_heads, **block, name=f"encoder_{i}")(x)
     if normalize_first:
         x = keras.layers.LayerNormalization(epsilon=1e-5, name="encoder_norm")(x)  # pre-norm ends with a norm
-    y = target_embedding(target_in)  # (B, T, D)
-    y = keras.layers.Add(name="target_with_position")([y, position_layer("target_position", max_target_length)(y)])
-    y = keras.layers.Dropout(dropout, name="target_dropout")(y)
+    y = _with_positions(target_embedding(target_in), "target", max_target_length, position, dropout)  # (B, T, D)
     for i in range(num_layers):
-        y = layers.TransformerDecoder(
-            intermediate_dim, num_heads, dropout=dropout, normalize_first=normalize_first, name=f"decoder_{i}"
-        )(y, x)
+        y = layers.TransformerDecoder(intermediate_dim, num_heads, **block, name=f"decoder_{i}")(y, x)
     if normalize_first:
         y = keras.layers.LayerNormalization(epsilon=1e-5, name="decoder_norm")(y)
     logits = keras.layers.Dense(target_vocabulary_size, name="logits")(y)  # (B, T, V)
 
-    model = RecipeModel(
-        {"source": source, "target_in": target_in}, logits, recipe="transformer_seq2seq",
-        arguments=saved_arguments(transformer_seq2seq, locals()),
-        tokenizers={"source": source_tokenizer, "target": target_tokenizer}, name=name,
-    )  # fmt: skip
-    return compile_model(model, optimizer)
+    return compiled_model(transformer_seq2seq, locals(), source, target_in, logits, optimizer)
+
+
+def _with_positions(x, role, length, position, dropout):
+    """The input of an encoder or decoder stack: embeddings x (B, T, D) + P, then dropout; P sinusoidal, or
+    learned over ``length`` positions."""
+    if position == "learned":
+        positions = layers.PositionEmbedding(length, name=f"{role}_position")
+    else:
+        positions = layers.PositionalEncoding(name=f"{role}_position")
+    x = keras.layers.Add(name=f"{role}_with_position")([x, positions(x)])
+    return keras.layers.Dropout(dropout, name=f"{role}_dropout")(x)

@@ -8,10 +8,9 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from seqrecipes import layers
 from seqrecipes._checks import check_bool, check_choice, check_rate
 from seqrecipes.data import PAD_ID, START_ID
-from seqrecipes.recipes._components import CELLS, check_positive_ints, embed, make_cell, recurrent_optimizer, saved_arguments, vocabulary_size_of
+from seqrecipes.recipes._components import CELLS, check_positive_ints, embed, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.serving.signatures import generation_serving  # noqa: F401 (the registry names it)
@@ -196,10 +195,7 @@ def rnn_language_model(
     x = keras.layers.Embedding(text_vocabulary_size, embedding_dim, mask_zero=True, name="embedding")(token_ids)  # (B, T, E)
     if dropout:
         x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
-    for k in range(num_layers):
-        x = layers.RNN(make_cell(cell, units, name="cell"), return_sequences=True, stateful=stateful, name=f"rnn_{k}")(x)  # (B, T, H)
-        if dropout:
-            x = keras.layers.Dropout(dropout, name=f"dropout_{k}")(x)
+    x = recurrent_stack(x, cell, units, num_layers, dropout, stateful=stateful)  # (B, T, H)
     logits = keras.layers.Dense(text_vocabulary_size, name="logits")(x)  # (B, T, V)
     probabilities = keras.layers.Activation("softmax", dtype="float32", name="probabilities")(logits)
 
@@ -207,9 +203,6 @@ def rnn_language_model(
         token_ids, probabilities, recipe="rnn_language_model", arguments=saved_arguments(rnn_language_model, locals()),
         tokenizers={"text": text_tokenizer}, name=name,
     )  # fmt: skip
-    model.compile(
-        optimizer=optimizer,
-        loss="sparse_categorical_crossentropy",
-        metrics=[Perplexity(), TokenAccuracy(name="accuracy")],
-    )
+    metrics = [Perplexity(), TokenAccuracy(name="accuracy")]  # the token accuracy over the real positions
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=metrics)
     return model

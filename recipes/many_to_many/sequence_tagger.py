@@ -7,10 +7,9 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from seqrecipes import layers
 from seqrecipes._checks import check_bool, check_choice, check_rate
 from seqrecipes.data import PAD_ID, RESERVED_TOKENS, Tokenizer, WordTokenizer
-from seqrecipes.recipes._components import CELLS, check_positive_ints, make_cell, recurrent_optimizer, saved_arguments, vocabulary_size_of
+from seqrecipes.recipes._components import CELLS, check_positive_ints, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.training.metrics import TokenAccuracy
 
@@ -141,13 +140,7 @@ def sequence_tagger(
     x = keras.layers.Embedding(text_vocabulary_size, embedding_dim, mask_zero=True, name="embedding")(token_ids)  # (B, T, E)
     if dropout:
         x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
-    for k in range(num_layers):
-        rnn = layers.RNN(make_cell(cell, units, name="cell"), return_sequences=True, name=f"rnn_{k}")
-        if bidirectional:
-            rnn = keras.layers.Bidirectional(rnn, name=f"birnn_{k}")
-        x = rnn(x)  # (B, T, 2H) or (B, T, H)
-        if dropout:
-            x = keras.layers.Dropout(dropout, name=f"dropout_{k}")(x)
+    x = recurrent_stack(x, cell, units, num_layers, dropout, bidirectional)  # (B, T, 2H) or (B, T, H)
     logits = keras.layers.Dense(tags_vocabulary_size, name="logits")(x)  # (B, T, V_tags)
     probabilities = keras.layers.Activation("softmax", dtype="float32", name="probabilities")(logits)
 

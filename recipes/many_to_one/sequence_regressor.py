@@ -10,9 +10,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seqrecipes import layers
 from seqrecipes._checks import check_choice, check_rate
-from seqrecipes.recipes._components import CELLS, check_positive_ints, make_cell, recurrent_optimizer, saved_arguments
+from seqrecipes.recipes._components import CELLS, check_positive_ints, recurrent_optimizer, recurrent_stack, saved_arguments
 from seqrecipes.recipes.recipe_model import RecipeModel
 
 
@@ -127,11 +126,7 @@ def sequence_regressor(
 
     inputs = keras.Input((None, num_features), dtype="float32", name="series")
     x = keras.layers.Normalization(axis=-1, mean=mean, variance=variance, name="normalization")(inputs)  # (B, T, F)
-    for k in range(num_layers):
-        last = k == num_layers - 1
-        x = layers.RNN(make_cell(cell, units, name="cell"), return_sequences=not last, name=f"rnn_{k}")(x)
-        if dropout:
-            x = keras.layers.Dropout(dropout, name=f"dropout_{k}")(x)
+    x = recurrent_stack(x, cell, units, num_layers, dropout, sequences=False)  # (B, H): h_T
     z = keras.layers.Dense(horizon, name="normalized_forecast")(x)  # (B, K), in units of sigma_k
     forecast = keras.layers.Normalization(
         axis=None, mean=mean[target_feature], variance=variance[target_feature], invert=True, dtype="float32", name="forecast"

@@ -12,7 +12,7 @@ import tensorflow as tf
 from seqrecipes import layers
 from seqrecipes._checks import check_choice, check_positive_int, check_rate
 from seqrecipes.data import PAD_ID, RESERVED_TOKENS
-from seqrecipes.recipes._components import CELLS, check_positive_ints, make_cell, recurrent_optimizer, saved_arguments, vocabulary_size_of
+from seqrecipes.recipes._components import CELLS, check_positive_ints, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.recipe_model import RecipeModel
 
 ENCODERS = ("rnn", "birnn", "transformer")
@@ -209,7 +209,9 @@ def text_classifier(
     if encoder == "transformer":
         x = _transformer_encoder(x, max_length, num_layers, num_heads, intermediate_dim, dropout)  # (B, T, E)
     else:
-        x = _recurrent_encoder(x, encoder, pooling, cell, units, num_layers, dropout)  # (B, T, H'), or s
+        # For "birnn" with "last" pooling, the last layer gives the final states [h_fwd,T ; h_bwd,1] (B, 2H).
+        sequences = not (encoder == "birnn" and pooling == "last")
+        x = recurrent_stack(x, cell, units, num_layers, dropout, encoder == "birnn", sequences=sequences, dropout_last=False)
     # Pooling: s (B, H'); for "birnn" with "last" the last Bidirectional layer gave [h_fwd,T ; h_bwd,1].
     if pooling == "attention":
         x = layers.AttentionPooling(attention_units, name="pooling")(x)
@@ -240,20 +242,6 @@ def _transformer_encoder(x, max_length, num_layers, num_heads, intermediate_dim,
         x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
     for k in range(num_layers):
         x = layers.TransformerEncoder(intermediate_dim, num_heads, dropout=dropout, name=f"transformer_{k}")(x)
-    return x
-
-
-def _recurrent_encoder(x, encoder, pooling, cell, units, num_layers, dropout):
-    """``num_layers`` stacked RNNs (bidirectional for "birnn"): (B, T, H) or (B, T, 2H); for "birnn" with
-    "last" pooling the last layer returns only its final states [h_fwd,T ; h_bwd,1] (B, 2H)."""
-    for k in range(num_layers):
-        final_states_only = encoder == "birnn" and pooling == "last" and k == num_layers - 1
-        rnn = layers.RNN(make_cell(cell, units, name="cell"), return_sequences=not final_states_only, name=f"rnn_{k}")
-        if encoder == "birnn":
-            rnn = keras.layers.Bidirectional(rnn, name=f"birnn_{k}")
-        x = rnn(x)
-        if dropout and k < num_layers - 1:
-            x = keras.layers.Dropout(dropout, name=f"dropout_{k}")(x)
     return x
 
 

@@ -2,20 +2,12 @@
 
     window_language_model   the next word from the previous n-1 (Bengio et al. 2003)
 
-This file is the group's catalog (see ``recipes/registry.py``): it imports no TensorFlow; each recipe's
-code is in its own file, ``<recipe>.py``.
+The group's catalog in the registry (``recipes/registry.py``); each recipe's code is in ``<recipe>.py``.
 """
 
 from seqrecipes.recipes.registry import register
 
 __all__ = ["window_language_model"]
 
-register(
-    "window_language_model",
-    task_type="one-to-one",
-    serving="generate",
-    datasets=("tiny_shakespeare",),
-    module=f"{__name__}.window_language_model",
-    decoder="WindowLanguageModelDecoder",
-    serving_function="generation_serving",
-)
+register("window_language_model", task_type="one-to-one", serving="generate", datasets=("tiny_shakespeare",),
+         module=f"{__name__}.window_language_model", decoder="WindowLanguageModelDecoder", serving_function="generation_serving")  # fmt: skip

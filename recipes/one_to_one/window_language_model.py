@@ -176,9 +176,6 @@ def window_language_model(
         context, probabilities, recipe="window_language_model", arguments=saved_arguments(window_language_model, locals()),
         tokenizers={"text": text_tokenizer}, name=name,
     )  # fmt: skip
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=[Perplexity(), keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-    )
+    metrics = [Perplexity(), keras.metrics.SparseCategoricalAccuracy(name="accuracy")]  # one next word per context
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", metrics=metrics)
     return model

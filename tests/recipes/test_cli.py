@@ -42,7 +42,14 @@ def test_console_script_is_installed():
 # ------------------------------------------------------------------------------------------------
 # Recipes, training, evaluation, prediction and export from the command line (tiny settings).
 
-TINY = ["--arg", "units=16", "--arg", "embedding_dim=8", "--arg", "max_target_length=14"]
+TINY = ["units=16", "embedding_dim=8", "max_target_length=14"]
+
+
+def _train(recipe, dataset, run_dir, num_examples, num_validation, batch_size, *arguments):
+    """``seqrecipes train`` for one epoch with the recipe ``arguments`` (KEY=VALUE); its exit status."""
+    argv = ["train", "--recipe", recipe, "--dataset", dataset, "--num-examples", str(num_examples),
+            "--num-validation", str(num_validation), "--epochs", "1", "--batch-size", str(batch_size), "--run-dir", str(run_dir)]  # fmt: skip
+    return cli.main(argv + [word for argument in arguments for word in ("--arg", argument)])
 
 
 def test_list_shows_every_registered_recipe_with_its_task_type(capsys):
@@ -66,9 +73,7 @@ def test_every_command_has_help(command, capsys):
 def trained(tmp_path_factory):
     """seq2seq_attention trained for one tiny epoch by `seqrecipes train` (shared by the tests below)."""
     run_dir = tmp_path_factory.mktemp("cli_run")
-    argv = ["train", "--recipe", "seq2seq_attention", "--dataset", "sequence_reversal", "--num-examples", "48",
-            "--num-validation", "8", "--epochs", "1", "--batch-size", "16", "--run-dir", str(run_dir), *TINY]  # fmt: skip
-    assert cli.main(argv) == 0
+    assert _train("seq2seq_attention", "sequence_reversal", run_dir, 48, 8, 16, *TINY) == 0
     return run_dir
 
 
@@ -180,10 +185,7 @@ def test_train_text_classifier_on_a_tfds_name(tmp_path, capsys):
     import tensorflow_datasets as tfds
 
     with tfds.testing.mock_data(num_examples=24):
-        argv = ["train", "--recipe", "text_classifier", "--dataset", "imdb_reviews", "--num-examples", "24",
-                "--num-validation", "8", "--epochs", "1", "--batch-size", "8", "--run-dir", str(tmp_path),
-                "--arg", "units=8", "--arg", "embedding_dim=8", "--arg", "max_length=16"]  # fmt: skip
-        assert cli.main(argv) == 0
+        assert _train("text_classifier", "imdb_reviews", tmp_path, 24, 8, 8, "units=8", "embedding_dim=8", "max_length=16") == 0
     out = capsys.readouterr().out
     assert "validation: accuracy" in out
     model = commands.load_model(str(tmp_path / "text_classifier.keras"))
@@ -208,10 +210,7 @@ def test_train_evaluate_and_predict_a_tagger_on_conll2003(tmp_path, capsys):
     import tensorflow_datasets as tfds
 
     with tfds.testing.mock_data(num_examples=24, as_dataset_fn=_conll_sentences):
-        argv = ["train", "--recipe", "sequence_tagger", "--dataset", "conll2003", "--num-examples", "24",
-                "--num-validation", "8", "--epochs", "1", "--batch-size", "8", "--run-dir", str(tmp_path),
-                "--arg", "units=8", "--arg", "embedding_dim=8"]  # fmt: skip
-        assert cli.main(argv) == 0
+        assert _train("sequence_tagger", "conll2003", tmp_path, 24, 8, 8, "units=8", "embedding_dim=8") == 0
         path = str(tmp_path / "sequence_tagger.keras")
         assert cli.main(["evaluate", "--model", path, "--dataset", "conll2003", "--num-examples", "8"]) == 0
     out = capsys.readouterr().out
@@ -227,10 +226,7 @@ def test_train_and_evaluate_a_language_model_on_tiny_shakespeare(tmp_path, capsy
     import tensorflow_datasets as tfds
 
     with tfds.testing.mock_data(num_examples=2):
-        argv = ["train", "--recipe", "rnn_language_model", "--dataset", "tiny_shakespeare", "--num-examples", "16",
-                "--num-validation", "4", "--epochs", "1", "--batch-size", "8", "--run-dir", str(tmp_path),
-                "--arg", "units=8", "--arg", "embedding_dim=8"]  # fmt: skip
-        assert cli.main(argv) == 0
+        assert _train("rnn_language_model", "tiny_shakespeare", tmp_path, 16, 4, 8, "units=8", "embedding_dim=8") == 0
         path = str(tmp_path / "rnn_language_model.keras")
         assert cli.main(["evaluate", "--model", path, "--dataset", "tiny_shakespeare", "--num-examples", "4"]) == 0
     out = capsys.readouterr().out

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from recipe_checks import assert_fine_tunes, reloaded
+
 from seqrecipes import data, recipes
 from seqrecipes.recipes.many_to_many import sequence_tagger
 
@@ -172,16 +174,10 @@ def test_tagger_loss_ignores_padding_and_padding_does_not_change_tags(tagger):
 
 def test_tagger_saves_reloads_and_fine_tunes(tagger, tmp_path):
     model, words, batches, _ = tagger
-    path = str(tmp_path / "tagger.keras")
-    model.save(path)
-    loaded = keras.saving.load_model(path, safe_mode=True)
-    x = next(iter(batches))[0]
-    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)
+    loaded = reloaded(model, next(iter(batches))[0], str(tmp_path / "tagger.keras"))
     assert loaded.tokenizer("tags").get_vocabulary()[4:] == TAGS
     assert _tags(loaded, SENTENCES_TO_TAG) == _tags(model, SENTENCES_TO_TAG)
-    before = loaded.get_layer("logits").get_weights()[0].copy()
-    loaded.fit(batches.take(1), epochs=1, verbose=0)
-    assert not np.allclose(before, loaded.get_layer("logits").get_weights()[0])
+    assert_fine_tunes(loaded, batches.take(1), layer="logits")
 
 
 def test_tagger_export_matches_python(tagger, served):
@@ -241,15 +237,9 @@ def test_decoder_steps_equal_the_full_model(level, cell, num_layers):
 
 def test_language_model_saves_reloads_and_fine_tunes(language_model, tmp_path):
     model, tokenizer, batches, _ = language_model
-    path = str(tmp_path / "lm.keras")
-    model.save(path)
-    loaded = keras.saving.load_model(path, safe_mode=True)
-    x = next(iter(batches))[0]
-    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)
+    loaded = reloaded(model, next(iter(batches))[0], str(tmp_path / "lm.keras"))
     assert _generate(loaded, PROMPTS) == _generate(model, PROMPTS)
-    before = loaded.get_layer("logits").get_weights()[0].copy()
-    loaded.fit(batches.take(1), epochs=1, verbose=0)
-    assert not np.allclose(before, loaded.get_layer("logits").get_weights()[0])
+    assert_fine_tunes(loaded, batches.take(1), layer="logits")
 
 
 def test_stateful_windows_equal_one_pass_over_the_whole_row(stateful_model):

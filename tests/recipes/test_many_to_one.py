@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from recipe_checks import assert_fine_tunes, reloaded
+
 from seqrecipes import data, recipes
 from seqrecipes.recipes.many_to_one import sequence_regressor, text_classifier
 
@@ -157,15 +159,9 @@ def test_birnn_last_pools_the_final_state_of_each_direction():
 
 def test_classifier_saves_reloads_and_fine_tunes(classifier, tmp_path):
     model, tokenizer, batches, _ = classifier
-    path = str(tmp_path / "classifier.keras")
-    model.save(path)
-    loaded = keras.saving.load_model(path, safe_mode=True)
-    x = next(iter(batches))[0]
-    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)
+    loaded = reloaded(model, next(iter(batches))[0], str(tmp_path / "classifier.keras"))
     assert loaded.tokenizer("labels").get_vocabulary()[4:] == ["negative", "positive"]
-    before = loaded.get_layer("logits").get_weights()[0].copy()
-    loaded.fit(batches.take(1), epochs=1, verbose=0)
-    assert not np.allclose(before, loaded.get_layer("logits").get_weights()[0])
+    assert_fine_tunes(loaded, batches.take(1), layer="logits")
 
 
 def test_classifier_export_matches_python(classifier, served):
@@ -244,14 +240,8 @@ def test_regressor_forecasts_better_than_the_mean_on_raw_values(regressor):
 
 def test_regressor_saves_reloads_and_fine_tunes(regressor, tmp_path):
     model, _, windows, _ = regressor
-    path = str(tmp_path / "regressor.keras")
-    model.save(path)
-    loaded = keras.saving.load_model(path, safe_mode=True)
-    x = next(iter(windows))[0]
-    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-5)
-    before = loaded.get_layer("normalized_forecast").get_weights()[0].copy()
-    loaded.fit(windows.take(1), epochs=1, verbose=0)
-    assert not np.allclose(before, loaded.get_layer("normalized_forecast").get_weights()[0])
+    loaded = reloaded(model, next(iter(windows))[0], str(tmp_path / "regressor.keras"), atol=1e-5)
+    assert_fine_tunes(loaded, windows.take(1), layer="normalized_forecast")
 
 
 def test_regressor_export_keeps_the_last_window_and_matches_python(regressor, served):
