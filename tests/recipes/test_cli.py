@@ -235,6 +235,17 @@ def test_train_and_evaluate_a_language_model_on_tiny_shakespeare(tmp_path, capsy
     assert 1.0 < perplexity < 2 * vocabulary  # about the vocabulary size after one tiny epoch
 
 
+def test_the_console_script_loads_tensorflow_for_the_commands_that_need_it(trained):
+    # In the console script seqrecipes.recipes loads only its registry (seqrecipes.COMMAND_LINE); a command that
+    # reads a model imports what it uses, and the .keras file's classes are registered by then.
+    path = str(trained / "seq2seq_attention.keras")
+    status, output, imported = _command_line("predict", "--model", path, "abc")
+    assert status == 0, output
+    assert "tensorflow" in imported and "seqrecipes.recipes.cli.commands" in imported
+    expected = recipes.predict(commands.load_model(path), ["abc"])["outputs"][0].decode()
+    assert f"abc\t{expected}" in output.splitlines()
+
+
 # ------------------------------------------------------------------------------------------------
 # The demo.
 
