@@ -83,7 +83,7 @@ def test_bad_arguments_name_the_argument_and_the_value(make, message):
 
 
 # ---------------------------------------------------------------------------------------------
-# tag_ids and tagging_batches (moved from tests/test_recipes_aligned.py)
+# tag_ids and tagging_batches
 
 
 def test_tag_ids_and_tagging_batches():
@@ -123,16 +123,16 @@ def test_caption_batches_shift_cut_and_pad():
     assert inputs["target_in"] == [[2, 4, 5, 6], [2, 4, 7, 5]] and target == [[4, 5, 6, 3], [4, 7, 5, 3]]
 
 
-def test_caption_batches_bad_batch_size():  # from tests/test_recipes_one_to_many.py::test_bad_calls_are_clear_errors
+def test_caption_batches_bad_batch_size():
     with pytest.raises(ValueError, match=r"batch_size=0"):
         data.caption_batches(data.WordTokenizer(vocabulary=["a"]), 0)
 
 
 # ---------------------------------------------------------------------------------------------
-# window_batches (recipes' window_examples, batched)
+# window_batches
 
 
-def test_window_batches_follow_the_paper():  # from tests/test_recipes_one_to_one.py
+def test_window_batches_follow_the_paper():
     tokenizer = data.WordTokenizer(vocabulary=["a", "b", "c"])
     pairs = tf.data.Dataset.from_tensors("a b c").apply(data.window_batches(tokenizer, 3, batch_size=16)).unbatch()
     # [START]=2, a=4, b=5, c=6, [END]=3; the context is the previous 3 ids, zeros in front.
