@@ -183,10 +183,10 @@ def seq2seq_attention(
     states = _merge_directions(
         states, bidirectional, lambda i, f, b: keras.layers.Concatenate(name=f"initial_state_{i}")([f, b])
     )
+    attention_layer = _attention_layer(attention, units, attention_units)  # made before the cell: their seeds
     decoder_cell = layers.AttentionDecoderCell(
-        make_cell(cell, units, name="decoder_cell"), _attention_layer(attention, units, attention_units),
-        units=units, name="attention_decoder_cell",
-    )  # fmt: skip
+        make_cell(cell, units, name="decoder_cell"), attention_layer, units=units, name="attention_decoder_cell"
+    )
     y = keras.layers.Embedding(target_vocabulary_size, embedding_dim, mask_zero=True, name="target_embedding")(target_in)
     y = keras.layers.Dropout(dropout, name="target_dropout")(y)
     outputs = layers.AttentionDecoder(decoder_cell, name="decoder")(y, memory, initial_state=states)  # (B, T, U)
