@@ -116,6 +116,15 @@ def test_generate_prints_the_n_best_with_scores_and_samples_reproducibly(trained
     assert re.search(r"seqrecipes generate: error: .*num_results.*Received: num_results=2", capsys.readouterr().err)
 
 
+def test_list_reads_the_layers_summaries_from_the_sources_as_python_sees_them():
+    from seqrecipes import layers
+
+    read = sources.layer_summaries()
+    assert [name for name, _ in read] == sorted(layers.__all__)
+    for name, summary in read:
+        assert summary == inspect.getdoc(getattr(layers, name)).splitlines()[0], name
+
+
 def test_generate_flags_are_the_settings_of_recipes_generate():
     # The command line reads generate's signature from its source (so that --help imports no TensorFlow);
     # the export reads it with inspect: both see the same names, types, defaults and order.
