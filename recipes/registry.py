@@ -20,6 +20,10 @@ TASK_TYPES = ("one-to-one", "one-to-many", "many-to-one", "many-to-many (aligned
 # caption strings out).
 SERVING_KINDS = ("generate", "classify", "tag", "forecast", "caption")
 
+# The serving function of a generating recipe (one with a decoder) that names none: greedy decoding of raw
+# inputs (``serving/signatures.py``), as ``module:attribute``.
+GENERATION_SERVING = "seqrecipes.recipes.serving.signatures:generation_serving"
+
 # How ``seqrecipes train`` turns a named data set into tokenizers, batches and scores for a recipe
 # (``recipes/cli/trainers.py``); a recipe without one is trained from Python.
 TRAINERS = ("text_pairs", "classification", "tagging", "text")
@@ -39,8 +43,9 @@ class RecipeInfo:
             with a ``trainer``, ``seqrecipes train`` reads each of them.
         module: the module that defines the recipe function (under its own name).
         decoder_name: for generating recipes, the name of the ``Decoder`` subclass in ``module``.
-        serving_function_name: the name in ``module`` of ``serving_function(model) -> callable``,
-            which maps raw inputs to the export's outputs.
+        serving_function_name: ``serving_function(model) -> callable``, which maps raw inputs to the
+            export's outputs: a name in ``module``, or ``"other.module:name"``; for a generating recipe
+            that names none, ``GENERATION_SERVING``.
         trainer: one of ``TRAINERS``, or None.
 
     Example:
@@ -61,7 +66,8 @@ class RecipeInfo:
 
     def _load(self, attribute):
         # The recipe's file is imported on first use: the catalogs stay free of TensorFlow.
-        return getattr(importlib.import_module(self.module), attribute)
+        module, _, name = attribute.rpartition(":")
+        return getattr(importlib.import_module(module or self.module), name)
 
     @property
     def function(self):
@@ -96,7 +102,8 @@ def register(name, *, task_type, serving, datasets, module, decoder=None, servin
         task_type, serving, datasets, trainer: as ``RecipeInfo``.
         module: the module path of the recipe's file.
         decoder: the name of its ``Decoder`` subclass in ``module``, for generating recipes.
-        serving_function: the name of its serving function in ``module``.
+        serving_function: the name of its serving function in ``module`` (or ``"other.module:name"``);
+            by default ``GENERATION_SERVING`` for a recipe with a decoder.
 
     Returns:
         The ``RecipeInfo``.
@@ -105,6 +112,8 @@ def register(name, *, task_type, serving, datasets, module, decoder=None, servin
     check_choice("serving", serving, SERVING_KINDS)
     if trainer is not None:
         check_choice("trainer", trainer, TRAINERS)
+    if serving_function is None and decoder is not None:
+        serving_function = GENERATION_SERVING
     info = RecipeInfo(name, task_type, serving, tuple(datasets), module, decoder, serving_function, trainer)
     RECIPES[name] = info
     return info

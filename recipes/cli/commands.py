@@ -14,7 +14,7 @@ import tensorflow as tf
 from seqrecipes.recipes.cli import demo
 from seqrecipes.recipes.cli.errors import CommandError
 from seqrecipes.recipes.cli.sources import generate_parameters
-from seqrecipes.recipes.cli.trainers import TRAINERS
+from seqrecipes.recipes.cli.trainers import TRAINERS, as_text
 from seqrecipes.recipes.decoding.generation import generate as generate_outputs
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.registry import get_recipe, list_recipes, trained_datasets
@@ -77,10 +77,6 @@ def load_model(path):
     return model
 
 
-def _text(value):
-    return value.decode("utf-8") if isinstance(value, bytes) else value
-
-
 def train(args):
     info = _recipe(args.recipe)
     trainer = _trainer(info)
@@ -138,11 +134,11 @@ def predict(args):
     outputs = predict_outputs(model, args.inputs)
     for i, text in enumerate(args.inputs):
         if "outputs" in outputs:
-            answer = _text(outputs["outputs"][i])
+            answer = as_text(outputs["outputs"][i])
         elif "label" in outputs:
-            answer = f"{_text(outputs['label'][i])} ({float(outputs['scores'][i].max()):.3f})"
+            answer = f"{as_text(outputs['label'][i])} ({float(outputs['scores'][i].max()):.3f})"
         else:
-            answer = " ".join(_text(tag) for tag in outputs["tags"][i] if tag)
+            answer = " ".join(as_text(tag) for tag in outputs["tags"][i] if tag)
         print(f"{text}\t{answer}")
     return 0
 
@@ -163,7 +159,7 @@ def generate(args):
     texts, scores = decoder.detokenize(result["ids"]).numpy(), result["scores"].numpy()  # (B, N) each
     for text, row_texts, row_scores in zip(args.inputs, texts, scores):
         for rank, (output, score) in enumerate(zip(row_texts, row_scores), start=1):
-            print(f"{text}\t{rank}\t{score:.4f}\t{_text(output)}")
+            print(f"{text}\t{rank}\t{score:.4f}\t{as_text(output)}")
     return 0
 
 

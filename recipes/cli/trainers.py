@@ -34,12 +34,12 @@ TFDS_SPLITS = {
 LINE_LIMIT = 200  # tiny_shakespeare: the language-model examples are its lines, cut to this many characters
 
 
-def _text(value):
+def as_text(value):
     """bytes -> str, arrays of bytes -> lists of str; anything else as it is."""
     if isinstance(value, bytes):
         return value.decode("utf-8")
     if getattr(value, "dtype", None) == object:
-        return [_text(v) for v in value]
+        return [as_text(v) for v in value]
     return value
 
 
@@ -71,7 +71,7 @@ class _Trainer:
             dataset = data.date_translation(num_examples, split="test" if held_out else "train", seed=args.seed + held_out)
         else:  # random strings made in code: another seed gives other examples
             dataset = getattr(data, name)(num_examples, seed=args.seed + 1000 * held_out + 1)
-        examples = [(_text(x), _text(y)) for x, y in dataset.take(num_examples).as_numpy_iterator()]
+        examples = [(as_text(x), as_text(y)) for x, y in dataset.take(num_examples).as_numpy_iterator()]
         if not examples:
             raise CommandError(f"The data set {name!r} gave no examples. Received: num_examples={num_examples}")
         return examples, None
@@ -121,7 +121,7 @@ class Tagging(_Trainer):
     def examples(self, name, num_examples, held_out, args):
         dataset, info = _tfds(name, held_out, args)
         names = list(info.features["ner"].feature.names)
-        examples = [(_text(x), y) for x, y in dataset.take(num_examples).as_numpy_iterator()]
+        examples = [(as_text(x), y) for x, y in dataset.take(num_examples).as_numpy_iterator()]
         aligned = [(tokens, tags) for tokens, tags in examples if len(tokens) == len(tags) > 0]  # one tag a token
         if len(aligned) < len(examples):
             print(f"{name}: left out {len(examples) - len(aligned)} sentences whose token and tag counts differ")
@@ -153,7 +153,7 @@ class Tagging(_Trainer):
 class Text(_Trainer):
     def examples(self, name, num_examples, held_out, args):
         dataset, _ = _tfds(name, held_out, args)  # one long text per split: its lines are the examples
-        lines = [line[:LINE_LIMIT] for text in dataset.as_numpy_iterator() for line in _text(text).split("\n")]
+        lines = [line[:LINE_LIMIT] for text in dataset.as_numpy_iterator() for line in as_text(text).split("\n")]
         examples = [line for line in lines if line.strip()][:num_examples]
         if not examples:
             raise CommandError(f"The data set {name!r} gave no lines of text. Received: dataset={name!r}")

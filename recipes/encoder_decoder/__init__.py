@@ -17,4 +17,4 @@ DATASETS = ("date_translation", "sequence_reversal", "digit_addition", "ted_hrlr
 for _recipe, _decoder in (("seq2seq", "Seq2SeqDecoder"), ("seq2seq_attention", "Seq2SeqAttentionDecoder"),
                           ("transformer_seq2seq", "TransformerSeq2SeqDecoder")):  # fmt: skip
     register(_recipe, task_type="many-to-many (encoder-decoder)", serving="generate", datasets=DATASETS,
-             module=f"{__name__}.{_recipe}", decoder=_decoder, serving_function="generation_serving", trainer="text_pairs")  # fmt: skip
+             module=f"{__name__}.{_recipe}", decoder=_decoder, trainer="text_pairs")  # fmt: skip

@@ -8,7 +8,6 @@ from seqrecipes._checks import check_bool, check_choice, check_positive_number, 
 from seqrecipes.recipes._components import check_positive_ints, vocabulary_size_of
 from seqrecipes.recipes.encoder_decoder._encoder_decoder import SourceDecoder, check_lengths, compiled_model, inputs, next_token_logits, source_mask
 from seqrecipes.recipes.recipe_model import RecipeModel
-from seqrecipes.recipes.serving.signatures import generation_serving  # noqa: F401 (the registry names it)
 
 POSITIONS = ("sinusoidal", "learned")
 

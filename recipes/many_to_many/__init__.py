@@ -13,5 +13,4 @@ __all__ = ["rnn_language_model", "sequence_tagger"]
 register("sequence_tagger", task_type="many-to-many (aligned)", serving="tag", datasets=("conll2003",),
          module=f"{__name__}.sequence_tagger", serving_function="tagger_serving", trainer="tagging")  # fmt: skip
 register("rnn_language_model", task_type="many-to-many (aligned)", serving="generate", datasets=("tiny_shakespeare",),
-         module=f"{__name__}.rnn_language_model", decoder="RNNLanguageModelDecoder", serving_function="generation_serving",
-         trainer="text")  # fmt: skip
+         module=f"{__name__}.rnn_language_model", decoder="RNNLanguageModelDecoder", trainer="text")  # fmt: skip

@@ -13,7 +13,6 @@ from seqrecipes.data import PAD_ID, START_ID
 from seqrecipes.recipes._components import CELLS, check_positive_ints, embed, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
 from seqrecipes.recipes.recipe_model import RecipeModel
-from seqrecipes.recipes.serving.signatures import generation_serving  # noqa: F401 (the registry names it)
 from seqrecipes.recipes.training.metrics import Perplexity, TokenAccuracy
 
 

@@ -10,4 +10,4 @@ from seqrecipes.recipes.registry import register
 __all__ = ["image_captioner"]
 
 register("image_captioner", task_type="one-to-many", serving="caption", datasets=("shapes_captioning", "digit_strips"),
-         module=f"{__name__}.image_captioner", decoder="ImageCaptionerDecoder", serving_function="generation_serving")  # fmt: skip
+         module=f"{__name__}.image_captioner", decoder="ImageCaptionerDecoder")  # fmt: skip

@@ -15,7 +15,6 @@ from seqrecipes._checks import check_bool, check_choice, check_rate
 from seqrecipes.recipes._components import CELLS, check_positive_ints, embed, make_cell, recurrent_optimizer, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
 from seqrecipes.recipes.recipe_model import RecipeModel
-from seqrecipes.recipes.serving.signatures import generation_serving  # noqa: F401 (the registry names it)
 from seqrecipes.recipes.training.metrics import TokenAccuracy
 
 

@@ -10,4 +10,4 @@ from seqrecipes.recipes.registry import register
 __all__ = ["window_language_model"]
 
 register("window_language_model", task_type="one-to-one", serving="generate", datasets=("tiny_shakespeare",),
-         module=f"{__name__}.window_language_model", decoder="WindowLanguageModelDecoder", serving_function="generation_serving")  # fmt: skip
+         module=f"{__name__}.window_language_model", decoder="WindowLanguageModelDecoder")  # fmt: skip

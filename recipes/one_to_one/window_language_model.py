@@ -15,7 +15,6 @@ from seqrecipes.data import START_ID
 from seqrecipes.recipes._components import check_positive_ints, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
 from seqrecipes.recipes.recipe_model import RecipeModel
-from seqrecipes.recipes.serving.signatures import generation_serving  # noqa: F401 (the registry names it)
 from seqrecipes.recipes.training.metrics import Perplexity
 
 

@@ -9,6 +9,7 @@ import toy_recipes  # noqa: F401 (registers toy_classifier)
 from seqrecipes import recipes
 from seqrecipes.recipes import registry
 from seqrecipes.recipes.decoding import Decoder
+from seqrecipes.recipes.serving import generation_serving
 
 RECIPES = pathlib.Path(recipes.__file__).parent
 GROUPS = {
@@ -33,6 +34,7 @@ def test_every_entry_resolves_to_its_builder_decoder_and_serving_function():
         assert (info.decoder is not None) == generating
         if generating:
             assert issubclass(info.decoder, Decoder) and info.decoder.__module__ == info.module
+            assert info.serving_function is generation_serving  # the default, from registry.GENERATION_SERVING
 
 
 def test_one_recipe_a_file_named_after_it_in_the_group_of_its_task_type():
@@ -52,12 +54,20 @@ def test_catalogs_import_nothing_but_the_registry():
         assert imported == {"seqrecipes.recipes.registry"}, group
 
 
-def test_trainers_read_every_data_set_listed_and_the_command_line_datasets_are_theirs():
+def test_every_listed_data_set_is_a_named_source_and_the_trainers_read_theirs():
+    from seqrecipes import data
+    from seqrecipes.recipes.cli.trainers import TFDS_SPLITS
+
     trained = registry.trained_datasets()
     assert "date_translation" in trained and "tiny_shakespeare" in trained and "shapes_captioning" not in trained
     for info in recipes.list_recipes():
-        if info.trainer is not None:
-            assert set(info.datasets) <= set(trained)
+        for name in info.datasets if info.module.startswith("seqrecipes.") else ():
+            made_in_code = callable(getattr(data, name, None))
+            assert made_in_code or name in data.TFDS_DATASETS, (info.name, name)
+            if info.trainer in ("tagging", "text"):  # these trainers read TensorFlow Datasets only
+                assert name in TFDS_SPLITS, (info.name, name)
+            elif info.trainer is not None:
+                assert made_in_code or name in TFDS_SPLITS, (info.name, name)
 
 
 @pytest.mark.parametrize(
