@@ -10,6 +10,10 @@ from keras import ops
 from seqrecipes import layers
 from seqrecipes._checks import check_choice, check_positive_int, check_positive_number
 
+# The longest sequence a recipe may be built for (its max_length, max_source_length, max_target_length,
+# max_output_length, context_size, input_length, horizon): every buffer of a request is at most this long.
+LENGTH_LIMIT = 4096
+
 CELLS = {
     "simple_rnn": layers.SimpleRNNCell,
     "gru": layers.GRUCell,
@@ -98,3 +102,19 @@ def check_positive_ints(values, *names):
     """``check_positive_int`` on each named argument of ``values`` (a recipe's ``locals()``)."""
     for name in names:
         check_positive_int(name, values[name])
+
+
+def check_lengths(values, *names):
+    """Each named argument of ``values`` must be an integer in [1, ``LENGTH_LIMIT``] (a sequence length).
+
+    Example:
+    >>> check_lengths({"max_length": 64}, "max_length")
+    >>> check_lengths({"max_length": 10**9}, "max_length")
+    Traceback (most recent call last):
+    ...
+    ValueError: `max_length` must be an integer in [1, 4096] (LENGTH_LIMIT). Received: max_length=1000000000
+    """
+    for name in names:
+        value = values[name]
+        if not check_positive_int(name, value) <= LENGTH_LIMIT:
+            raise ValueError(f"`{name}` must be an integer in [1, {LENGTH_LIMIT}] (LENGTH_LIMIT). Received: {name}={value!r}")

@@ -21,7 +21,6 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from seqrecipes._checks import check_positive_int
 from seqrecipes.data import PAD_ID
 from seqrecipes.recipes._components import saved_arguments
 from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
@@ -50,11 +49,6 @@ def compiled_model(recipe, values, source, target_in, logits, optimizer):
         metrics=[TokenAccuracy()],
     )
     return model
-
-
-def check_lengths(max_source_length, max_target_length):
-    check_positive_int("max_source_length", max_source_length)
-    check_positive_int("max_target_length", max_target_length)
 
 
 def next_token_logits(logits_layer, h):

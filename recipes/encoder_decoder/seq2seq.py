@@ -5,8 +5,8 @@ from keras import ops
 
 from seqrecipes import layers
 from seqrecipes._checks import check_bool, check_choice, check_positive_int, check_rate
-from seqrecipes.recipes._components import CELLS, embed, make_cell, recurrent_optimizer, vocabulary_size_of
-from seqrecipes.recipes.encoder_decoder._encoder_decoder import SourceDecoder, check_lengths, compiled_model, inputs, next_token_logits, source_mask
+from seqrecipes.recipes._components import CELLS, check_lengths, embed, make_cell, recurrent_optimizer, vocabulary_size_of
+from seqrecipes.recipes.encoder_decoder._encoder_decoder import SourceDecoder, compiled_model, inputs, next_token_logits, source_mask
 from seqrecipes.recipes.recipe_model import RecipeModel
 
 
@@ -139,7 +139,7 @@ def seq2seq(
     check_bool("reverse_source", reverse_source)
     check_bool("context_every_step", context_every_step)
     check_rate("dropout", dropout)
-    check_lengths(max_source_length, max_target_length)
+    check_lengths(locals(), "max_source_length", "max_target_length")
     optimizer = recurrent_optimizer(learning_rate, clipnorm=clipnorm)
 
     source, target_in = inputs()

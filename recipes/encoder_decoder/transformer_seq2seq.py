@@ -5,8 +5,8 @@ from keras import ops
 
 from seqrecipes import layers
 from seqrecipes._checks import check_bool, check_choice, check_positive_number, check_rate
-from seqrecipes.recipes._components import check_positive_ints, vocabulary_size_of
-from seqrecipes.recipes.encoder_decoder._encoder_decoder import SourceDecoder, check_lengths, compiled_model, inputs, next_token_logits, source_mask
+from seqrecipes.recipes._components import check_lengths, check_positive_ints, vocabulary_size_of
+from seqrecipes.recipes.encoder_decoder._encoder_decoder import SourceDecoder, compiled_model, inputs, next_token_logits, source_mask
 from seqrecipes.recipes.recipe_model import RecipeModel
 
 POSITIONS = ("sinusoidal", "learned")
@@ -186,7 +186,7 @@ def transformer_seq2seq(
     check_choice("position", position, POSITIONS)
     check_bool("share_embeddings", share_embeddings)
     check_bool("normalize_first", normalize_first)
-    check_lengths(max_source_length, max_target_length)
+    check_lengths(locals(), "max_source_length", "max_target_length")
     if share_embeddings and source_vocabulary_size != target_vocabulary_size:
         raise ValueError(
             "`share_embeddings=True` needs one vocabulary for source and target. Received: "

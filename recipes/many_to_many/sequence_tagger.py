@@ -9,7 +9,7 @@ from keras import ops
 
 from seqrecipes._checks import check_bool, check_choice, check_rate
 from seqrecipes.data import PAD_ID, RESERVED_TOKENS, Tokenizer, WordTokenizer
-from seqrecipes.recipes._components import CELLS, check_positive_ints, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
+from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_ints, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.training.metrics import TokenAccuracy
 
@@ -127,7 +127,8 @@ def sequence_tagger(
           https://arxiv.org/abs/1508.01991
         - Lecture notes of seeds 002 and 004 (bidirectional RNN, many-to-many).
     """
-    check_positive_ints(locals(), "max_length", "embedding_dim", "units", "num_layers")
+    check_lengths(locals(), "max_length")
+    check_positive_ints(locals(), "embedding_dim", "units", "num_layers")
     check_choice("cell", cell, CELLS)
     check_bool("bidirectional", bidirectional)
     check_rate("dropout", dropout)

@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from seqrecipes._checks import check_choice, check_rate
-from seqrecipes.recipes._components import CELLS, check_positive_ints, recurrent_optimizer, recurrent_stack, saved_arguments
+from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_ints, recurrent_optimizer, recurrent_stack, saved_arguments
 from seqrecipes.recipes.recipe_model import RecipeModel
 
 
@@ -110,7 +110,8 @@ def sequence_regressor(
         - Hyndman and Athanasopoulos, Forecasting: principles and practice (3rd ed.), ch. 5.
         - Hochreiter and Schmidhuber (1997), Long short-term memory, Neural Computation.
     """
-    check_positive_ints(locals(), "input_length", "num_features", "horizon", "units", "num_layers")
+    check_lengths(locals(), "input_length", "horizon")
+    check_positive_ints(locals(), "num_features", "units", "num_layers")
     check_choice("cell", cell, CELLS)
     check_rate("dropout", dropout)
     if (

@@ -12,7 +12,7 @@ import tensorflow as tf
 from seqrecipes import layers
 from seqrecipes._checks import check_choice, check_positive_int, check_rate
 from seqrecipes.data import PAD_ID, RESERVED_TOKENS
-from seqrecipes.recipes._components import CELLS, check_positive_ints, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
+from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_ints, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.recipe_model import RecipeModel
 
 ENCODERS = ("rnn", "birnn", "transformer")
@@ -176,8 +176,9 @@ def text_classifier(
     check_choice("encoder", encoder, ENCODERS)
     check_choice("pooling", pooling, POOLINGS)
     check_choice("cell", cell, CELLS)
+    check_lengths(locals(), "max_length")
     check_positive_ints(
-        locals(), "max_length", "units", "num_layers", "embedding_dim", "num_heads", "intermediate_dim", "attention_units"
+        locals(), "units", "num_layers", "embedding_dim", "num_heads", "intermediate_dim", "attention_units"
     )
     check_rate("dropout", dropout)
     if encoder == "transformer" and embedding_dim % num_heads:
@@ -192,7 +193,8 @@ def text_classifier(
     names = _check_label_names(label_names, labels_tokenizer)
     if num_classes is None:
         num_classes = 2 if names is None else len(names)
-    check_positive_int("num_classes", num_classes)
+    if check_positive_int("num_classes", num_classes) < 2:
+        raise ValueError(f"`num_classes` must be at least 2 (a softmax over one class is always 1). Received: num_classes={num_classes}")
     if names is not None and len(names) != num_classes:
         raise ValueError(f"Give one label name per class ({num_classes}). Received: {len(names)} label names {names!r:.200}")
     optimizer = recurrent_optimizer(learning_rate, clipnorm=clipnorm)

@@ -12,7 +12,7 @@ from keras import ops
 
 from seqrecipes import layers
 from seqrecipes._checks import check_bool, check_choice, check_rate
-from seqrecipes.recipes._components import CELLS, check_positive_ints, embed, make_cell, recurrent_optimizer, saved_arguments, vocabulary_size_of
+from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_ints, embed, make_cell, recurrent_optimizer, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.training.metrics import TokenAccuracy
@@ -152,9 +152,8 @@ def image_captioner(
         - Bahdanau, Cho, Bengio (2015), https://arxiv.org/abs/1409.0473
         - Luong, Pham, Manning (2015), https://arxiv.org/abs/1508.04025
     """
-    check_positive_ints(
-        locals(), "image_height", "image_width", "channels", "max_output_length", "embedding_dim", "units", "attention_units"
-    )
+    check_lengths(locals(), "image_height", "image_width", "max_output_length")
+    check_positive_ints(locals(), "channels", "embedding_dim", "units", "attention_units")
     filters = _check_filters(filters)
     check_choice("cell", cell, CELLS)
     check_bool("position_embedding", position_embedding)
