@@ -3,7 +3,8 @@
 import keras
 import tensorflow as tf
 
-from seqrecipes.data.strings import text_dataset
+from seqrecipes._checks import check_positive_int
+from seqrecipes.data.strings import no_text_error, text_dataset
 from seqrecipes.data.vocabulary import RESERVED_TOKENS, UNKNOWN_TOKEN, Vocabulary
 from seqrecipes.data.word_tokenizer import WordTokenizer
 
@@ -92,11 +93,16 @@ class SubwordTokenizer(WordTokenizer):
         The arguments and the result are those of ``Tokenizer.adapt``.
 
         Raises:
-            ValueError: the data holds no words (an empty vocabulary).
+            TypeError: ``data`` does not hold strings.
+            ValueError: ``data`` holds no words (no strings, or only empty or blank ones).
         """
         import keras_hub
 
+        batch_size = check_positive_int("batch_size", batch_size)
         words = text_dataset(data, batch_size).map(self._split)
+        # The WordPiece learner stops with a bare StopIteration on data without words: count them first.
+        if int(words.reduce(tf.constant(0, tf.int64), lambda count, w: count + tf.size(w.flat_values, tf.int64))) == 0:
+            raise no_text_error(data)
         tokens = keras_hub.tokenizers.compute_word_piece_vocabulary(
             words,
             vocabulary_size=self.max_size,
@@ -105,7 +111,7 @@ class SubwordTokenizer(WordTokenizer):
             reserved_tokens=list(RESERVED_TOKENS),
         )
         if len(tokens) <= len(RESERVED_TOKENS):
-            raise ValueError(f"The WordPiece vocabulary would be empty: the data holds no words. Received: data={data!r:.80}")
+            raise no_text_error(data)
         self.set_vocabulary(Vocabulary(tokens))
         return self
 

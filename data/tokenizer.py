@@ -7,9 +7,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seqrecipes._checks import check_positive_int
-from seqrecipes.data.strings import as_string_tensor, replace_invalid_utf8, text_dataset
-from seqrecipes.data.vocabulary import END_ID, PAD_ID, START_ID, UNKNOWN_ID, Vocabulary, _check_limits, _ReservedIds
+from seqrecipes._checks import check_bool, check_positive_int
+from seqrecipes.data.strings import as_id_tensor, as_string_tensor, nest_rows, no_text_error, replace_invalid_utf8, text_dataset
+from seqrecipes.data.strings import without_padding
+from seqrecipes.data.vocabulary import END_ID, PAD_ID, START_ID, UNKNOWN_ID, Vocabulary, _check_limits, _check_tokens
+from seqrecipes.data.vocabulary import _NoTokensError, _read_tokens, _ReservedIds
+from seqrecipes.data.vocabulary_sources import check_config_vocabulary
+
+ID_DTYPES = ("int32", "int64")
+MAX_SEQUENCE_LENGTH = 65536  # every call with sequence_length makes a dense (strings, sequence_length) tensor
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +36,8 @@ class Tokenizer(keras.layers.Layer, _ReservedIds):
     ``end_id`` 3 ``"[END]"``.
 
     Bytes that are not valid UTF-8 are replaced by U+FFFD before splitting; tokenizing never raises
-    on text content.
+    on text content. An empty list is a batch of no strings: ``tokenize([])`` has shape ``(0, None)``
+    (``(0, sequence_length)``); ``detokenize([])`` is one sequence of no ids, ``""``.
 
     The vocabulary as a SavedModel asset: a tokenizer whose vocabulary comes from a file
     (``vocabulary="vocab.txt"`` or ``load_vocabulary(path)``; ``vocabulary_file`` then holds the
@@ -40,17 +47,22 @@ class Tokenizer(keras.layers.Layer, _ReservedIds):
     graph instead; ``save_vocabulary`` then ``load_vocabulary`` switches to the file. (Files whose
     tokens needed escapes, such as a character vocabulary holding ``"\\n"``, always use constants.)
 
+    The vocabulary in a ``.keras`` file is the config's list of tokens, inside the archive;
+    ``from_config`` takes only such a list (or ``None``) and refuses a path without opening it, so
+    a crafted archive cannot make loading read a file. Only a direct call
+    (``WordTokenizer(vocabulary="vocab.txt")``, ``load_vocabulary(path)``) reads a file.
+
     Args:
-        vocabulary: ``None`` (call ``adapt`` later), a list of tokens (with or without the
-            reserved tokens in front), a ``Vocabulary``, or the path of a vocabulary file written
-            by ``save_vocabulary``.
-        sequence_length: ``None`` for ragged outputs; an integer to pad with 0 or truncate every
-            output to that many ids (a dense tensor).
-        lowercase: lower-case the text (Unicode-aware) before ``split``; ``detokenize`` then
-            returns lower-case text.
+        vocabulary: ``None`` (call ``adapt`` later), a list of string tokens (with or without
+            the reserved tokens in front), a ``Vocabulary``, or the path of a vocabulary file
+            written by ``save_vocabulary`` (a string here is always a path; in a config, never).
+        sequence_length: ``None`` for ragged outputs; an integer in [1, ``MAX_SEQUENCE_LENGTH``]
+            (65536) to pad with 0 or truncate every output to that many ids (a dense tensor).
+        lowercase: True to lower-case the text (Unicode-aware) before ``split``; ``detokenize``
+            then returns lower-case text.
         max_size: the largest vocabulary ``adapt`` builds, the reserved tokens included.
         min_frequency: the smallest count a token needs to enter the vocabulary in ``adapt``.
-        dtype: the integer dtype of the ids. Defaults to ``"int32"``.
+        dtype: the integer dtype of the ids, ``"int32"`` (the default) or ``"int64"``.
         **kwargs: the arguments of ``keras.layers.Layer`` (``name``).
 
     Call arguments:
@@ -62,11 +74,19 @@ class Tokenizer(keras.layers.Layer, _ReservedIds):
         ``inputs.shape + (sequence_length,)`` when ``sequence_length`` is set.
         ``tokenize_ragged`` gives the ragged int32 form whatever ``sequence_length`` is.
 
+    Raises:
+        ValueError: a bad argument, a vocabulary with an empty, reserved or duplicate token, or a
+            malformed vocabulary file (the error names the file and line, never its text).
+        TypeError: ``vocabulary`` is not a list of strings, a ``Vocabulary`` or a path.
+        FileNotFoundError, IsADirectoryError: the vocabulary path is not a file.
+
     Example:
     >>> from seqrecipes import data
     >>> tokenizer = data.CharTokenizer(vocabulary=list("ab"))
     >>> tokenizer.tokenize(["ab", "ba?"]).to_list()
     [[4, 5], [5, 4, 1]]
+    >>> tokenizer.tokenize([]).shape.as_list(), tokenizer.detokenize([]).numpy()
+    ([0, None], b'')
 
     References:
         keras-hub ``keras_hub.tokenizers.Tokenizer``; ``keras.layers.TextVectorization``.
@@ -76,14 +96,17 @@ class Tokenizer(keras.layers.Layer, _ReservedIds):
         self, vocabulary=None, sequence_length=None, lowercase=False, max_size=None, min_frequency=1, dtype="int32", **kwargs
     ):
         if sequence_length is not None:
-            sequence_length = check_positive_int("sequence_length", sequence_length)
+            if not check_positive_int("sequence_length", sequence_length) <= MAX_SEQUENCE_LENGTH:
+                raise ValueError(f"`sequence_length` must be an integer in [1, {MAX_SEQUENCE_LENGTH}] or None. Received: sequence_length={sequence_length}")
+            sequence_length = int(sequence_length)
+        check_bool("lowercase", lowercase)
+        if str(getattr(dtype, "name", dtype)) not in ID_DTYPES:  # before Keras reads "int8" as a quantization mode
+            raise ValueError(f"`dtype` of a tokenizer must be one of {list(ID_DTYPES)}. Received: dtype={dtype!r}")
         _check_limits(max_size, min_frequency)
         kwargs.setdefault("trainable", False)
         super().__init__(dtype=dtype, **kwargs)
-        if "int" not in str(self.compute_dtype):
-            raise ValueError(f"A tokenizer's dtype must be an integer dtype. Received: dtype={dtype!r}")
         self.sequence_length = sequence_length
-        self.lowercase = bool(lowercase)
+        self.lowercase = lowercase
         self.max_size = max_size
         self.min_frequency = min_frequency
         # Strings pass through Layer.__call__ unconverted, as in keras-hub's preprocessing layers.
@@ -125,7 +148,11 @@ class Tokenizer(keras.layers.Layer, _ReservedIds):
         """Sets the vocabulary from a list of tokens, a ``Vocabulary`` or a vocabulary file path.
 
         Args:
-            vocabulary: see the class arguments; ``None`` clears it.
+            vocabulary: see the class arguments; ``None`` clears it. A string is a file's path
+                (``from_config`` never passes one).
+
+        Raises:
+            TypeError, ValueError, FileNotFoundError, IsADirectoryError: see the class ``Raises``.
         """
         self.vocabulary_file = None
         if vocabulary is None:
@@ -133,20 +160,15 @@ class Tokenizer(keras.layers.Layer, _ReservedIds):
             return
         if isinstance(vocabulary, (str, os.PathLike)):
             path = os.path.abspath(os.fspath(vocabulary))
-            vocabulary = Vocabulary.load(path)
+            vocabulary = Vocabulary(_read_tokens(path, "vocabulary"))
             if vocabulary.needs_escapes():
                 logger.info("%s: escaped tokens, so the lookup tables hold the tokens as constants", path)
             else:
                 self.vocabulary_file = path
         elif not isinstance(vocabulary, Vocabulary):
-            if isinstance(vocabulary, np.ndarray):
-                vocabulary = vocabulary.tolist()
-            if not isinstance(vocabulary, (list, tuple)):
-                raise TypeError(
-                    "`vocabulary` must be a list of tokens, a Vocabulary or a file path. "
-                    f"Received: vocabulary={type(vocabulary).__name__}"
-                )
-            vocabulary = Vocabulary(vocabulary)
+            if not isinstance(vocabulary, (list, tuple, np.ndarray)):
+                raise TypeError(f"`vocabulary` must be a list of tokens, a Vocabulary or a file path. Received: vocabulary={vocabulary!r:.80}")
+            vocabulary = Vocabulary(_check_tokens(vocabulary, "vocabulary"))
         self.vocabulary = vocabulary
         self._token_to_id_table, self._id_to_token_table = vocabulary.lookup_tables(self.vocabulary_file)
 
@@ -162,10 +184,17 @@ class Tokenizer(keras.layers.Layer, _ReservedIds):
             ``self``, for chaining.
 
         Raises:
-            ValueError: no token passes the limits (an empty vocabulary).
+            TypeError: ``data`` does not hold strings.
+            ValueError: ``data`` holds no token (no text, or only empty or blank strings), or no
+                token passes the limits (an empty vocabulary).
         """
+        batch_size = check_positive_int("batch_size", batch_size)
         tokens = text_dataset(data, batch_size).map(self._split)
-        self.set_vocabulary(Vocabulary.build(tokens, max_size=self.max_size, min_frequency=self.min_frequency))
+        try:
+            vocabulary = Vocabulary.build(tokens, max_size=self.max_size, min_frequency=self.min_frequency)
+        except _NoTokensError:
+            raise no_text_error(data) from None
+        self.set_vocabulary(vocabulary)
         return self
 
     def get_vocabulary(self):
@@ -195,6 +224,8 @@ class Tokenizer(keras.layers.Layer, _ReservedIds):
 
     def load_vocabulary(self, path):
         """Replaces the vocabulary by the one in a vocabulary file (file-backed lookups); returns ``self``."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"`path` must be a file path. Received: path={type(path).__name__}")
         self.set_vocabulary(os.fspath(path))
         return self
 
@@ -248,7 +279,7 @@ class Tokenizer(keras.layers.Layer, _ReservedIds):
             return ids[0]
         if inputs.shape.rank == 1:
             return ids
-        return _nest_rows(ids, inputs)
+        return nest_rows(ids, inputs)
 
     def tokenize_ragged(self, inputs):
         """Strings to an int32 ``tf.RaggedTensor`` of ids, without padding whatever ``sequence_length`` is.
@@ -283,7 +314,7 @@ class Tokenizer(keras.layers.Layer, _ReservedIds):
             )
         ids = self.tokenize(inputs)
         if self.sequence_length is not None:
-            ids = _without_padding(ids)
+            ids = without_padding(ids)
         return tf.cast(ids, tf.int32)
 
     def detokenize(self, ids):
@@ -294,23 +325,23 @@ class Tokenizer(keras.layers.Layer, _ReservedIds):
         ``tokenize`` (the subclass documents what its splitting keeps).
 
         Args:
-            ids: integer ids, dense or ragged, shape ``[..., tokens]``; a 1-D input is one
-                sequence.
+            ids: integer ids, shape ``[..., tokens]``: a tensor, ragged or not, an array or nested
+                lists (rows may differ in length); 1-D is one sequence, so ``[]`` gives ``""``.
 
         Returns:
             A string tensor of shape ``ids.shape[:-1]`` (a scalar for 1-D ``ids``).
+
+        Raises:
+            TypeError: ``ids`` are not integers (floats, strings, ``None``, or too large for int64).
+            ValueError: ``ids`` is a scalar.
         """
         self._check_vocabulary()
-        if isinstance(ids, tf.RaggedTensor):
-            ids = ids.to_tensor(default_value=PAD_ID)
-        ids = tf.convert_to_tensor(ids)
-        if not ids.dtype.is_integer:
-            raise TypeError(f"`ids` must be integers. Received: ids.dtype={ids.dtype.name}")
+        ids = as_id_tensor(ids)
         if ids.shape.rank == 0:
             raise ValueError(f"`ids` must have at least one axis (the tokens). Received: ids.shape={ids.shape}")
         ids = tf.cast(ids, tf.int64)
         outer = tf.shape(ids)[:-1]
-        flat = tf.reshape(ids, [-1, tf.shape(ids)[-1]])
+        flat = tf.reshape(ids, tf.stack([tf.reduce_prod(outer), tf.shape(ids)[-1]]))  # (N, tokens), N may be 0
         flat = tf.where((flat < 0) | (flat >= len(self.vocabulary)), tf.constant(UNKNOWN_ID, tf.int64), flat)
         before_end = tf.equal(tf.math.cumsum(tf.cast(tf.equal(flat, END_ID), tf.int32), axis=-1), 0)
         keep = before_end & tf.not_equal(flat, PAD_ID) & tf.not_equal(flat, START_ID)
@@ -322,6 +353,38 @@ class Tokenizer(keras.layers.Layer, _ReservedIds):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.sequence_length,)
+
+    @classmethod
+    def from_config(cls, config):
+        """A tokenizer from its ``get_config``: ``vocabulary`` must be ``None`` or a list of tokens, never a path.
+
+        A config is data from a file (a ``.keras`` archive): anything else is refused by its type,
+        without opening, stat-ing or resolving it (see ``seqrecipes.data.vocabulary_sources``).
+
+        Args:
+            config: a dict, as ``get_config`` returns.
+
+        Returns:
+            A tokenizer of this class.
+
+        Raises:
+            ValueError: ``vocabulary`` is a path (or anything but a list of strings or ``None``).
+
+        Example:
+        >>> from seqrecipes import data
+        >>> config = data.WordTokenizer(vocabulary=["good", "bad"]).get_config()
+        >>> data.WordTokenizer.from_config({**config, "vocabulary": "/etc/passwd"})
+        Traceback (most recent call last):
+        ...
+        ValueError: `vocabulary` in a config must be a list of tokens: a config carries its tokens, never a file path. Received: vocabulary='/etc/passwd'
+        """
+        if not isinstance(config, dict):
+            raise TypeError(f"`config` must be a dict. Received: config={type(config).__name__}")
+        check_config_vocabulary(config.get("vocabulary"))
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):  # a serialized DTypePolicy, as in keras.layers.Layer.from_config
+            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"]).name
+        return cls(**config)  # not Layer.from_config: it rewraps every error as a TypeError printing the config
 
     def get_config(self):
         config = super().get_config()
@@ -335,19 +398,3 @@ class Tokenizer(keras.layers.Layer, _ReservedIds):
             }
         )
         return config
-
-
-def _nest_rows(ids, inputs):
-    # Rank > 2 inputs: rebuild the outer axes as uniform ragged rows, innermost first.
-    shape = tf.shape(inputs, out_type=tf.int64)
-    for axis in range(inputs.shape.rank - 1, 0, -1):
-        ids = tf.RaggedTensor.from_uniform_row_length(ids, shape[axis])
-    return ids
-
-
-def _without_padding(ids):
-    # A fixed-length tokenizer's ids (..., sequence_length), dense or in ragged outer rows, with the
-    # trailing padding of every sequence removed.
-    if isinstance(ids, tf.RaggedTensor):
-        return ids.with_flat_values(_without_padding(ids.flat_values))
-    return tf.RaggedTensor.from_tensor(ids, padding=PAD_ID, ragged_rank=ids.shape.rank - 1)

@@ -11,13 +11,16 @@ Ordinary tokens follow from id 4, most frequent first.
 """
 
 import collections
+import collections.abc
 import logging
+import numbers
 import os
 
 import numpy as np
 import tensorflow as tf
 
 from seqrecipes._checks import check_positive_int
+from seqrecipes.data.vocabulary_sources import read_lines, write_lines
 
 logger = logging.getLogger(__name__)
 
@@ -29,35 +32,54 @@ RESERVED_TOKENS = (PAD_TOKEN, UNKNOWN_TOKEN, START_TOKEN, END_TOKEN)
 PAD_ID, UNKNOWN_ID, START_ID, END_ID = 0, 1, 2, 3
 
 
-def _escape(token):
-    return token.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def _unescape(line, path, line_number):
-    out = []
-    chars = iter(line)
-    for char in chars:
-        if char != "\\":
-            out.append(char)
-            continue
-        following = next(chars, None)
-        if following not in ("\\", "n", "r"):
-            raise ValueError(
-                f"{path}:{line_number}: a backslash in a vocabulary file must start one of the escapes "
-                f"'\\\\', '\\n' or '\\r'. Received: line={line!r}"
-            )
-        out.append({"\\": "\\", "n": "\n", "r": "\r"}[following])
-    return "".join(out)
-
-
-def _to_text(token):
+def _to_text(token, name="token"):
     if isinstance(token, bytes):
         return token.decode("utf-8", errors="replace")
     if isinstance(token, np.str_):
         return str(token)
     if not isinstance(token, str):
-        raise TypeError(f"Vocabulary tokens must be strings. Received: token={token!r}")
+        raise TypeError(f"`{name}` must be a string. Received: {name}={token!r:.80}")
     return token
+
+
+def _check_tokens(tokens, name):
+    """The ordinary tokens of ``tokens`` (a list or tuple of strings, reserved tokens in front or not).
+
+    ``name`` is the argument the errors name: ``tokens`` for ``Vocabulary``, ``vocabulary`` for a
+    tokenizer.
+    """
+    if isinstance(tokens, np.ndarray):
+        tokens = tokens.tolist()
+    if not isinstance(tokens, (list, tuple)):
+        raise TypeError(f"`{name}` must be a list of strings. Received: {name}={type(tokens).__name__}")
+    tokens = [_to_text(token, f"{name}[{position}]") for position, token in enumerate(tokens)]
+    if tuple(tokens[: len(RESERVED_TOKENS)]) == RESERVED_TOKENS:
+        tokens = tokens[len(RESERVED_TOKENS) :]
+    seen = {}
+    for position, token in enumerate(tokens):
+        if token == "":
+            raise ValueError(f"A vocabulary token must not be empty. Received: {name}[{position}]=''")
+        if token in RESERVED_TOKENS:
+            raise ValueError(
+                f"Reserved token {token!r} may only appear as one of the first four entries "
+                f"{list(RESERVED_TOKENS)} of `{name}`. Received: {name}[{position}]={token!r}"
+            )
+        if token in seen:
+            raise ValueError(
+                f"Duplicate vocabulary token {token!r} at positions {seen[token]} and {position} of `{name}`. "
+                f"Received: {name}[{position}]={token!r}"
+            )
+        seen[token] = position
+    if not tokens:
+        raise ValueError(
+            f"The vocabulary is empty: `{name}` needs at least one token besides the reserved "
+            f"{list(RESERVED_TOKENS)}. Received: {name}={tokens}"
+        )
+    return tokens
+
+
+class _NoTokensError(ValueError):
+    """The data to build a vocabulary from holds no token at all (empty or blank text)."""
 
 
 class _ReservedIds:
@@ -108,30 +130,7 @@ class Vocabulary(_ReservedIds):
     """
 
     def __init__(self, tokens):
-        tokens = [_to_text(token) for token in tokens]
-        if tuple(tokens[: len(RESERVED_TOKENS)]) == RESERVED_TOKENS:
-            tokens = tokens[len(RESERVED_TOKENS) :]
-        seen = {}
-        for position, token in enumerate(tokens):
-            if token == "":
-                raise ValueError(f"A vocabulary token must not be empty. Received: tokens[{position}]=''")
-            if token in RESERVED_TOKENS:
-                raise ValueError(
-                    f"Reserved token {token!r} may only appear as one of the first four entries "
-                    f"{list(RESERVED_TOKENS)}. Received: tokens[{position}]={token!r}"
-                )
-            if token in seen:
-                raise ValueError(
-                    f"Duplicate vocabulary token {token!r} at positions {seen[token]} and {position}. "
-                    f"Received: tokens[{position}]={token!r}"
-                )
-            seen[token] = position
-        if not tokens:
-            raise ValueError(
-                "The vocabulary is empty: it needs at least one token besides the reserved "
-                f"{list(RESERVED_TOKENS)}. Received: tokens={tokens}"
-            )
-        self._tokens = list(RESERVED_TOKENS) + tokens
+        self._tokens = list(RESERVED_TOKENS) + _check_tokens(tokens, "tokens")
         self._ids = {token: index for index, token in enumerate(self._tokens)}
 
     @property
@@ -158,7 +157,9 @@ class Vocabulary(_ReservedIds):
         return self._ids.get(_to_text(token), UNKNOWN_ID)
 
     def id_to_token(self, token_id):
-        """The token with id ``token_id``; raises ValueError outside ``[0, len(self))``."""
+        """The token with id ``token_id``; a TypeError for a non-integer, a ValueError outside ``[0, len(self))``."""
+        if isinstance(token_id, bool) or not isinstance(token_id, numbers.Integral):
+            raise TypeError(f"`token_id` must be an integer. Received: token_id={token_id!r:.80}")
         token_id = int(token_id)
         if not 0 <= token_id < len(self._tokens):
             raise ValueError(
@@ -223,16 +224,20 @@ class Vocabulary(_ReservedIds):
 
         Returns:
             ``path``.
+
+        Raises:
+            OSError: the file cannot be written (the error names ``path``).
+            TypeError: ``path`` is not a path.
         """
-        with open(path, "w", encoding="utf-8", newline="") as file:
-            for token in self._tokens:
-                file.write(_escape(token) + "\n")
+        write_lines(path, self._tokens)
         logger.info("Saved a vocabulary of %d tokens to %s", len(self), path)
         return path
 
     @classmethod
     def load(cls, path):
         """Reads a vocabulary written by ``save``.
+
+        Errors name the file, the line and what is wrong, never the file's text.
 
         Args:
             path: a UTF-8 text file, one token per line, the four reserved tokens first.
@@ -242,38 +247,24 @@ class Vocabulary(_ReservedIds):
 
         Raises:
             FileNotFoundError: the file does not exist.
-            ValueError: the file is empty, lacks the reserved tokens, or has an empty,
-                duplicate or badly escaped token (the error names the file and line).
+            IsADirectoryError: ``path`` is a folder.
+            ValueError: not a regular file, empty or not UTF-8, lacks the reserved tokens, or has an
+                empty, duplicate or badly escaped token (the error names the file and line).
+
+        Example:
+        >>> import os, pathlib, tempfile
+        >>> from seqrecipes import data
+        >>> path = data.Vocabulary(["말이", "있는"]).save(os.path.join(tempfile.mkdtemp(), "vocab.txt"))
+        >>> data.Vocabulary.load(path).tokens[4:]
+        ['말이', '있는']
+        >>> bad = pathlib.Path(tempfile.mkdtemp(), "bad.txt")
+        >>> _ = bad.write_text("root:x:0:0:secret")
+        >>> data.Vocabulary.load(bad)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: `path` must be a vocabulary file whose first four lines are ... (line 1 is not '[PAD]')
         """
-        path = os.fspath(path)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"Vocabulary file not found. Received: path={path!r}")
-        with open(path, "rb") as file:
-            text = file.read().decode("utf-8", errors="replace")
-        if text.endswith("\n"):
-            text = text[:-1]
-        if not text:
-            raise ValueError(f"The vocabulary file is empty. Received: path={path!r}")
-        lines = text.split("\n")
-        tokens = []
-        for number, line in enumerate(lines, start=1):
-            if line == "":
-                raise ValueError(f"{path}:{number}: empty line in a vocabulary file. Received: line=''")
-            tokens.append(_unescape(line, path, number))
-        if tuple(tokens[: len(RESERVED_TOKENS)]) != RESERVED_TOKENS:
-            raise ValueError(
-                f"{path}: the first four lines of a vocabulary file must be the reserved tokens "
-                f"{list(RESERVED_TOKENS)}. Received: first lines={tokens[:4]}"
-            )
-        first_line = {}
-        for number, token in enumerate(tokens, start=1):
-            if token in first_line:
-                raise ValueError(
-                    f"{path}:{number}: duplicate vocabulary token (first on line {first_line[token]}). "
-                    f"Received: token={token!r}"
-                )
-            first_line[token] = number
-        return cls(tokens)
+        return cls(_read_tokens(path, "path"))
 
     @classmethod
     def from_counts(cls, counts, max_size=None, min_frequency=1):
@@ -292,15 +283,28 @@ class Vocabulary(_ReservedIds):
             A ``Vocabulary``.
 
         Raises:
-            ValueError: no token passes the limits (an empty vocabulary), or bad limits.
+            TypeError: ``counts`` is not a mapping of string tokens.
+            ValueError: a count is not an integer >= 0, ``counts`` holds no token, no token
+                passes the limits (an empty vocabulary), or bad limits.
         """
         _check_limits(max_size, min_frequency)
+        if not isinstance(counts, collections.abc.Mapping):
+            raise TypeError(f"`counts` must be a mapping from token to count. Received: counts={type(counts).__name__}")
         merged = collections.Counter()
         for token, count in counts.items():
+            if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0:
+                raise ValueError(f"`counts` must map each token to an integer >= 0. Received: counts[{token!r:.80}]={count!r:.80}")
+            if not isinstance(token, (str, bytes)):
+                raise TypeError(f"`counts` must have string tokens as keys. Received: counts={{{token!r:.80}: ...}}")
             token = _to_text(token)
             if token in RESERVED_TOKENS or token == "":
                 continue
             merged[token] += int(count)
+        if not merged:
+            raise _NoTokensError(
+                "`counts` must hold at least one token besides the reserved ones: the vocabulary would be "
+                f"empty. Received: counts={dict(counts)!r:.80}"
+            )
         kept = sorted((t for t, c in merged.items() if c >= min_frequency), key=lambda t: (-merged[t], t))
         if max_size is not None:
             kept = kept[: max_size - len(RESERVED_TOKENS)]
@@ -326,6 +330,10 @@ class Vocabulary(_ReservedIds):
         Returns:
             A ``Vocabulary``.
 
+        Raises:
+            TypeError: ``dataset`` is not a ``tf.data.Dataset``.
+            ValueError: the dataset holds no token, or none passes the limits.
+
         Example:
         >>> import tensorflow as tf
         >>> from seqrecipes import data
@@ -347,6 +355,11 @@ class Vocabulary(_ReservedIds):
         for unique, count in dataset.map(unique_counts).as_numpy_iterator():
             for token, n in zip(unique.tolist(), count.tolist()):
                 counts[token] += n
+        if not any(_to_text(token) not in RESERVED_TOKENS and token not in ("", b"") for token in counts):
+            raise _NoTokensError(
+                "`dataset` must hold at least one token besides the reserved ones: the vocabulary would be "
+                f"empty. Received: dataset with {sum(counts.values())} tokens"
+            )
         return cls.from_counts(counts, max_size=max_size, min_frequency=min_frequency)
 
 
@@ -357,3 +370,31 @@ def _check_limits(max_size, min_frequency):
             f"Received: max_size={max_size!r}"
         )
     check_positive_int("min_frequency", min_frequency)
+
+
+def _read_tokens(path, name):
+    """The tokens of the vocabulary file ``path`` (see ``vocabulary_sources``), reserved tokens first and
+    no duplicate; errors name the argument ``name``, the file and the line, never the file's text."""
+    tokens = read_lines(path, name)
+    where = f"{name}={os.fspath(path)!r}"
+    for number, (token, reserved) in enumerate(zip(tokens + [None] * 4, RESERVED_TOKENS), start=1):
+        if token != reserved:
+            problem = f"line {number} is not {reserved!r}" if token is not None else f"only {len(tokens)} lines"
+            raise ValueError(
+                f"`{name}` must be a vocabulary file whose first four lines are the reserved tokens "
+                f"{list(RESERVED_TOKENS)}. Received: {where} ({problem})"
+            )
+    first_line = {}
+    for number, token in enumerate(tokens, start=1):
+        if token in first_line:
+            raise ValueError(
+                f"`{name}` must be a vocabulary file without duplicate tokens. Received: {where} "
+                f"(line {number} repeats line {first_line[token]})"
+            )
+        first_line[token] = number
+    if len(tokens) == len(RESERVED_TOKENS):
+        raise ValueError(
+            f"`{name}` must be a vocabulary file with at least one token after the reserved ones. "
+            f"Received: {where} (only the {len(tokens)} reserved lines)"
+        )
+    return tokens

@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from seqrecipes._checks import check_bool
 from seqrecipes.data.tokenizer import Tokenizer
 
 # Unicode punctuation (P*) and symbols (S*): each such character is a token of its own.
@@ -33,7 +34,7 @@ class WordTokenizer(Tokenizer):
     Core TensorFlow ops only (``tf.strings.regex_replace``, ``tf.strings.split``, hash tables).
 
     Args:
-        split_punctuation: make punctuation and symbol characters separate tokens.
+        split_punctuation: True to make punctuation and symbol characters separate tokens.
         vocabulary, sequence_length, lowercase, max_size, min_frequency, dtype, **kwargs: as in
             ``Tokenizer`` (``vocabulary``: words).
 
@@ -63,7 +64,7 @@ class WordTokenizer(Tokenizer):
         min_frequency=1,
         **kwargs,
     ):
-        self.split_punctuation = bool(split_punctuation)
+        self.split_punctuation = check_bool("split_punctuation", split_punctuation)
         super().__init__(vocabulary, sequence_length, lowercase, max_size=max_size, min_frequency=min_frequency, **kwargs)
 
     def split(self, strings):

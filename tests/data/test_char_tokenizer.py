@@ -56,11 +56,13 @@ def test_char_tokenizer_lowercase_limits_and_errors():
     assert tokenizer.tokenize("AbC").numpy().tolist() == [4, 5, 1]
     with pytest.raises(ValueError, match=r"no vocabulary yet.*Received: vocabulary=None"):
         data.CharTokenizer().tokenize("a")
-    with pytest.raises(ValueError, match=r"vocabulary would be empty.*Received: min_frequency=1"):
+    with pytest.raises(ValueError, match=r"`data` must hold some text.*Received: data=\['', ''\]"):
         data.CharTokenizer().adapt(["", ""])
+    with pytest.raises(ValueError, match=r"vocabulary would be empty.*Received: min_frequency=2"):
+        data.CharTokenizer(min_frequency=2).adapt(["ab"])
     with pytest.raises(ValueError, match=r"Received: sequence_length=0"):
         data.CharTokenizer(sequence_length=0)
-    with pytest.raises(ValueError, match=r"Received: dtype='float32'"):
+    with pytest.raises(ValueError, match=r"`dtype` of a tokenizer must be one of \['int32', 'int64'\]. Received: dtype='float32'"):
         data.CharTokenizer(dtype="float32")
     with pytest.raises(TypeError, match=r"must hold strings. Received: inputs.dtype=int32"):
         data.CharTokenizer(vocabulary=["a"]).tokenize([1, 2])

@@ -26,8 +26,11 @@ def test_as_string_tensor_accepts_strings_and_names_what_it_rejects():
         as_string_tensor([1, 2])
     with pytest.raises(TypeError, match=r"must hold strings. Received: data.dtype=float32"):
         as_string_tensor(tf.ragged.constant([[1.0]]), name="data")
-    with pytest.raises(TypeError, match=r"must be strings. Received: inputs="):
+    with pytest.raises(TypeError, match=r"`inputs` must be strings \(a string, or a list.*Received: inputs="):
         as_string_tensor([["a"], "b", 3])
+    assert as_string_tensor([["a"], ["b", "c"]]).to_list() == [[b"a"], [b"b", b"c"]]
+    assert as_string_tensor([]).shape == (0,) and as_string_tensor([]).dtype == tf.string
+    assert as_string_tensor([[], []]).shape == (2, 0)
 
 
 def test_text_dataset_batches_scalars_flattens_batches_and_repairs_bytes():
@@ -36,5 +39,5 @@ def test_text_dataset_batches_scalars_flattens_batches_and_repairs_bytes():
     nested = text_dataset(tf.data.Dataset.from_tensors(tf.ragged.constant([["ab"], ["c", "d"]])), batch_size=2)
     assert [x.tolist() for x in nested.as_numpy_iterator()] == [[b"ab", b"c", b"d"]]
     assert [x.tolist() for x in text_dataset(["x", "y", "z"], batch_size=2).as_numpy_iterator()] == [[b"x", b"y"], [b"z"]]
-    with pytest.raises(TypeError, match=r"elements are strings.*Received: element_spec"):
+    with pytest.raises(TypeError, match=r"elements are strings.*Received: data.element_spec"):
         text_dataset(tf.data.Dataset.range(3), batch_size=2)

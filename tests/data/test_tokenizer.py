@@ -28,7 +28,7 @@ def test_adapt_accepts_datasets_lists_and_batched_datasets():
     from_scalars = data.CharTokenizer().adapt(tf.data.Dataset.from_tensor_slices(texts)).get_vocabulary()
     from_batches = data.CharTokenizer().adapt(tf.data.Dataset.from_tensor_slices(texts).batch(2)).get_vocabulary()
     assert from_list == from_scalars == from_batches == ["[PAD]", "[UNK]", "[START]", "[END]", "b", "c", "a", "d"]
-    with pytest.raises(TypeError, match=r"elements are strings.*Received: element_spec"):
+    with pytest.raises(TypeError, match=r"elements are strings.*Received: data.element_spec"):
         data.CharTokenizer().adapt(tf.data.Dataset.range(3))
 
 

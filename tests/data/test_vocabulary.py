@@ -33,6 +33,10 @@ def test_empty_vocabulary_is_a_clear_error():
     words = tf.data.Dataset.from_tensors(["a", "b"])
     with pytest.raises(ValueError, match=r"vocabulary would be empty.*Received: min_frequency=3"):
         data.Vocabulary.build(words, min_frequency=3)
+    with pytest.raises(ValueError, match=r"`dataset` must hold at least one token.*Received: dataset with 1 tokens"):
+        data.Vocabulary.build(tf.data.Dataset.from_tensors([""]))
+    with pytest.raises(ValueError, match=r"`counts` must hold at least one token.*Received: counts=\{'\[PAD\]': 2\}"):
+        data.Vocabulary.from_counts({"[PAD]": 2})
     with pytest.raises(ValueError, match=r"vocabulary is empty.*Received: tokens=\[\]"):
         data.Vocabulary([])
 
@@ -80,19 +84,34 @@ RESERVED_LINES = "[PAD]\n[UNK]\n[START]\n[END]\n"
 @pytest.mark.parametrize(
     "name, text, message",
     [
-        ("empty.txt", "", r"vocabulary file is empty"),
-        ("no_reserved.txt", "a\nb\n", r"first four lines.*Received: first lines=\['a', 'b'\]"),
-        ("duplicate.txt", RESERVED_LINES + "a\nb\na\n", r"duplicate.txt:7: duplicate vocabulary token"),
-        ("blank.txt", RESERVED_LINES + "a\n\nb\n", r"blank.txt:6: empty line"),
-        ("escape.txt", RESERVED_LINES + "a\\x\n", r"escape.txt:5: a backslash"),
+        ("empty.txt", "", r"`path` must be a vocabulary file, and the file is empty"),
+        ("no_reserved.txt", "a\nb\n", r"first four lines are the reserved.*no_reserved.txt' \(line 1 is not '\[PAD\]'\)"),
+        ("short.txt", "[PAD]\n[UNK]\n", r"reserved tokens.*short.txt' \(only 2 lines\)"),
+        ("only_reserved.txt", RESERVED_LINES, r"at least one token.*only_reserved.txt' \(only the 4 reserved lines\)"),
+        ("duplicate.txt", RESERVED_LINES + "a\nb\na\n", r"without duplicate tokens.*duplicate.txt' \(line 7 repeats line 5\)"),
+        ("blank.txt", RESERVED_LINES + "a\n\nb\n", r"without empty lines.*blank.txt' \(line 6 is empty\)"),
+        ("escape.txt", RESERVED_LINES + "a\\x\n", r"backslashes.*escape.txt' \(line 5, column 2: another escape\)"),
     ],
-    ids=["empty", "no_reserved", "duplicate", "blank", "escape"],
+    ids=["empty", "no_reserved", "short", "only_reserved", "duplicate", "blank", "escape"],
 )
-def test_load_errors_name_the_file_and_line(tmp_path, name, text, message):
+def test_load_errors_name_the_file_and_line_never_its_text(tmp_path, name, text, message):
     path = tmp_path / name
     path.write_text(text)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=message) as raised:
         data.Vocabulary.load(str(path))
+    assert "Received: path=" in str(raised.value)
+    for line in text.split("\n")[4:]:
+        if line:
+            assert repr(line) not in str(raised.value)
+
+
+def test_load_of_bytes_that_are_not_utf8_names_the_line(tmp_path):
+    path = tmp_path / "latin1.txt"
+    path.write_bytes(RESERVED_LINES.encode() + b"ok\ncaf\xe9\n")
+    with pytest.raises(ValueError, match=r"UTF-8 vocabulary file.*latin1.txt' \(line 6 is not UTF-8\)"):
+        data.Vocabulary.load(str(path))
+    with pytest.raises(IsADirectoryError, match=r"not a folder. Received: path="):
+        data.Vocabulary.load(str(tmp_path))
 
 
 def test_lookup_tables():
