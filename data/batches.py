@@ -13,6 +13,11 @@ Ids are int32, padded with 0 (``PAD_ID``) to the longest in the batch; decoder i
 ``[START]`` and targets end with ``[END]`` (teacher forcing). Tokenizers with a
 ``sequence_length`` work too: their padding is removed first (``Tokenizer.tokenize_ragged``).
 
+Every step checks the element structure when applied (a ValueError naming ``element_spec``) and,
+in the graph, that every id of every batch tensor is in ``[0, vocabulary size)`` of the tokenizer
+that made it: a bad id (integer tags past the tag names, for instance) raises
+``tf.errors.InvalidArgumentError`` when the batches are iterated, naming the batch tensor and the id.
+
 References:
     OpenNMT-tf ``opennmt/data/dataset.py``: batch builders are ``dataset.apply`` transforms that
     live with the data code, not in the model files.
@@ -20,8 +25,10 @@ References:
 
 import tensorflow as tf
 
-from seqrecipes._checks import check_positive_int
+from seqrecipes._checks import check_bool, check_positive_int
 from seqrecipes.data.padding import batch_with_padding, bucket_by_length
+from seqrecipes.data.tokenizer import Tokenizer
+from seqrecipes.data.transforms import checked_ids, dense_elements
 from seqrecipes.data.vocabulary import END_ID, PAD_ID, RESERVED_TOKENS, START_ID, UNKNOWN_ID
 
 NUM_RESERVED = len(RESERVED_TOKENS)
@@ -32,6 +39,31 @@ def _check_limits(batch_size, **max_lengths):
     for name, value in max_lengths.items():
         if value is not None:
             check_positive_int(name, value)
+
+
+def _check_tokenizers(**tokenizers):
+    for name, tokenizer in tokenizers.items():
+        if not isinstance(tokenizer, Tokenizer):
+            raise TypeError(f"`{name}` must be a seqrecipes.data Tokenizer. Received: {name}={tokenizer!r:.100}")
+
+
+def _check_spec(step, spec, expected, *components):
+    """Raises unless ``spec`` holds one TensorSpec per component, each of the given ``(rank, dtype test)``."""
+    specs = spec if isinstance(spec, tuple) and len(components) > 1 else (spec,)
+    ok = len(specs) == len(components) and all(
+        isinstance(s, tf.TensorSpec) and s.shape.rank == rank and dtype_ok(s.dtype)
+        for s, (rank, dtype_ok) in zip(specs, components)
+    )
+    if not ok:
+        raise ValueError(f"{step} expects {expected}. Received: element_spec={spec}")
+
+
+def _is_string(dtype):
+    return dtype == tf.string
+
+
+def _size(tokenizer):
+    return tokenizer.vocabulary_size()
 
 
 def _ids(tokenizer, string):
@@ -66,6 +98,10 @@ def seq2seq_batches(
     Returns:
         A transform giving ``({"source": (B, S), "target_in": (B, T)}, target (B, T))``.
 
+    Raises:
+        ValueError: a bad size or limit; the elements are not (string, string) pairs.
+        TypeError: a tokenizer is not a ``Tokenizer``.
+
     Example:
     >>> from seqrecipes import data
     >>> tokenizer = data.CharTokenizer(vocabulary=list("abc"))
@@ -75,15 +111,21 @@ def seq2seq_batches(
     (['source', 'target_in'], 2, True)
     """
     _check_limits(batch_size, max_source_length=max_source_length, max_target_length=max_target_length)
-
-    def shift(source, target):
-        x = _ids(source_tokenizer, source)
-        if max_source_length is not None:
-            x = x[:max_source_length]
-        target_in, target_out = _teacher_forcing(_ids(target_tokenizer, target), max_target_length)
-        return {"source": x, "target_in": target_in}, target_out
+    _check_tokenizers(source_tokenizer=source_tokenizer, target_tokenizer=target_tokenizer)
+    check_bool("bucket", bucket)
 
     def transform(dataset):
+        _check_spec("seq2seq_batches", dataset.element_spec, "(source string, target string) pairs", (0, _is_string), (0, _is_string))
+        source_size, target_size = _size(source_tokenizer), _size(target_tokenizer)
+
+        def shift(source, target):
+            x = checked_ids(_ids(source_tokenizer, source), "source", source_size, "source_tokenizer")
+            if max_source_length is not None:
+                x = x[:max_source_length]
+            y = checked_ids(_ids(target_tokenizer, target), "target", target_size, "target_tokenizer")
+            target_in, target_out = _teacher_forcing(y, max_target_length)
+            return {"source": x, "target_in": target_in}, target_out
+
         dataset = dataset.map(shift, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         if bucket:
             return dataset.apply(
@@ -108,15 +150,28 @@ def tag_ids(tags_tokenizer, tags):
     Returns:
         A (T,) int32 tensor of tag ids.
 
+    Raises:
+        TypeError: the tags are neither strings nor integers.
+        tf.errors.InvalidArgumentError: an integer tag is not a class index in ``[0, number of
+            tag names)`` (at once when eager, when iterated inside a dataset map); the message
+            names ``tags`` and the bad tag.
+
     Example:
     >>> from seqrecipes import data
     >>> tags = data.WordTokenizer(vocabulary=["O", "B-ORG"], split_punctuation=False)
     >>> data.tag_ids(tags, ["B-ORG", "O", "X"]).numpy().tolist(), data.tag_ids(tags, [1, 0]).numpy().tolist()
     ([5, 4, 1], [5, 4])
     """
+    _check_tokenizers(tags_tokenizer=tags_tokenizer)
+    if isinstance(tags, (str, bytes)):
+        raise TypeError(f"`tags` must be a sequence of tags, not one string. Received: tags={tags!r:.100}")
     tags = tf.convert_to_tensor(tags)
     if tags.dtype == tf.string:
         return tf.cast(tags_tokenizer.tokens_to_ids(tags), tf.int32)
+    if not tags.dtype.is_integer:
+        raise TypeError(f"`tags` must be tag names (strings) or class indices (integers). Received: tags.dtype={tags.dtype.name}")
+    names = tags_tokenizer.vocabulary_size() - NUM_RESERVED
+    tags = checked_ids(tags, "tags", names, f"the class indices of the {names} tag names of tags_tokenizer")
     return tf.cast(tags, tf.int32) + NUM_RESERVED
 
 
@@ -137,6 +192,13 @@ def tagging_batches(text_tokenizer, tags_tokenizer, batch_size, max_length=None)
     Returns:
         A transform giving ``(token ids (B, T) int32, tag ids (B, T) int32)``.
 
+    Raises:
+        ValueError: a bad size or limit; the elements are not (tokens (T,) strings, tags (T,)
+            strings or integers) pairs.
+        TypeError: a tokenizer is not a ``Tokenizer``.
+        tf.errors.InvalidArgumentError: when iterated, a sentence with more or fewer tags than
+            tokens, or an integer tag outside the tag names (see ``tag_ids``).
+
     Example:
     >>> import tensorflow as tf
     >>> from seqrecipes import data
@@ -148,17 +210,34 @@ def tagging_batches(text_tokenizer, tags_tokenizer, batch_size, max_length=None)
     ([[4, 5, 1]], [[5, 4, 4]])
     """
     _check_limits(batch_size, max_length=max_length)
-
-    def encode(tokens, tags):
-        pieces = text_tokenizer.tokenize_ragged(tf.reshape(tokens, [-1]))  # (T, pieces)
-        first = pieces.to_tensor(default_value=PAD_ID, shape=[None, 1])[:, 0]  # (T,)
-        words = tf.where(first == PAD_ID, tf.fill(tf.shape(first), UNKNOWN_ID), first)  # no id -> [UNK]
-        labels = tag_ids(tags_tokenizer, tags)
-        if max_length is not None:
-            words, labels = words[:max_length], labels[:max_length]
-        return words, labels
+    _check_tokenizers(text_tokenizer=text_tokenizer, tags_tokenizer=tags_tokenizer)
 
     def transform(dataset):
+        dataset = dense_elements(dataset)
+        _check_spec(
+            "tagging_batches",
+            dataset.element_spec,
+            "(tokens (T,) strings, tags (T,) strings or integers) pairs",
+            (1, _is_string),
+            (1, lambda dtype: dtype == tf.string or dtype.is_integer),
+        )
+        text_size = _size(text_tokenizer)
+
+        def encode(tokens, tags):
+            same = tf.equal(tf.shape(tokens)[0], tf.shape(tags)[0])
+            check = tf.debugging.Assert(
+                same, ["The batch tensor `tags` must hold one tag per token. Received: tokens, tags =", tf.shape(tokens)[0], tf.shape(tags)[0]]
+            )
+            with tf.control_dependencies([check]):
+                pieces = text_tokenizer.tokenize_ragged(tf.reshape(tokens, [-1]))  # (T, pieces)
+            first = pieces.to_tensor(default_value=PAD_ID, shape=[None, 1])[:, 0]  # (T,)
+            words = tf.where(first == PAD_ID, tf.fill(tf.shape(first), UNKNOWN_ID), first)  # no id -> [UNK]
+            words = checked_ids(words, "tokens", text_size, "text_tokenizer")
+            labels = tag_ids(tags_tokenizer, tags)
+            if max_length is not None:
+                words, labels = words[:max_length], labels[:max_length]
+            return words, labels
+
         dataset = dataset.map(encode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         return dataset.apply(batch_with_padding(batch_size))
 
@@ -180,6 +259,11 @@ def caption_batches(target_tokenizer, batch_size, max_output_length=None):
     Returns:
         A transform giving ``({"image": (B, H, W, C), "target_in": (B, T)}, target (B, T))``.
 
+    Raises:
+        ValueError: a bad size or limit; the elements are not (image (H, W, C) numbers, caption
+            string) pairs.
+        TypeError: the tokenizer is not a ``Tokenizer``.
+
     Example:
     >>> from seqrecipes import data
     >>> pairs = data.shapes_captioning(4, image_size=16)
@@ -189,12 +273,23 @@ def caption_batches(target_tokenizer, batch_size, max_output_length=None):
     ([4, 16, 16, 3], 2)
     """
     _check_limits(batch_size, max_output_length=max_output_length)
-
-    def shift(image, caption):
-        target_in, target = _teacher_forcing(_ids(target_tokenizer, caption), max_output_length)
-        return {"image": image, "target_in": target_in}, target
+    _check_tokenizers(target_tokenizer=target_tokenizer)
 
     def transform(dataset):
+        _check_spec(
+            "caption_batches",
+            dataset.element_spec,
+            "(image (H, W, C), caption string) pairs",
+            (3, lambda dtype: dtype.is_floating or dtype.is_integer),
+            (0, _is_string),
+        )
+        size = _size(target_tokenizer)
+
+        def shift(image, caption):
+            ids = checked_ids(_ids(target_tokenizer, caption), "target", size, "target_tokenizer")
+            target_in, target = _teacher_forcing(ids, max_output_length)
+            return {"image": image, "target_in": target_in}, target
+
         dataset = dataset.map(shift, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         return dataset.apply(batch_with_padding(batch_size))
 
@@ -217,6 +312,10 @@ def window_batches(tokenizer, context_size, batch_size):
     Returns:
         A transform giving ``(contexts (B, n-1) int32, next ids (B,) int32)``.
 
+    Raises:
+        ValueError: a bad size; the elements are not single strings.
+        TypeError: the tokenizer is not a ``Tokenizer``.
+
     Example:
     >>> import tensorflow as tf
     >>> from seqrecipes import data
@@ -227,12 +326,12 @@ def window_batches(tokenizer, context_size, batch_size):
     """
     check_positive_int("context_size", context_size)
     check_positive_int("batch_size", batch_size)
+    _check_tokenizers(tokenizer=tokenizer)
 
     def sequence(text):
-        if text.shape.rank != 0:
-            raise ValueError(f"window_batches expects one string per element. Received: element shape {text.shape}")
         padding = tf.zeros([context_size - 1], tf.int32)
-        return tf.concat([padding, [START_ID], _ids(tokenizer, text), [END_ID]], axis=0)  # (n-2 + k + 2,)
+        ids = checked_ids(_ids(tokenizer, text), "tokens", _size(tokenizer), "tokenizer")
+        return tf.concat([padding, [START_ID], ids, [END_ID]], axis=0)  # (n-2 + k + 2,)
 
     def pairs(ids):
         count = tf.shape(ids)[0] - context_size  # k + 1 targets
@@ -242,6 +341,7 @@ def window_batches(tokenizer, context_size, batch_size):
         return tf.data.Dataset.from_tensor_slices((contexts, targets))
 
     def transform(dataset):
+        _check_spec("window_batches", dataset.element_spec, "one string per element", (0, _is_string))
         dataset = dataset.map(sequence, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         return dataset.flat_map(pairs).batch(batch_size)
 

@@ -11,6 +11,9 @@ import numpy as np
 import tensorflow as tf
 
 from seqrecipes._checks import check_positive_int
+from seqrecipes.data.synthetic_tasks import check_total_size, seeded_rng
+
+MAX_FILLER_WORDS = 1000
 
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -22,6 +25,23 @@ FILLER_WORDS = {
     "en": ("on", "the", "date", "is", "please", "note", "meeting", "due", "by", "from", "until", "see"),
     "ko": ("날짜", "회의", "마감", "일정", "오늘", "예정", "약속", "시작", "기준", "까지"),
 }
+
+
+def _as_date(name, value):
+    """A ``datetime.date`` from a date or an ISO string, or a ValueError naming the argument."""
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError as error:
+            raise ValueError(f"`{name}` must be an ISO date 'YYYY-MM-DD' or a datetime.date. Received: {name}={value!r:.100}") from error
+    raise TypeError(f"`{name}` must be an ISO date 'YYYY-MM-DD' or a datetime.date. Received: {name}={value!r:.100}")
+
+
+def _check_fraction(test_fraction):
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float, np.number)) or not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"`test_fraction` must be in (0, 1). Received: test_fraction={test_fraction!r}")
 
 
 def _ordinal(day):
@@ -58,6 +78,10 @@ SPLITS = ("train", "test")
 def format_date(date, format_name):
     """Writes ``date`` (a ``datetime.date`` or ISO string) in one of ``DATE_FORMATS``.
 
+    Raises:
+        ValueError: an unknown format, or ``date`` is not an ISO date string.
+        TypeError: ``date`` is neither a string nor a ``datetime.date``.
+
     Example:
     >>> from seqrecipes import data
     >>> data.format_date("2009-06-25", "en_long_ordinal"), data.format_date("2009-06-25", "ko_weekday")
@@ -65,9 +89,7 @@ def format_date(date, format_name):
     """
     if format_name not in DATE_FORMATS:
         raise ValueError(f"Unknown date format; known: {sorted(DATE_FORMATS)}. Received: format_name={format_name!r}")
-    if isinstance(date, str):
-        date = datetime.date.fromisoformat(date)
-    return DATE_FORMATS[format_name][1](date)
+    return DATE_FORMATS[format_name][1](_as_date("date", date))
 
 
 def is_test_date(date, test_fraction=0.1):
@@ -75,13 +97,17 @@ def is_test_date(date, test_fraction=0.1):
 
     ``date_translation(split="test")`` draws only such days and ``split="train"`` only the others.
 
+    Raises:
+        ValueError: ``date`` is not an ISO date string, ``test_fraction`` not in (0, 1).
+        TypeError: ``date`` is neither a string nor a ``datetime.date``.
+
     Example:
     >>> from seqrecipes import data
     >>> data.is_test_date("2009-07-05"), data.is_test_date("2009-07-06")
     (False, True)
     """
-    if isinstance(date, str):
-        date = datetime.date.fromisoformat(date)
+    date = _as_date("date", date)
+    _check_fraction(test_fraction)
     return (date.toordinal() * 2654435761) % 1000 < round(test_fraction * 1000)
 
 
@@ -126,6 +152,14 @@ def date_translation(
         A dataset with element spec ``(TensorSpec((), string), TensorSpec((), string))``: the
         human-written date (UTF-8) and ``"YYYY-MM-DD"``.
 
+    Raises:
+        ValueError: ``num_examples`` is not a positive integer; unknown languages or formats (or
+            one bare format string); a bad ``split`` or ``test_fraction``; a date that is not ISO, or
+            ``end_date`` before ``start_date``; ``filler_words`` not an int or (min, max) within
+            ``0 <= min <= max <= MAX_FILLER_WORDS`` (1000); more than ``MAX_VALUES`` words in all; a
+            bad ``seed``.
+        TypeError: a date that is neither a string nor a ``datetime.date``.
+
     Example:
     >>> from seqrecipes import data
     >>> ds = data.date_translation(3, seed=1)
@@ -138,7 +172,13 @@ def date_translation(
         attention" (human to machine-readable dates).
     """
     check_positive_int("num_examples", num_examples)
+    if isinstance(languages, str) and languages in FILLER_WORDS:
+        languages = (languages,)
+    if isinstance(formats, str):
+        raise ValueError(f"`formats` must be a list of format names, not one string. Received: formats={formats!r}")
     if formats is None:
+        if isinstance(languages, str):
+            raise ValueError(f"`languages` must be a non-empty subset of ['en', 'ko']. Received: languages={languages!r}")
         unknown = [lang for lang in languages if lang not in FILLER_WORDS]
         if unknown or not languages:
             raise ValueError(f"`languages` must be a non-empty subset of ['en', 'ko']. Received: languages={languages!r}")
@@ -150,15 +190,23 @@ def date_translation(
             raise ValueError(f"Unknown date formats {unknown}; known: {sorted(DATE_FORMATS)}. Received: formats={formats}")
     if split not in (None,) + SPLITS:
         raise ValueError(f"`split` must be None, 'train' or 'test'. Received: split={split!r}")
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"`test_fraction` must be in (0, 1). Received: test_fraction={test_fraction}")
-    start = datetime.date.fromisoformat(start_date) if isinstance(start_date, str) else start_date
-    end = datetime.date.fromisoformat(end_date) if isinstance(end_date, str) else end_date
+    _check_fraction(test_fraction)
+    start, end = _as_date("start_date", start_date), _as_date("end_date", end_date)
     if end < start:
         raise ValueError(f"`end_date` must not precede start_date={start}. Received: end_date={end}")
-    low, high = (filler_words, filler_words) if isinstance(filler_words, (int, np.integer)) else tuple(filler_words)
-    if low < 0 or high < low:
-        raise ValueError(f"`filler_words` must be an int >= 0 or (min, max) with 0 <= min <= max. Received: filler_words={filler_words!r}")
+    counts = [filler_words] * 2 if isinstance(filler_words, (int, np.integer)) else filler_words
+    if (
+        not isinstance(counts, (list, tuple))
+        or len(counts) != 2
+        or not all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in counts)
+        or not 0 <= counts[0] <= counts[1] <= MAX_FILLER_WORDS
+    ):
+        raise ValueError(
+            f"`filler_words` must be an int or (min, max) with 0 <= min <= max <= {MAX_FILLER_WORDS}. "
+            f"Received: filler_words={filler_words!r:.100}"
+        )
+    low, high = int(counts[0]), int(counts[1])
+    check_total_size(num_examples=num_examples, words=high + 1)
 
     days = np.arange(start.toordinal(), end.toordinal() + 1)
     if split is not None:
@@ -166,7 +214,7 @@ def date_translation(
         days = days[test] if split == "test" else days[~test]
         if days.size == 0:
             raise ValueError(f"No {split} days in [{start}, {end}]. Received: test_fraction={test_fraction}")
-    rng = np.random.default_rng(seed)
+    rng = seeded_rng(seed)
     chosen_days = rng.choice(days, size=num_examples)
     chosen_formats = rng.integers(0, len(formats), size=num_examples)
     filler_counts = rng.integers(low, high + 1, size=num_examples)

@@ -4,6 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from seqrecipes._checks import check_choice, check_positive_int
+from seqrecipes.data.synthetic_tasks import check_total_size, seeded_rng
 
 DIGIT_WORDS = {
     "en": ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),
@@ -14,8 +15,8 @@ SPLITS = ("train", "test", "all")
 
 def _digits(split, test_fraction):
     check_choice("split", split, SPLITS)
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"`test_fraction` must be in (0, 1). Received: test_fraction={test_fraction}")
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float, np.number)) or not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"`test_fraction` must be in (0, 1). Received: test_fraction={test_fraction!r}")
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
@@ -43,6 +44,9 @@ def digit_rows(split="train", test_fraction=0.2):
     Returns:
         A dataset with element spec ``(TensorSpec((8, 8), float32), TensorSpec((), int32))``:
         rows of ink in [0, 1] and the digit.
+
+    Raises:
+        ValueError: ``split`` is not one of ``SPLITS``, ``test_fraction`` not in (0, 1).
 
     Example:
     >>> from seqrecipes import data
@@ -79,6 +83,10 @@ def digit_strips(num_examples=1000, min_digits=1, max_digits=4, language="en", s
         A dataset with element spec
         ``(TensorSpec((8, 8 * max_digits, 1), float32), TensorSpec((), string))``.
 
+    Raises:
+        ValueError: a bad language, split or ``test_fraction``; sizes that are not positive integers
+            or ``min_digits > max_digits``; more than ``MAX_VALUES`` pixels in all; a bad ``seed``.
+
     Example:
     >>> from seqrecipes import data
     >>> [c.decode() for _, c in data.digit_strips(2, seed=0).as_numpy_iterator()]
@@ -86,12 +94,14 @@ def digit_strips(num_examples=1000, min_digits=1, max_digits=4, language="en", s
     """
     check_choice("language", language, DIGIT_WORDS)
     check_positive_int("num_examples", num_examples)
-    if not (isinstance(min_digits, (int, np.integer)) and 1 <= min_digits <= max_digits):
+    check_positive_int("max_digits", max_digits)
+    if not (isinstance(min_digits, (int, np.integer)) and not isinstance(min_digits, bool) and 1 <= min_digits <= max_digits):
         raise ValueError(
             f"Need 1 <= min_digits <= max_digits. Received: min_digits={min_digits!r}, max_digits={max_digits!r}"
         )
+    check_total_size(num_examples=num_examples, max_digits=max_digits, pixels_per_digit=8 * 8)
+    rng = seeded_rng(seed)
     images, labels = _digits(split, test_fraction)
-    rng = np.random.default_rng(seed)
     strips = np.zeros((num_examples, 8, 8 * max_digits, 1), np.float32)
     captions = []
     for index in range(num_examples):

@@ -4,20 +4,33 @@ import numpy as np
 import tensorflow as tf
 
 from seqrecipes._checks import check_positive_int
-from seqrecipes.data.transforms import dense_elements
+from seqrecipes.data.transforms import checked_ids, dense_elements
 
 
-def _token_sequences(dataset, step):
-    """``dataset`` with dense elements, checked to be 1-D token sequences (``step`` names the caller)."""
+def _check_id(name, value, vocabulary_size):
+    """An id argument (``separator_id``): an integer in [0, vocabulary_size), or None."""
+    if value is None:
+        return None
+    bad = isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0
+    if not bad and vocabulary_size is not None and value >= vocabulary_size:
+        bad = True
+    if bad:
+        limit = "" if vocabulary_size is None else f" below vocabulary_size={vocabulary_size}"
+        raise ValueError(f"`{name}` must be a non-negative integer id{limit}, or None. Received: {name}={value!r}")
+    return int(value)
+
+
+def _token_sequences(dataset, step, vocabulary_size):
+    """``dataset`` with dense elements, checked to be 1-D integer token sequences with valid ids."""
     dataset = dense_elements(dataset)
     spec = dataset.element_spec
-    if not isinstance(spec, tf.TensorSpec) or spec.shape.rank != 1:
-        raise ValueError(f"{step} expects 1-D token sequences. Received: element_spec={spec}")
-    return dataset
+    if not isinstance(spec, tf.TensorSpec) or spec.shape.rank != 1 or not spec.dtype.is_integer:
+        raise ValueError(f"{step} expects 1-D token sequences of integer ids. Received: element_spec={spec}")
+    return dataset.map(lambda ids: checked_ids(ids, "tokens", vocabulary_size, "the vocabulary_size argument"))
 
 
 
-def lm_prefixes(min_length=1):
+def lm_prefixes(min_length=1, vocabulary_size=None):
     """Every prefix of every sequence with the token that follows it (seed 002's table).
 
     For the words of "경마장에 있는 말이 뛰고 있다" this gives the four samples
@@ -26,11 +39,22 @@ def lm_prefixes(min_length=1):
     Pad the prefixes in front (``truncate_or_pad(length, padding="pre")``) or batch them with
     ``batch_with_padding`` for a many-to-one model.
 
+    When applied, the transform reads the sequences eagerly up to the first one longer than
+    ``min_length`` (usually the first), to make sure that there is at least one sample; it skips
+    this check on an infinite dataset.
+
     Args:
         min_length: the shortest prefix (1: start from the first token).
+        vocabulary_size: when given, every id must be in ``[0, vocabulary_size)``; without it,
+            ids must be >= 0. A bad id raises ``tf.errors.InvalidArgumentError`` when iterated,
+            naming the batch tensor ``tokens`` and the id.
 
     Returns:
-        A transform from 1-D token sequences to ``(prefix, next_token)`` pairs, in order.
+        A transform from 1-D integer token sequences to ``(prefix, next_token)`` pairs, in order.
+
+    Raises:
+        ValueError: the elements are not 1-D integer sequences, or no sequence is longer than
+            ``min_length`` (no sample at all).
 
     Example:
     >>> import tensorflow as tf
@@ -44,9 +68,18 @@ def lm_prefixes(min_length=1):
         model", JMLR 2003.
     """
     check_positive_int("min_length", min_length)
+    if vocabulary_size is not None:
+        check_positive_int("vocabulary_size", vocabulary_size)
 
     def transform(dataset):
-        dataset = _token_sequences(dataset, "lm_prefixes")
+        dataset = _token_sequences(dataset, "lm_prefixes", vocabulary_size)
+        if dataset.cardinality() != tf.data.INFINITE_CARDINALITY:
+            long_enough = dataset.filter(lambda sequence: tf.shape(sequence)[0] > min_length).take(1)
+            if not list(long_enough.as_numpy_iterator()):
+                raise ValueError(
+                    f"lm_prefixes gives no sample: no sequence is longer than min_length={min_length} tokens "
+                    f"(a sequence of n tokens gives n - min_length samples). Received: min_length={min_length}"
+                )
 
         def prefixes(sequence):
             ends = tf.data.Dataset.range(min_length, tf.cast(tf.shape(sequence)[0], tf.int64))
@@ -57,7 +90,7 @@ def lm_prefixes(min_length=1):
     return transform
 
 
-def lm_windows(window_length, batch_size=None, stride=None, separator_id=None):
+def lm_windows(window_length, batch_size=None, stride=None, separator_id=None, vocabulary_size=None):
     """Contiguous next-token windows over the concatenation of all sequences (truncated BPTT).
 
     The sequences are joined into one stream of tokens (with ``separator_id`` between them when
@@ -69,21 +102,27 @@ def lm_windows(window_length, batch_size=None, stride=None, separator_id=None):
     batch k is ``x = rows[:, k*T : k*T + T]``, ``y = rows[:, k*T + 1 : k*T + T + 1]``, so row b of
     batch k + 1 continues row b of batch k — the layout a ``stateful=True`` RNN needs for
     truncated backpropagation through time (reset its states at each epoch). This mode counts
-    the stream once, eagerly, when applied.
+    the stream once, eagerly, when applied (so it needs a finite dataset); single-window mode
+    reads only the first ``window_length + 1`` tokens when applied, to check that there is at
+    least one window.
 
     Args:
         window_length: T, the number of time steps per window.
         batch_size: B for the stateful layout, or ``None`` for single windows.
         stride: the step between window starts (single-window mode only); defaults to T.
         separator_id: an id inserted after each sequence (for example ``END_ID``), or ``None``.
+        vocabulary_size: when given, every id must be in ``[0, vocabulary_size)``; without it,
+            ids must be >= 0. A bad id raises ``tf.errors.InvalidArgumentError`` when iterated,
+            naming the batch tensor ``tokens`` and the id.
 
     Returns:
-        A transform from 1-D token sequences to ``(x, y)`` windows of shape ``(T,)`` (or batches of
-        shape ``(B, T)``).
+        A transform from 1-D integer token sequences to ``(x, y)`` windows of shape ``(T,)`` (or
+        batches of shape ``(B, T)``).
 
     Raises:
-        ValueError: with ``batch_size``, the stream is too short for one window per row (in
-            single-window mode a stream shorter than ``window_length + 1`` gives no windows).
+        ValueError: the stream is shorter than one window (``window_length + 1`` tokens), or,
+            with ``batch_size``, too short for one window per row, or infinite; the elements are
+            not 1-D integer sequences; ``separator_id`` is not a valid id.
 
     Example:
     >>> import tensorflow as tf
@@ -103,17 +142,31 @@ def lm_windows(window_length, batch_size=None, stride=None, separator_id=None):
             raise ValueError(f"`stride` applies to single windows only, not with batch_size. Received: stride={stride}")
     step = window_length if stride is None else stride
     check_positive_int("stride", step)
+    if vocabulary_size is not None:
+        check_positive_int("vocabulary_size", vocabulary_size)
+    _check_id("separator_id", separator_id, vocabulary_size)
 
     def transform(dataset):
-        dataset = _token_sequences(dataset, "lm_windows")
+        dataset = _token_sequences(dataset, "lm_windows", vocabulary_size)
         if separator_id is not None:
             dataset = dataset.map(lambda s: tf.concat([s, tf.constant([separator_id], s.dtype)], axis=0))
         stream = dataset.unbatch()
         if batch_size is None:
+            head = int(stream.take(window_length + 1).reduce(np.int64(0), lambda count, _: count + 1))
+            if head < window_length + 1:
+                raise ValueError(
+                    f"The token stream ({head} tokens) is shorter than one window (window_length + 1 = "
+                    f"{window_length + 1} tokens): it would give no window. Received: window_length={window_length}"
+                )
             windows = stream.window(window_length + 1, shift=step, drop_remainder=True)
             windows = windows.flat_map(lambda w: w.batch(window_length + 1))
             return windows.map(lambda w: (w[:-1], w[1:]))
 
+        if dataset.cardinality() == tf.data.INFINITE_CARDINALITY:
+            raise ValueError(
+                "lm_windows with batch_size counts the stream, so it needs a finite dataset (apply .repeat() "
+                f"after it). Received: an infinite dataset, batch_size={batch_size}"
+            )
         total = int(stream.reduce(np.int64(0), lambda count, _: count + 1))
         row_length = total // batch_size
         num_batches = (row_length - 1) // window_length

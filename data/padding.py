@@ -13,7 +13,7 @@ import logging
 import numpy as np
 import tensorflow as tf
 
-from seqrecipes._checks import check_choice, check_positive_int
+from seqrecipes._checks import check_bool, check_choice, check_positive_int
 from seqrecipes.data.transforms import _unpack, dense_elements
 from seqrecipes.data.vocabulary import PAD_ID
 
@@ -44,6 +44,10 @@ def truncate_or_pad(length, pad_value=PAD_ID, padding="post", truncating="post")
 
     Returns:
         A transform whose sequence components have static first dimension ``length``.
+
+    Raises:
+        ValueError: ``length`` is not a positive integer (or a structure of them and None), or a
+            bad ``padding`` or ``truncating``.
 
     Example:
     >>> import tensorflow as tf
@@ -96,6 +100,9 @@ def batch_with_padding(batch_size, pad_value=PAD_ID, drop_remainder=False):
     Returns:
         A transform over ``dataset.padded_batch``.
 
+    Raises:
+        ValueError: ``batch_size`` is not a positive integer, ``drop_remainder`` not a bool.
+
     Example:
     >>> import tensorflow as tf
     >>> from seqrecipes import data
@@ -104,6 +111,7 @@ def batch_with_padding(batch_size, pad_value=PAD_ID, drop_remainder=False):
     [[5, 6, 7], [8, 0, 0]]
     """
     check_positive_int("batch_size", batch_size)
+    check_bool("drop_remainder", drop_remainder)
 
     def transform(dataset):
         dataset = dense_elements(dataset)
@@ -153,6 +161,9 @@ def choose_bucket_boundaries(lengths, num_buckets=8):
     Returns:
         A sorted list of int boundaries (at most ``num_buckets - 1``; empty when every length is
         the same).
+
+    Raises:
+        ValueError: ``num_buckets`` is not an integer of at least 2, or ``lengths`` is empty.
 
     Example:
     >>> from seqrecipes import data
@@ -225,6 +236,11 @@ def bucket_by_length(
         A transform over ``tf.data.Dataset.bucket_by_sequence_length``. The boundaries used are
         logged at INFO level.
 
+    Raises:
+        ValueError: a size is not a positive integer; ``boundaries`` is not a strictly increasing
+            list of positive integers; ``drop_remainder`` not a bool; with ``boundaries=None``, an
+            empty dataset (when applied).
+
     Example:
     >>> import tensorflow as tf
     >>> from seqrecipes import data
@@ -239,7 +255,12 @@ def bucket_by_length(
     """
     check_positive_int("batch_size", batch_size)
     check_positive_int("sample_size", sample_size)
+    check_bool("drop_remainder", drop_remainder)
     if boundaries is not None:
+        if isinstance(boundaries, (str, bytes)) or not all(
+            isinstance(b, (int, np.integer)) and not isinstance(b, bool) for b in boundaries
+        ):
+            raise ValueError(f"`boundaries` must be a list of positive integers. Received: boundaries={boundaries!r:.200}")
         boundaries = [int(b) for b in boundaries]
         if any(b < 1 for b in boundaries) or boundaries != sorted(set(boundaries)):
             raise ValueError(

@@ -4,6 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from seqrecipes._checks import check_positive_int
+from seqrecipes.data.synthetic_tasks import check_total_size, seeded_rng
 
 COLOURS = {
     "red": (1.0, 0.0, 0.0),
@@ -46,6 +47,10 @@ def shapes_captioning(num_examples=1000, image_size=32, max_shapes=2, seed=0):
         A dataset with element spec ``(TensorSpec((S, S, 3), float32), TensorSpec((), string))``;
         pixel values in [0, 1].
 
+    Raises:
+        ValueError: ``num_examples`` is not a positive integer, ``image_size`` not an integer of at
+            least 16, ``max_shapes`` not 1 or 2; more than ``MAX_VALUES`` numbers in all; a bad ``seed``.
+
     Example:
     >>> from seqrecipes import data
     >>> [c.decode() for _, c in data.shapes_captioning(3, seed=0).as_numpy_iterator()]
@@ -58,11 +63,12 @@ def shapes_captioning(num_examples=1000, image_size=32, max_shapes=2, seed=0):
         attention", ICML 2015; Kuhnle and Copestake, "ShapeWorld", 2017.
     """
     check_positive_int("num_examples", num_examples)
-    if not isinstance(image_size, (int, np.integer)) or image_size < 16:
+    if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) or image_size < 16:
         raise ValueError(f"`image_size` must be an integer of at least 16. Received: image_size={image_size!r}")
-    if max_shapes not in (1, 2):
+    if isinstance(max_shapes, bool) or max_shapes not in (1, 2):
         raise ValueError(f"`max_shapes` must be 1 or 2. Received: max_shapes={max_shapes!r}")
-    rng = np.random.default_rng(seed)
+    check_total_size(num_examples=num_examples, image_size=image_size, values_per_row=3 * image_size)
+    rng = seeded_rng(seed)
     colour_names = list(COLOURS)
     size = image_size
     images = np.zeros((num_examples, size, size, 3), np.float32)

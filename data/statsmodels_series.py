@@ -16,6 +16,9 @@ STATSMODELS_SERIES = {
 def statsmodels_values(name):
     """The raw values of one of ``STATSMODELS_SERIES`` as a float32 NumPy array (NaN kept).
 
+    Raises:
+        ValueError: ``name`` is not one of ``STATSMODELS_SERIES``.
+
     Example:
     >>> import numpy as np
     >>> from seqrecipes import data
@@ -23,7 +26,7 @@ def statsmodels_values(name):
     >>> values.shape, int(np.isnan(values).sum())
     ((526,), 5)
     """
-    if name not in STATSMODELS_SERIES:
+    if not isinstance(name, str) or name not in STATSMODELS_SERIES:
         raise ValueError(f"Unknown statsmodels series; known: {sorted(STATSMODELS_SERIES)}. Received: name={name!r}")
     from statsmodels import datasets
 
@@ -55,6 +58,10 @@ def statsmodels_series(name, nan_policy="raise"):
     Returns:
         A dataset with element spec ``TensorSpec((1,), float32)``, one element per time step, in
         time order; window it with ``series_windows``.
+
+    Raises:
+        ValueError: an unknown ``name`` or ``nan_policy``, or NaN with ``nan_policy="raise"``
+            (``co2``).
 
     Example:
     >>> from seqrecipes import data

@@ -2,14 +2,38 @@
 
 Each function draws its examples with ``numpy.random.default_rng(seed)`` (the same seed gives the
 same examples on every machine) and returns a ``tf.data.Dataset`` whose element spec its
-docstring states.
+docstring states. The examples are made in memory: a request for more than ``MAX_VALUES``
+numbers (2**28, 1 GiB of float32) in all raises a ValueError naming the sizes, as does a seed
+that is not a non-negative integer or None.
 """
+
+import math
 
 import numpy as np
 import tensorflow as tf
 
 from seqrecipes._checks import check_positive_int
 from seqrecipes.data.series import from_series
+
+MAX_VALUES = 2**28
+
+
+def seeded_rng(seed):
+    """``numpy.random.default_rng(seed)`` for a seed that is a non-negative integer or None."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ValueError(f"`seed` must be a non-negative integer or None. Received: seed={seed!r}")
+    return np.random.default_rng(seed)
+
+
+def check_total_size(**sizes):
+    """Raises a ValueError naming ``sizes`` when their product is over ``MAX_VALUES`` numbers."""
+    total = math.prod(int(value) for value in sizes.values())
+    if total > MAX_VALUES:
+        named = ", ".join(f"{name}={value}" for name, value in sizes.items())
+        raise ValueError(
+            f"The request makes {total} numbers in memory, more than MAX_VALUES={MAX_VALUES}; ask for fewer or "
+            f"smaller examples. Received: {named}"
+        )
 
 
 
@@ -30,6 +54,10 @@ def adding_problem(num_examples=10_000, length=50, seed=0):
         A dataset with element spec ``(TensorSpec((T, 2), float32), TensorSpec((), float32))``:
         ``x[:, 0]`` the values, ``x[:, 1]`` the markers, and the target sum.
 
+    Raises:
+        ValueError: a size is not a positive integer (``length`` below 2), the examples would
+            hold more than ``MAX_VALUES`` numbers, or ``seed`` is not a non-negative integer or None.
+
     Example:
     >>> from seqrecipes import data
     >>> x, y = next(iter(data.adding_problem(num_examples=1, length=10, seed=0)))
@@ -44,7 +72,8 @@ def adding_problem(num_examples=10_000, length=50, seed=0):
     check_positive_int("num_examples", num_examples)
     if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 2:
         raise ValueError(f"`length` must be an integer of at least 2. Received: length={length!r}")
-    rng = np.random.default_rng(seed)
+    check_total_size(num_examples=num_examples, length=length, features=2)
+    rng = seeded_rng(seed)
     values = rng.uniform(0.0, 1.0, size=(num_examples, length)).astype(np.float32)
     half = length // 2
     first = rng.integers(0, half, size=num_examples)
@@ -78,6 +107,10 @@ def copy_memory(num_examples=10_000, delay=100, copy_length=10, num_symbols=8, s
         A dataset with element spec ``(TensorSpec((T,), int32), TensorSpec((T,), int32))`` where
         ``T = delay + 2 * copy_length``.
 
+    Raises:
+        ValueError: a size is not a positive integer, the examples would hold more than
+            ``MAX_VALUES`` numbers, or ``seed`` is not a non-negative integer or None.
+
     Example:
     >>> from seqrecipes import data
     >>> x, y = next(iter(data.copy_memory(num_examples=1, delay=3, copy_length=2, seed=0)))
@@ -90,7 +123,8 @@ def copy_memory(num_examples=10_000, delay=100, copy_length=10, num_symbols=8, s
     """
     for name, value in (("num_examples", num_examples), ("delay", delay), ("copy_length", copy_length), ("num_symbols", num_symbols)):
         check_positive_int(name, value)
-    rng = np.random.default_rng(seed)
+    check_total_size(num_examples=num_examples, steps=delay + 2 * copy_length, arrays=2)
+    rng = seeded_rng(seed)
     symbols = rng.integers(1, num_symbols + 1, size=(num_examples, copy_length)).astype(np.int32)
     total = delay + 2 * copy_length
     inputs = np.zeros((num_examples, total), np.int32)
@@ -114,6 +148,11 @@ def sequence_reversal(num_examples=10_000, min_length=3, max_length=12, alphabet
     Returns:
         A dataset with element spec ``(TensorSpec((), string), TensorSpec((), string))``.
 
+    Raises:
+        ValueError: a size is not a positive integer or ``max_length < min_length``; ``alphabet``
+            is not a non-empty string (or list of characters); more than ``MAX_VALUES`` characters; a
+            bad ``seed``.
+
     Example:
     >>> from seqrecipes import data
     >>> [(a.decode(), b.decode()) for a, b in data.sequence_reversal(2, seed=0).as_numpy_iterator()]
@@ -125,11 +164,15 @@ def sequence_reversal(num_examples=10_000, min_length=3, max_length=12, alphabet
     """
     check_positive_int("num_examples", num_examples)
     check_positive_int("min_length", min_length)
+    check_positive_int("max_length", max_length)
     if max_length < min_length:
         raise ValueError(f"`max_length` must be at least min_length={min_length}. Received: max_length={max_length}")
-    if not alphabet:
-        raise ValueError(f"`alphabet` must not be empty. Received: alphabet={alphabet!r}")
-    rng = np.random.default_rng(seed)
+    if isinstance(alphabet, (list, tuple)) and all(isinstance(a, str) and len(a) == 1 for a in alphabet):
+        alphabet = "".join(alphabet)
+    if not isinstance(alphabet, str) or not alphabet:
+        raise ValueError(f"`alphabet` must be a non-empty string of characters. Received: alphabet={alphabet!r:.100}")
+    check_total_size(num_examples=num_examples, max_length=max_length, strings=2)
+    rng = seeded_rng(seed)
     letters = list(alphabet)
     lengths = rng.integers(min_length, max_length + 1, size=num_examples)
     sources = ["".join(rng.choice(letters, size=n)) for n in lengths]
@@ -150,6 +193,10 @@ def digit_addition(num_examples=10_000, max_digits=3, seed=0):
     Returns:
         A dataset with element spec ``(TensorSpec((), string), TensorSpec((), string))``.
 
+    Raises:
+        ValueError: a size is not a positive integer, ``max_digits`` is over 18 (int64), more than
+            ``MAX_VALUES`` characters, or a bad ``seed``.
+
     Example:
     >>> from seqrecipes import data
     >>> [(a.decode(), b.decode()) for a, b in data.digit_addition(3, seed=0).as_numpy_iterator()]
@@ -161,7 +208,10 @@ def digit_addition(num_examples=10_000, max_digits=3, seed=0):
     """
     check_positive_int("num_examples", num_examples)
     check_positive_int("max_digits", max_digits)
-    rng = np.random.default_rng(seed)
+    if max_digits > 18:  # 10**max_digits must fit in int64
+        raise ValueError(f"`max_digits` must be at most 18 (operands fit in int64). Received: max_digits={max_digits}")
+    check_total_size(num_examples=num_examples, characters=4 * max_digits + 3)
+    rng = seeded_rng(seed)
 
     def operands():
         digits = rng.integers(1, max_digits + 1, size=num_examples)
@@ -192,6 +242,11 @@ def noisy_periodic_series(length=1000, periods=(12,), amplitudes=None, noise=0.1
         A dataset of time steps with element spec ``TensorSpec((1,), float32)``; window it with
         ``series_windows``.
 
+    Raises:
+        ValueError: ``length`` is not a positive integer; ``periods`` or ``amplitudes`` is not a
+            list of finite numbers (a bare string or number is refused), or their lengths differ;
+            ``noise`` or ``trend`` is not finite, ``noise`` negative; a bad ``seed``.
+
     Example:
     >>> from seqrecipes import data
     >>> ds = data.noisy_periodic_series(length=24, noise=0.0, seed=0)
@@ -200,15 +255,19 @@ def noisy_periodic_series(length=1000, periods=(12,), amplitudes=None, noise=0.1
     True
     """
     check_positive_int("length", length)
-    periods = [float(p) for p in periods]
+    periods = _finite_numbers("periods", periods)
     if not periods or any(p <= 0 for p in periods):
         raise ValueError(f"`periods` must be positive numbers. Received: periods={periods}")
-    amplitudes = [1.0] * len(periods) if amplitudes is None else [float(a) for a in amplitudes]
+    amplitudes = [1.0] * len(periods) if amplitudes is None else _finite_numbers("amplitudes", amplitudes)
     if len(amplitudes) != len(periods):
         raise ValueError(f"Give one amplitude per period ({len(periods)}). Received: amplitudes={amplitudes}")
+    for name, value in (("noise", noise), ("trend", trend)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not np.isfinite(value):
+            raise ValueError(f"`{name}` must be a finite number. Received: {name}={value!r}")
     if noise < 0:
         raise ValueError(f"`noise` must be non-negative. Received: noise={noise}")
-    rng = np.random.default_rng(seed)
+    check_total_size(length=length, periods=len(periods))
+    rng = seeded_rng(seed)
     phases = rng.uniform(0.0, 2.0 * np.pi, size=len(periods))
     t = np.arange(length, dtype=np.float64)
     values = trend * t
@@ -216,3 +275,12 @@ def noisy_periodic_series(length=1000, periods=(12,), amplitudes=None, noise=0.1
         values = values + amplitude * np.sin(2.0 * np.pi * t / period + phase)
     values = values + noise * rng.standard_normal(length)
     return from_series(values.astype(np.float32), name="noisy_periodic_series")
+
+
+def _finite_numbers(name, values):
+    """A list of finite floats from a list of numbers (a bare string or number is refused)."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple, np.ndarray)):
+        raise ValueError(f"`{name}` must be a list of numbers. Received: {name}={values!r:.100}")
+    if not all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and np.isfinite(v) for v in values):
+        raise ValueError(f"`{name}` must hold finite numbers only. Received: {name}={list(values)!r:.100}")
+    return [float(v) for v in values]

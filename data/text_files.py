@@ -1,8 +1,9 @@
 """The user's own files: plain text, TSV/CSV columns, CoNLL token-and-tag columns.
 
-Every reader checks its file when called (missing or empty files raise at once, malformed lines
-raise with the file name and line number) and decodes bytes that are not UTF-8 with replacement
-characters instead of failing.
+Every reader checks its file when called (missing or empty files, folders and other non-files
+raise at once, malformed lines raise with the file name and line number) and decodes bytes that
+are not UTF-8 with replacement characters instead of failing. Messages quote at most 200
+characters of a line.
 """
 
 import csv
@@ -13,29 +14,61 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from seqrecipes._checks import check_choice
+from seqrecipes._checks import check_bool, check_choice
 
 logger = logging.getLogger(__name__)
 
 TARGET_DTYPES = ("string", "int64", "float32")
+INT64_RANGE = (-(2**63), 2**63 - 1)
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _check_file(path):
-    path = os.fspath(path)
-    if not os.path.isfile(path):
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"`path` must be a file path (a string or os.PathLike). Received: path={path!r:.200}")
+    path = os.fsdecode(path)
+    if not os.path.exists(path):
         raise FileNotFoundError(f"Data file not found. Received: path={path!r}")
-    with open(path, "rb") as file:
-        while True:
-            chunk = file.read(1 << 16)
-            if not chunk:
-                raise ValueError(f"The data file is empty (no text). Received: path={path!r}")
-            if chunk.strip():
-                return path
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"`path` must be a data file, not a folder. Received: path={path!r}")
+    if not os.path.isfile(path):
+        raise ValueError(f"`path` must be a regular data file (not a device or pipe). Received: path={path!r}")
+    try:
+        with open(path, "rb") as file:
+            while True:
+                chunk = file.read(1 << 16)
+                if not chunk:
+                    raise ValueError(f"The data file is empty (no text). Received: path={path!r}")
+                if chunk.strip():
+                    return path
+    except PermissionError as error:
+        raise PermissionError(f"Cannot read the data file ({error.strerror}). Received: path={path!r}") from error
 
 
 def _read_text(path):
     with open(path, "rb") as file:
         return file.read().decode("utf-8", errors="replace")
+
+
+def _check_column(name, value):
+    if not isinstance(value, str) or not value.strip():
+        raise TypeError(f"`{name}` must be a column name (a non-empty string). Received: {name}={value!r:.100}")
+
+
+def _parse_target(text, dtype, where, targets):
+    """One target field as an int64 or a finite float32 (NaN, inf and overflow raise, naming the line)."""
+    try:
+        value = int(text) if dtype == "int64" else float(text)
+    except ValueError as error:
+        raise ValueError(f"{where}: the {targets!r} field is not {dtype}. Received: {targets}={text!r:.100}") from error
+    if dtype == "int64" and not INT64_RANGE[0] <= value <= INT64_RANGE[1]:
+        raise ValueError(f"{where}: the {targets!r} field is outside the int64 range. Received: {targets}={text!r:.100}")
+    if dtype == "float32" and not (np.isfinite(value) and abs(value) <= FLOAT32_MAX):
+        raise ValueError(
+            f"{where}: the {targets!r} field must be a finite float32 (not NaN, inf or beyond 3.4e38). "
+            f"Received: {targets}={text!r:.100}"
+        )
+    return value
 
 
 def _rows_dataset(rows):
@@ -56,7 +89,9 @@ def text_lines(path, skip_empty=True):
 
     Raises:
         FileNotFoundError: a file is missing.
-        ValueError: a file is empty.
+        IsADirectoryError: a path is a folder.
+        TypeError: ``path`` is not a path or a list of paths.
+        ValueError: a file is empty or not a regular file; no path is given.
 
     Example: two files read in order; the Windows line ending and the blank line are dropped.
     >>> import tempfile, os
@@ -69,7 +104,13 @@ def text_lines(path, skip_empty=True):
     >>> [s.decode() for s in data.text_lines(paths).as_numpy_iterator()]
     ['경마장에 있는 말이 뛰고 있다', '그의 말이 법이다']
     """
-    paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+    check_bool("skip_empty", skip_empty)
+    if isinstance(path, (str, bytes, os.PathLike)):
+        paths = [path]
+    elif isinstance(path, (list, tuple)):
+        paths = list(path)
+    else:
+        raise TypeError(f"`path` must be a file path or a list of them. Received: path={path!r:.200}")
     if not paths:
         raise ValueError(f"`path` must name at least one file. Received: path={path!r}")
     paths = [_check_file(p) for p in paths]
@@ -91,7 +132,8 @@ def text_document(path):
 
     Raises:
         FileNotFoundError: the file is missing.
-        ValueError: the file is empty.
+        IsADirectoryError: the path is a folder.
+        ValueError: the file is empty or not a regular file.
 
     Example: one element however many lines, the blank line and the line breaks kept (compare
     ``text_lines``).
@@ -128,9 +170,13 @@ def delimited_file(path, inputs, targets, delimiter=None, targets_dtype="string"
 
     Raises:
         FileNotFoundError: the file is missing.
-        ValueError: the file is empty or has no data rows; a column name is not in the header
-            (the message lists the header); a row has the wrong number of fields or a target that
-            does not parse (the message names the file and line).
+        IsADirectoryError: the path is a folder.
+        TypeError: ``inputs`` or ``targets`` is not a column name.
+        ValueError: the file is empty or has no data rows; ``delimiter`` is not one character
+            (other than a quote or a line break); a column name is not in the header, or is in it
+            twice (the message lists the header); a row has the wrong number of fields or a
+            target that does not parse, or a float target that is NaN, inf or beyond float32, or
+            an int target beyond int64 (the message names the file and line).
 
     Example:
     >>> import tempfile, os
@@ -142,6 +188,13 @@ def delimited_file(path, inputs, targets, delimiter=None, targets_dtype="string"
     """
     path = _check_file(path)
     check_choice("targets_dtype", targets_dtype, TARGET_DTYPES)
+    _check_column("inputs", inputs)
+    _check_column("targets", targets)
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '\r\n"'):
+        raise ValueError(
+            f"`delimiter` must be one character such as '\\t' or ',' (not a quote or a line break), or None. "
+            f"Received: delimiter={delimiter!r:.100}"
+        )
     if delimiter is None:
         extension = os.path.splitext(path)[1].lower()
         delimiter = {".tsv": "\t", ".tab": "\t", ".csv": ","}.get(extension)
@@ -157,6 +210,12 @@ def delimited_file(path, inputs, targets, delimiter=None, targets_dtype="string"
                 continue
             if header is None:
                 header = [field.strip() for field in row]
+                twice = sorted({name for name in (inputs, targets) if header.count(name) > 1})
+                if twice:
+                    raise ValueError(
+                        f"{path}:{reader.line_num}: the header names the column(s) {twice} more than once. "
+                        f"Received: header={header}"
+                    )
                 missing = [name for name in (inputs, targets) if name not in header]
                 if missing:
                     raise ValueError(
@@ -172,12 +231,7 @@ def delimited_file(path, inputs, targets, delimiter=None, targets_dtype="string"
                 )
             target = row[target_index]
             if targets_dtype != "string":
-                try:
-                    target = int(target) if targets_dtype == "int64" else float(target)
-                except ValueError as error:
-                    raise ValueError(
-                        f"{path}:{reader.line_num}: the {targets!r} field is not {targets_dtype}. Received: {targets}={target!r}"
-                    ) from error
+                target = _parse_target(target, targets_dtype, f"{path}:{reader.line_num}", targets)
             sources.append(row[input_index])
             labels.append(target)
     except csv.Error as error:
@@ -207,8 +261,10 @@ def conll_file(path, token_column=0, tag_column=-1, delimiter=None, skip_docstar
 
     Raises:
         FileNotFoundError: the file is missing.
-        ValueError: the file is empty or holds no sentence; a line lacks the token or tag column
-            (the message names the file and line).
+        IsADirectoryError: the path is a folder.
+        ValueError: the file is empty or holds no sentence; a column is not an integer index, or
+            both name the same column; ``delimiter`` is not a non-empty string or None; a line
+            lacks the token or tag column (the message names the file and line).
 
     Example:
     >>> import tempfile, os
@@ -219,6 +275,18 @@ def conll_file(path, token_column=0, tag_column=-1, delimiter=None, skip_docstar
     [([b'EU', b'rejects'], [b'B-ORG', b'O']), ([b'Peter'], [b'B-PER'])]
     """
     path = _check_file(path)
+    for name, column in (("token_column", token_column), ("tag_column", tag_column)):
+        if isinstance(column, bool) or not isinstance(column, (int, np.integer)):
+            raise ValueError(f"`{name}` must be an integer column index (0 first, -1 last). Received: {name}={column!r:.100}")
+    if token_column == tag_column:
+        raise ValueError(
+            f"`tag_column` must name another column than token_column={token_column}. Received: tag_column={tag_column}"
+        )
+    if delimiter is not None and (not isinstance(delimiter, str) or not delimiter or delimiter in "\r\n"):
+        raise ValueError(
+            f"`delimiter` must be a non-empty string other than a line break, or None. Received: delimiter={delimiter!r:.100}"
+        )
+    check_bool("skip_docstart", skip_docstart)
     # Columns a line must have: enough for both indices, and at least two (token and tag differ).
     needed = max(2, *(c + 1 if c >= 0 else -c for c in (token_column, tag_column)))
     sentences, tags = [], []
@@ -235,9 +303,12 @@ def conll_file(path, token_column=0, tag_column=-1, delimiter=None, skip_docstar
             continue
         fields = line.split(delimiter) if delimiter is not None else line.split()
         if len(fields) < needed or token_column % len(fields) == tag_column % len(fields):
+            same = len(fields) >= needed
             raise ValueError(
                 f"{path}:{number}: expected at least {needed} columns (token_column={token_column}, "
-                f"tag_column={tag_column}), found {len(fields)}. Received: line={line!r:.200}"
+                f"tag_column={tag_column}), found {len(fields)}"
+                + (" (on this line both name the same column)" if same else "")
+                + f". Received: line={line!r:.200}"
             )
         tokens_now.append(fields[token_column])
         tags_now.append(fields[tag_column])

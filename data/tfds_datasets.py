@@ -1,6 +1,10 @@
 """TensorFlow Datasets by name, with the features mapped to (inputs, targets)."""
 
+import os
+
 import tensorflow as tf
+
+from seqrecipes._checks import check_bool
 
 TFDS_DATASETS = {
     "tiny_shakespeare": "the text itself (one string per split): a character language-model corpus",
@@ -46,7 +50,13 @@ def load_tfds(name, split="train", data_dir=None, download=True, shuffle_files=F
         The mapped ``tf.data.Dataset``, or ``(dataset, info)`` with ``with_info``.
 
     Raises:
-        ValueError: the name is not one of the known data sets (the message lists them).
+        ValueError: the name is not one of the known data sets (the message lists them), or its
+            version is not one TFDS knows (the message lists those).
+        TypeError: ``name`` or ``split`` is not a string, ``data_dir`` not a path or None, or a
+            flag not True or False.
+        NotADirectoryError: ``data_dir`` names a file.
+        FileNotFoundError: with ``download=False``, the data set is not prepared under
+            ``data_dir`` (the message names both).
 
     Example:
     >>> import tensorflow_datasets as tfds
@@ -66,15 +76,48 @@ def load_tfds(name, split="train", data_dir=None, download=True, shuffle_files=F
     base = name.split(":", 1)[0]
     if base not in _MAPPERS:
         raise ValueError(f"Unknown TFDS data set; known: {', '.join(sorted(TFDS_DATASETS))}. Received: name={name!r}")
+    if not isinstance(split, str):
+        raise TypeError(f"`split` must be one TFDS split string such as 'train' or 'train[:90%]'. Received: split={split!r}")
+    if data_dir is not None:
+        if not isinstance(data_dir, (str, os.PathLike)):
+            raise TypeError(f"`data_dir` must be a folder path or None. Received: data_dir={data_dir!r}")
+        data_dir = os.fspath(data_dir)
+        if os.path.exists(data_dir) and not os.path.isdir(data_dir):
+            raise NotADirectoryError(f"`data_dir` must be a folder, not a file. Received: data_dir={data_dir!r}")
+    for flag, value in (("download", download), ("shuffle_files", shuffle_files), ("with_info", with_info)):
+        check_bool(flag, value)
     import tensorflow_datasets as tfds
 
-    dataset, info = tfds.load(
-        name,
-        split=split,
-        data_dir=data_dir,
-        download=download,
-        shuffle_files=shuffle_files,
-        with_info=True,
-    )
+    _check_version(tfds, name)
+    try:
+        dataset, info = tfds.load(
+            name,
+            split=split,
+            data_dir=data_dir,
+            download=download,
+            shuffle_files=shuffle_files,
+            with_info=True,
+        )
+    except AssertionError as error:  # TFDS asserts that prepared data exist when download=False
+        if download:
+            raise
+        raise FileNotFoundError(
+            f"The TFDS data set {name!r} is not prepared under data_dir={data_dir!r} (None: TFDS's default, "
+            "~/tensorflow_datasets or $TFDS_DATA_DIR): pass download=True to download and prepare it, or "
+            f"data_dir= a folder that holds it. Received: name={name!r}, download=False, data_dir={data_dir!r}"
+        ) from error
     dataset = dataset.map(_MAPPERS[base], num_parallel_calls=tf.data.AUTOTUNE)
     return (dataset, info) if with_info else dataset
+
+
+def _check_version(tfds, name):
+    """A ``name:version`` must name a version the builder supports (TFDS asserts it, unclearly)."""
+    base, _, version = name.partition(":")
+    if not version or "*" in version:  # no version, or a pattern such as "1.*.*" for TFDS to resolve
+        return
+    builder = tfds.builder_cls(base.split("/")[0])
+    versions = [builder.VERSION, *getattr(builder, "SUPPORTED_VERSIONS", ())]
+    versions += [getattr(config, "version", None) for config in getattr(builder, "BUILDER_CONFIGS", ())]
+    known = sorted({str(v) for v in versions if v is not None})
+    if known and version not in known:
+        raise ValueError(f"Unknown version of {base!r}; known: {', '.join(known)}. Received: name={name!r}")

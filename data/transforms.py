@@ -20,9 +20,12 @@ Element structures: a step that works on "sequence components" treats every comp
 one or more as a sequence along its first axis and leaves scalars (labels) alone.
 """
 
+import numbers
+import os
+
 import tensorflow as tf
 
-from seqrecipes._checks import check_positive_int
+from seqrecipes._checks import check_bool, check_positive_int
 from seqrecipes.data.tokenizer import Tokenizer
 from seqrecipes.data.vocabulary import END_ID, START_ID
 
@@ -45,6 +48,10 @@ def tokenize(tokenizer, num_parallel_calls=tf.data.AUTOTUNE):
         A transform: each scalar string becomes a dense 1-D id tensor (or a fixed-length one when
         the tokenizer has ``sequence_length``).
 
+    Raises:
+        ValueError: ``tokenizer`` is neither a Tokenizer nor a structure matching the element,
+            or the element has no string component to tokenize (when applied).
+
     Example:
     >>> import tensorflow as tf
     >>> from seqrecipes import data
@@ -61,6 +68,8 @@ def tokenize(tokenizer, num_parallel_calls=tf.data.AUTOTUNE):
         spec = dataset.element_spec
         if isinstance(tokenizer, Tokenizer):
             tokenizers = tf.nest.map_structure(lambda s: tokenizer if s.dtype == tf.string else None, spec)
+            if all(t is None for t in tf.nest.flatten(tokenizers)):
+                raise ValueError(f"tokenize found no string component to tokenize. Received: element_spec={spec}")
         else:
             try:
                 tf.nest.assert_same_structure(tokenizer, spec, check_types=False)
@@ -98,6 +107,34 @@ def dense_elements(dataset):
     return dataset.map(densify, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
+def checked_ids(ids, tensor, vocabulary_size=None, size_from="the vocabulary"):
+    """``ids`` (dense, any shape) with an in-graph check that each is in ``[0, vocabulary_size)``.
+
+    Without ``vocabulary_size`` only negative ids fail. A failing check raises
+    ``tf.errors.InvalidArgumentError`` when the dataset is iterated (at once when eager), with a
+    message that names the batch tensor and the first bad id: ``assertion failed: [The batch
+    tensor `source` holds an id outside [0, 40) (the vocabulary size of source_tokenizer).
+    Received: source id=] [-1]``. The batch builders and the language-model steps use it; ids
+    below 0 would read another embedding row and ids past the vocabulary fail deep in the model.
+    """
+    flat = tf.reshape(ids, [-1])
+    bad = flat < 0
+    if vocabulary_size is None:
+        expected = "a negative id: ids must be >= 0"
+    else:
+        bad = tf.logical_or(bad, flat >= tf.cast(vocabulary_size, flat.dtype))
+        expected = f"an id outside [0, {vocabulary_size}) ({size_from})"
+    message = f"The batch tensor `{tensor}` holds {expected}. Received: {tensor} id="
+    if tf.executing_eagerly():  # eager: the same error type, without the graph op's wording
+        if bool(tf.reduce_any(bad)):
+            first = tf.boolean_mask(flat, bad)[:1].numpy().tolist()
+            raise tf.errors.InvalidArgumentError(None, None, f"{message}{first}")
+        return ids
+    check = tf.debugging.Assert(tf.logical_not(tf.reduce_any(bad)), [message, tf.boolean_mask(flat, bad)[:1]])
+    with tf.control_dependencies([check]):
+        return tf.identity(ids)
+
+
 def teacher_forcing_shift(start_id=START_ID, end_id=END_ID):
     """Decoder inputs and targets for teacher forcing: ``[START] + target[:-1]`` in, ``target`` out.
 
@@ -114,6 +151,10 @@ def teacher_forcing_shift(start_id=START_ID, end_id=END_ID):
         A transform mapping an element ``target`` to ``(decoder_input, target)`` and an element
         ``(source, target)`` to ``((source, decoder_input), target)``.
 
+    Raises:
+        ValueError: an id is not a non-negative integer; the element is not ``target`` or
+            ``(source, target)`` with a 1-D integer target (when applied).
+
     Example:
     >>> import tensorflow as tf
     >>> from seqrecipes import data
@@ -127,7 +168,17 @@ def teacher_forcing_shift(start_id=START_ID, end_id=END_ID):
         neural networks", 1989; Sutskever et al., "Sequence to sequence learning", 2014.
     """
 
+    for name, value in (("start_id", start_id), ("end_id", end_id)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0):
+            raise ValueError(f"`{name}` must be a non-negative integer id. Received: {name}={value!r}")
+    if start_id is None:
+        raise ValueError("`start_id` must be a non-negative integer id. Received: start_id=None")
+
     def shift(target):
+        if not target.dtype.is_integer:
+            raise ValueError(
+                f"teacher_forcing_shift needs integer token ids (tokenize first). Received: target.dtype={target.dtype.name}"
+            )
         if target.shape.rank != 1:
             raise ValueError(
                 "teacher_forcing_shift needs one unpadded target sequence per element: apply it "
@@ -174,6 +225,10 @@ def shuffle(buffer_size=10_000, seed=None, reshuffle_each_iteration=True):
     Returns:
         A transform.
 
+    Raises:
+        ValueError: ``buffer_size`` is not a positive integer, ``seed`` not an integer or None,
+            ``reshuffle_each_iteration`` not a bool.
+
     Example:
     >>> import tensorflow as tf
     >>> from seqrecipes import data
@@ -182,6 +237,9 @@ def shuffle(buffer_size=10_000, seed=None, reshuffle_each_iteration=True):
     [0, 1, 2, 3, 4]
     """
     check_positive_int("buffer_size", buffer_size)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+        raise ValueError(f"`seed` must be an integer or None. Received: seed={seed!r}")
+    check_bool("reshuffle_each_iteration", reshuffle_each_iteration)
     return _calling(tf.data.Dataset.shuffle, buffer_size, seed=seed, reshuffle_each_iteration=reshuffle_each_iteration)
 
 
@@ -196,6 +254,9 @@ def cache(filename=""):
     Returns:
         A transform.
 
+    Raises:
+        TypeError: ``filename`` is not a string or path.
+
     Example:
     >>> import tensorflow as tf
     >>> from seqrecipes import data
@@ -203,7 +264,9 @@ def cache(filename=""):
     >>> [float(x) for x in ds] == [float(x) for x in ds]  # drawn once, then read from the cache
     True
     """
-    return _calling(tf.data.Dataset.cache, filename)
+    if not isinstance(filename, (str, os.PathLike)):
+        raise TypeError(f"`filename` must be '' (memory) or a file path prefix. Received: filename={filename!r}")
+    return _calling(tf.data.Dataset.cache, os.fspath(filename))
 
 
 def prefetch(buffer_size=tf.data.AUTOTUNE):
@@ -215,6 +278,9 @@ def prefetch(buffer_size=tf.data.AUTOTUNE):
     Returns:
         A transform.
 
+    Raises:
+        ValueError: ``buffer_size`` is neither a positive integer nor ``tf.data.AUTOTUNE``.
+
     Example:
     >>> import tensorflow as tf
     >>> from seqrecipes import data
@@ -222,6 +288,8 @@ def prefetch(buffer_size=tf.data.AUTOTUNE):
     >>> [b.tolist() for b in batches.as_numpy_iterator()]
     [[0, 1], [2, 3], [4, 5]]
     """
+    if buffer_size != tf.data.AUTOTUNE:
+        check_positive_int("buffer_size", buffer_size)
     return _calling(tf.data.Dataset.prefetch, buffer_size)
 
 

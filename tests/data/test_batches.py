@@ -153,5 +153,5 @@ def test_window_batches_batch_the_pairs_of_all_texts_in_order():
         ([[0, 2], [2, 4], [4, 5]], [4, 5, 3]),
         ([[0, 2], [0, 2], [2, 6]], [3, 6, 3]),  # the empty text predicts [END] at once
     ]
-    with pytest.raises(ValueError, match=r"one string per element. Received: element shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"one string per element. Received: element_spec=TensorSpec\(shape=\(2,\)"):
         tf.data.Dataset.from_tensors(["a", "b"]).apply(data.window_batches(tokenizer, 2, batch_size=3))

@@ -10,7 +10,7 @@ from data_helpers import as_lists
 
 def test_from_series_nan_policies():
     values = [1.0, np.nan, 3.0, np.nan, np.nan, 6.0]
-    with pytest.raises(ValueError, match=r"NaN at 3 of 6 time steps \(first at index 1\).*Received: nan_policy='raise'"):
+    with pytest.raises(ValueError, match=r"NaN or inf \(or a number beyond float32\) at 3 of 6 time steps \(first at index 1\).*Received: nan_policy='raise'"):
         data.from_series(values)
     with pytest.warns(UserWarning, match="3 time steps with NaN"):
         dropped = data.from_series(values, nan_policy="drop")
@@ -51,7 +51,7 @@ def test_series_windows_errors_and_nan():
     with pytest.raises(ValueError, match=r"finite series"):
         ds.repeat().apply(data.series_windows(2))
     gappy = data.from_series([0.0, 1.0, np.nan, 3.0, 4.0, 5.0, 6.0], nan_policy="keep")
-    with pytest.raises(ValueError, match=r"NaN at 1 time steps \(first at index 2\)"):
+    with pytest.raises(ValueError, match=r"NaN or inf at 1 of 7 time steps \(first at index 2\)"):
         gappy.apply(data.series_windows(2))
     kept = as_lists(gappy.apply(data.series_windows(2, nan_policy="drop")))
     assert [(np.ravel(x).tolist(), np.ravel(y).tolist()) for x, y in kept] == [([3.0, 4.0], [5.0]), ([4.0, 5.0], [6.0])]

@@ -13,7 +13,7 @@ def test_statsmodels_series():
     assert len(nile) == 100 and nile[:3] == [1120.0, 1160.0, 963.0]
     assert int(data.statsmodels_series("sunspots").cardinality()) == 309
     assert int(data.statsmodels_series("elnino").cardinality()) == 732
-    with pytest.raises(ValueError, match=r"'co2' holds NaN at 5 of 526 time steps"):
+    with pytest.raises(ValueError, match=r"'co2' holds NaN or inf \(or a number beyond float32\) at 5 of 526 time steps"):
         data.statsmodels_series("co2")
     with pytest.warns(UserWarning):
         co2 = np.array([v[0] for v in items(data.statsmodels_series("co2", nan_policy="interpolate"))])
