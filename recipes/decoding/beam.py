@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from seqrecipes.recipes.decoding._loop import NEG_INF, repeat_state, result_dict, write_column
-from seqrecipes.recipes.decoding._settings import float_setting, int_setting, is_number, max_length_setting
+from seqrecipes.recipes.decoding._settings import MAX_BEAM_WIDTH, float_setting, int_setting, is_number, max_length_setting
 
 # Coverage sums below this count as this in the coverage penalty (log 0 would kill a hypothesis).
 COVERAGE_FLOOR = 1e-20
@@ -44,17 +44,23 @@ def beam_search(
     Args:
         decoder: a ``Decoder``; a coverage penalty needs one whose ``alignments(state)`` is not None.
         inputs: the batch ``decoder.encode`` takes (B inputs).
-        beam_width: K >= 1.
+        beam_width: K in [1, 1024] (``MAX_BEAM_WIDTH``).
         num_results: N in [1, K], the hypotheses returned per input, best first.
         max_length: the most tokens per hypothesis, in [1, ``decoder.max_length``]; defaults to it.
-        length_penalty: alpha >= 0; 0 ranks by log P alone.
-        coverage_penalty: beta >= 0; 0 is off.
+        length_penalty: alpha, a finite number >= 0; 0 ranks by log P alone.
+        coverage_penalty: beta, a finite number >= 0; 0 is off.
 
     Returns:
         {"ids": (B, N, L) int32, "scores": (B, N) float32, "lengths": (B, N) int32}: the n-best
         (end token included where produced, PAD after it; L = max_length), their scores s(Y, X),
         and the number of ids before the end token. A score of -inf marks a missing hypothesis
-        (only when fewer than N sequences are possible).
+        (only when fewer than N sequences are possible). Settings given as scalar tensors are
+        clamped as ``generate`` documents.
+
+    Raises:
+        ValueError: a Python setting out of range or not finite (naming it), or a coverage penalty
+            for a decoder without alignments.
+        TypeError: a setting that is neither a number nor a scalar tensor of one.
 
     Example:
     >>> import numpy as np
@@ -75,7 +81,7 @@ def beam_search(
 
 
 def beam_settings(decoder, beam_width, num_results, max_length, length_penalty, coverage_penalty):
-    beam_width = int_setting("beam_width", beam_width, low=1)
+    beam_width = int_setting("beam_width", beam_width, low=1, high=MAX_BEAM_WIDTH)
     if is_number(beam_width):
         num_results = int_setting("num_results", num_results, low=1, high=beam_width, high_name="beam_width")
     else:

@@ -31,13 +31,17 @@ def generate(
     checked but ignored.
 
     Every setting may be a Python number or a scalar tensor (the export's ``generate`` signature
-    feeds them per request). Python numbers are checked and a bad one raises a ValueError naming
-    it; tensors are clamped into range instead: beam_width >= 1, num_results >= 1 (and <= beam_width
-    for beam search; greedy gives 1), max_length into [1, ``decoder.max_length``], temperature >= 0,
-    top_k >= 0 (0 and values over the vocabulary keep every token), top_p into [0, 1] (0 keeps only
-    the most probable token), length_penalty >= 0, coverage_penalty >= 0 (and ignored for a decoder
-    without alignments). With tensor settings the strategy is picked with ``keras.ops.cond``, and
-    N (and L for a tensor max_length) are then not known until run time.
+    feeds them per request). Python numbers are checked and a bad one (out of range, NaN or inf,
+    beam_width over 1024, num_results over 10000) raises a ValueError naming it; tensors are clamped
+    into range instead: beam_width into [1, 1024], num_results into [1, 10000] (and <= beam_width for
+    beam search; greedy gives 1), max_length into [1, ``decoder.max_length``], temperature >= 0, top_k
+    >= 0 (0 and values over the vocabulary keep every token), top_p into [0, 1] (0 keeps only the
+    most probable token), length_penalty >= 0, coverage_penalty >= 0 (and ignored for a decoder
+    without alignments); a NaN or infinite float tensor is first replaced by the setting's default
+    below (temperature 0, top_p 1, length_penalty 0.6, coverage_penalty 0). An export clamps
+    beam_width and num_results further, to the limits it stores (``recipes.export``). With tensor
+    settings the strategy is picked with ``keras.ops.cond``, and N (and L for a tensor max_length)
+    are then not known until run time.
 
     The keyword arguments are the settings of the export's ``generate`` signature and the flags of
     ``seqrecipes generate``, with these types, defaults and one-line meanings (both read them here).
@@ -62,6 +66,11 @@ def generate(
         greedy and sampling the sum of the log-probabilities of the emitted tokens under the
         model's unmodified distribution (end token included); lengths count the ids before the
         end token.
+
+    Raises:
+        ValueError: a Python setting out of range or not finite, naming it (or ``num_results`` > 1
+            for greedy search).
+        TypeError: a setting that is neither a number nor a scalar tensor of one (``seed="a"``).
 
     Example:
     >>> import numpy as np

@@ -5,7 +5,14 @@ import tensorflow as tf
 from keras import ops
 
 from seqrecipes.recipes.decoding._loop import NEG_INF, argmax, repeat_state, results, token_loop
-from seqrecipes.recipes.decoding._settings import float_setting, int_setting, is_number, max_length_setting, seed_setting
+from seqrecipes.recipes.decoding._settings import (
+    MAX_NUM_RESULTS,
+    float_setting,
+    int_setting,
+    is_number,
+    max_length_setting,
+    seed_setting,
+)
 
 
 def sample(decoder, inputs, *, max_length=None, temperature=1.0, top_k=0, top_p=1.0, seed=0, num_results=1):
@@ -29,11 +36,11 @@ def sample(decoder, inputs, *, max_length=None, temperature=1.0, top_k=0, top_p=
         inputs: the batch ``decoder.encode`` takes; it is encoded once and the state repeated
             ``num_results`` times along the batch axis.
         max_length: the most tokens per sample, in [1, ``decoder.max_length``]; defaults to it.
-        temperature: T >= 0.
+        temperature: T, a finite number >= 0.
         top_k: >= 0; 0 keeps every token.
         top_p: in (0, 1]; 1 keeps every token.
         seed: an integer; the same seed gives the same samples.
-        num_results: N >= 1 samples per input.
+        num_results: N in [1, 10000] (``MAX_NUM_RESULTS``) samples per input.
 
     Returns:
         {"ids": (B, N, L) int32, "scores": (B, N) float32, "lengths": (B, N) int32}: the samples
@@ -41,6 +48,10 @@ def sample(decoder, inputs, *, max_length=None, temperature=1.0, top_k=0, top_p=
         log-probabilities of each sample's tokens under the model's unmodified distribution (end
         token included), and the number of ids before the end token. Settings given as scalar
         tensors are clamped into range as ``generate`` documents.
+
+    Raises:
+        ValueError: a Python setting out of range or not finite, naming it.
+        TypeError: a setting that is neither a number nor a scalar tensor of one (``seed="a"``).
 
     Example:
     >>> import numpy as np
@@ -73,7 +84,7 @@ def sampling_settings(decoder, max_length, temperature, top_k, top_p, seed, num_
         "top_k": int_setting("top_k", top_k, low=0),
         "top_p": float_setting("top_p", top_p, low=0.0, high=1.0, low_open=True),
         "seed": seed_setting(seed),
-        "num_results": int_setting("num_results", num_results, low=1),
+        "num_results": int_setting("num_results", num_results, low=1, high=MAX_NUM_RESULTS),
     }
 
 

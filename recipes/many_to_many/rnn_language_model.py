@@ -8,9 +8,9 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from seqrecipes._checks import check_bool, check_choice, check_rate
+from seqrecipes._checks import check_bool, check_choice, check_positive_int, check_rate
 from seqrecipes.data import PAD_ID, START_ID
-from seqrecipes.recipes._components import CELLS, check_positive_ints, embed, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
+from seqrecipes.recipes._components import CELLS, LENGTH_LIMIT, check_lengths, check_positive_ints, embed, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.training.metrics import Perplexity, TokenAccuracy
@@ -78,21 +78,42 @@ class RNNLanguageModelDecoder(Decoder):
         return prompt_ids(self.model.tokenizer("text"), raw)
 
 
-def prompt_ids(tokenizer, strings):
+# The most ids of a prompt the decoder reads: the last MAX_PROMPT_LENGTH of [START] + tokens, so that
+# one request's cost is bounded (a 10^6-token prompt would be 10^6 recurrent steps).
+MAX_PROMPT_LENGTH = LENGTH_LIMIT
+
+
+def prompt_ids(tokenizer, strings, max_length=MAX_PROMPT_LENGTH):
     """Prompts -> (B, L) int32: ``[START]`` + each prompt's ids, padded with 0 on the right (L >= 1).
 
-    Core TensorFlow ops only (it runs inside the export). Prompts are not cut: an RNN has no
-    length limit.
+    Core TensorFlow ops only (it runs inside the export). A prompt whose ``[START]`` + ids are
+    more than ``max_length`` (default ``MAX_PROMPT_LENGTH``, 4096) is cut to its last ``max_length``
+    ids: the beginning, ``[START]`` first, is dropped, and the continuation follows the prompt's end.
+
+    Args:
+        tokenizer: the model's text tokenizer.
+        strings: prompts, a 1-D batch of strings.
+        max_length: the most ids kept per prompt, a positive integer.
+
+    Returns:
+        (B, L) int32 ids, L = min(the longest prompt + 1, ``max_length``).
+
+    Raises:
+        ValueError: ``max_length`` is not a positive integer.
 
     Example:
     >>> from seqrecipes import data, recipes
     >>> tokenizer = data.CharTokenizer(vocabulary=list("abc"))
     >>> recipes.prompt_ids(tokenizer, ["ab", ""]).numpy().tolist()
     [[2, 4, 5], [2, 0, 0]]
+    >>> recipes.prompt_ids(tokenizer, ["abcab", "c"], max_length=3).numpy().tolist()
+    [[6, 4, 5], [2, 6, 0]]
     """
+    check_positive_int("max_length", max_length)
     ids = tokenizer.tokenize_ragged(strings)  # (B, tokens)
     start = tf.RaggedTensor.from_tensor(tf.fill([ids.nrows(), 1], tf.constant(START_ID, tf.int32)))
-    return tf.concat([start, ids], axis=1).to_tensor(default_value=PAD_ID)
+    ids = tf.concat([start, ids], axis=1)[:, -max_length:]  # (B, <= max_length): the last ids
+    return ids.to_tensor(default_value=PAD_ID)
 
 
 def rnn_language_model(
@@ -137,10 +158,10 @@ def rnn_language_model(
 
     Generating (both modes; the stateful model's stored states are not used, so any batch size
     works): ``recipes.greedy_search(model.decoder, prompt_ids(tokenizer, prompts))``. The export
-    (``serving="generate"``) takes a 1-D string batch ``inputs`` of prompts (any length: an RNN has
-    no limit, so nothing is cut) and returns ``outputs``: the greedy continuation of each prompt,
-    at most ``max_output_length`` tokens, stopping at ``[END]`` (characters joined as they are,
-    words with single spaces).
+    (``serving="generate"``) takes a 1-D string batch ``inputs`` of prompts (any length; the last
+    ``MAX_PROMPT_LENGTH`` = 4096 ids of ``[START]`` + tokens are read) and returns ``outputs``: the
+    greedy continuation of each prompt, at most ``max_output_length`` tokens, stopping at ``[END]``
+    (characters joined as they are, words with single spaces).
 
     Args:
         text_vocabulary_size: V, when no ``text_tokenizer`` is given.
@@ -183,7 +204,8 @@ def rnn_language_model(
         - Williams and Peng (1990), An efficient gradient-based algorithm for on-line training of
           recurrent network trajectories (truncated BPTT).
     """
-    check_positive_ints(locals(), "embedding_dim", "units", "num_layers", "batch_size", "max_output_length")
+    check_lengths(locals(), "max_output_length")
+    check_positive_ints(locals(), "embedding_dim", "units", "num_layers", "batch_size")
     check_choice("cell", cell, CELLS)
     check_bool("stateful", stateful)
     check_rate("dropout", dropout)

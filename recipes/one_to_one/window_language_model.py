@@ -12,7 +12,7 @@ from keras import ops
 
 from seqrecipes._checks import check_bool, check_positive_number, check_rate
 from seqrecipes.data import START_ID
-from seqrecipes.recipes._components import check_positive_ints, saved_arguments, vocabulary_size_of
+from seqrecipes.recipes._components import check_lengths, check_positive_ints, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.training.metrics import Perplexity
@@ -64,7 +64,16 @@ def window_contexts(tokenizer, strings, context_size):
     """Strings -> the model's contexts (B, n-1) int32: the last n-1 ids of ``[START]`` + tokens.
 
     Windows shorter than n-1 are padded with 0 (``PAD_ID``) in front, as ``data.window_batches`` pads
-    the first contexts of a text. Core TensorFlow ops only (it runs inside the export).
+    the first contexts of a text. Core TensorFlow ops only (it runs inside the export); only the
+    last n-1 ids of each row are ever laid out, so a very long prompt costs its tokenization alone.
+
+    Args:
+        tokenizer: the model's text tokenizer.
+        strings: prompts, a 1-D batch of strings.
+        context_size: n-1, the model's ``context_size``.
+
+    Returns:
+        (B, n-1) int32 contexts.
 
     Example:
     >>> from seqrecipes import data, recipes
@@ -74,10 +83,10 @@ def window_contexts(tokenizer, strings, context_size):
     """
     ids = tokenizer.tokenize_ragged(strings)  # (B, tokens)
     start = tf.fill([ids.nrows(), 1], tf.constant(START_ID, tf.int32))
-    ids = tf.concat([tf.RaggedTensor.from_tensor(start), ids], axis=1)  # (B, 1 + tokens)
+    ids = tf.concat([tf.RaggedTensor.from_tensor(start), ids], axis=1)[:, -context_size:]  # (B, <= n-1)
     lengths = tf.cast(ids.row_lengths(), tf.int32)  # (B,)
     positions = lengths[:, None] - context_size + tf.range(context_size)[None, :]  # (B, n-1)
-    window = tf.gather(ids.to_tensor(), tf.maximum(positions, 0), batch_dims=1)  # (B, n-1)
+    window = tf.gather(ids.to_tensor(shape=[None, context_size]), tf.maximum(positions, 0), batch_dims=1)  # (B, n-1)
     return tf.where(positions >= 0, window, tf.zeros_like(window))
 
 
@@ -151,7 +160,8 @@ def window_language_model(
         Bengio, Ducharme, Vincent, Jauvin (2003), A neural probabilistic language model, JMLR 3,
         https://www.jmlr.org/papers/v3/bengio03a.html
     """
-    check_positive_ints(locals(), "context_size", "embedding_dim", "units", "max_output_length")
+    check_lengths(locals(), "context_size", "max_output_length")
+    check_positive_ints(locals(), "embedding_dim", "units")
     check_positive_number("learning_rate", learning_rate)
     check_bool("direct_connections", direct_connections)
     check_rate("dropout", dropout)

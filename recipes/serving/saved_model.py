@@ -12,6 +12,21 @@ input plus the scalar settings ``GENERATE_SETTINGS`` (beam width, number of resu
 length, temperature, top-k, top-p, seed, length and coverage penalties), returning the n-best
 {"outputs": strings (B, N), "scores": (B, N)}; see ``generate_function``.
 
+Every size a request can set is bounded by a limit stored in the export:
+
+- ``beam_width`` is clamped into [1, ``max_beam_width``] and ``num_results`` into [1,
+  ``max_num_results``] (``export`` arguments, default 64 each: ``DEFAULT_MAX_BEAM_WIDTH``,
+  ``DEFAULT_MAX_NUM_RESULTS``); the SavedModel holds them as the int32 variables
+  ``max_beam_width`` and ``max_num_results`` (``tf.saved_model.load(path).max_beam_width``).
+- ``max_length`` is clamped into [1, the model's output limit], itself at most 4096.
+- ``temperature``, ``top_p``, ``length_penalty`` and ``coverage_penalty``: NaN or inf is replaced by
+  the default of ``recipes.generate`` (0, 1, 0.6 and 0: a non-finite request decodes greedily, or
+  with the default penalties), then clamped into range (temperature >= 0, top_p into [0, 1], the
+  penalties >= 0).
+- The raw input must have the signature's shape (strings: rank 1, (B,)); ``tf.saved_model.load``
+  signatures check it in the graph and fail with "Shape of tensor inputs ... is not compatible",
+  the TF1 loader when it feeds the placeholder.
+
 Warm-up: every export holds ``assets.extra/tf_serving_warmup_requests``, TF Serving's warm-up file
 (a TFRecord file of ``tensorflow.serving.PredictionLog`` protos), with one small request per
 signature: two short strings for text recipes, a zero series for regressors, zero images for
@@ -25,8 +40,9 @@ Over-long inputs are cut to the model's limit, never rejected; the rule per serv
   ``max_length`` columns and later tokens get no tag.
 - ``generate``, encoder-decoders (``seq2seq``, ``seq2seq_attention``, ``transformer_seq2seq``): the
   first ``max_source_length`` source tokens are read. ``window_language_model``: the prompt's last
-  ``context_size`` ids (``[START]`` + tokens) are the context. ``rnn_language_model``: no limit, the
-  whole prompt is read.
+  ``context_size`` ids (``[START]`` + tokens) are the context. ``rnn_language_model``: the prompt's
+  last ``MAX_PROMPT_LENGTH`` (4096) ids of ``[START]`` + tokens are read (a longer prompt loses its
+  beginning, ``[START]`` first).
 - ``forecast`` (``sequence_regressor``): the last ``input_length`` steps of each series are read.
 - ``caption`` (``image_captioner``): the signature fixes the image size to the model's.
 - Outputs of generating recipes are at most the model's output limit (``max_target_length`` or
@@ -42,7 +58,14 @@ import tensorflow as tf
 
 from seqrecipes._checks import check_positive_int
 from seqrecipes.recipes.recipe_model import RecipeModel
-from seqrecipes.recipes.serving.signatures import generate_function, input_signature
+from seqrecipes.recipes.decoding._settings import MAX_BEAM_WIDTH, MAX_NUM_RESULTS
+from seqrecipes.recipes.serving.signatures import (
+    DEFAULT_MAX_BEAM_WIDTH,
+    DEFAULT_MAX_NUM_RESULTS,
+    checked_input,
+    generate_function,
+    input_signature,
+)
 from seqrecipes.recipes.serving.warmup import write_warmup_requests
 
 logger = logging.getLogger(__name__)
@@ -94,7 +117,21 @@ class _ServingModule(tf.Module):
         self.captured_variables = list(captured.values())
 
 
-def export(model, base_path, version=None, extra_signatures=None):
+def _check_limit(name, value, limit):
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+        raise ValueError(f"`{name}` must be an integer in [1, {limit}]. Received: {name}={value!r:.100}")
+    return value
+
+
+def export(
+    model,
+    base_path,
+    version=None,
+    extra_signatures=None,
+    *,
+    max_beam_width=DEFAULT_MAX_BEAM_WIDTH,
+    max_num_results=DEFAULT_MAX_NUM_RESULTS,
+):
     """Writes ``model`` as ``base_path/VERSION`` for TensorFlow Serving and returns that path.
 
     The folder holds the SavedModel (signatures on raw inputs, see the module docstring), the
@@ -108,9 +145,17 @@ def export(model, base_path, version=None, extra_signatures=None):
         version: the version number; defaults to the next free one.
         extra_signatures: optional dict name -> ``tf.function`` with an input signature, added
             beside ``serving_default``.
+        max_beam_width: the widest beam search a ``generate`` request runs, in [1, 1024]; wider
+            requests are clamped to it (generating recipes only; stored in the export).
+        max_num_results: the most results per input a ``generate`` request gets, in [1, 10000];
+            more are clamped to it (stored in the export).
 
     Returns:
         The path of the written version folder.
+
+    Raises:
+        ValueError: ``model`` is not a recipe's model with a serving function, ``version`` is not a
+            positive integer or its folder exists, or a limit is out of range (each naming it).
 
     Example:
     >>> import os, tempfile
@@ -124,8 +169,12 @@ def export(model, base_path, version=None, extra_signatures=None):
     >>> served = tf.saved_model.load(path).signatures["serving_default"](inputs=tf.constant(["abc"]))
     >>> served["outputs"].numpy()[0] == recipes.predict(model, ["abc"])["outputs"][0]
     True
+    >>> int(tf.saved_model.load(path).max_beam_width.numpy())
+    64
     """
     _check_model(model)
+    _check_limit("max_beam_width", max_beam_width, MAX_BEAM_WIDTH)
+    _check_limit("max_num_results", max_num_results, MAX_NUM_RESULTS)
     if version is None:
         version = next_version(base_path)
     check_positive_int("version", version)
@@ -136,10 +185,13 @@ def export(model, base_path, version=None, extra_signatures=None):
     serve = model.info.serving_function(model)
     with tempfile.TemporaryDirectory() as vocabulary_dir:
         module = _ServingModule(model, vocabulary_dir)
-        module.serve = tf.function(serve, input_signature=[input_signature(model)])
+        spec = input_signature(model)
+        module.serve = tf.function(checked_input(serve, spec), input_signature=[spec])
         signatures = {"serving_default": module.serve}
         if model.info.decoder is not None:
-            module.generate = generate_function(model)
+            module.max_beam_width = tf.Variable(max_beam_width, dtype=tf.int32, trainable=False, name="max_beam_width")
+            module.max_num_results = tf.Variable(max_num_results, dtype=tf.int32, trainable=False, name="max_num_results")
+            module.generate = generate_function(model, module.max_beam_width, module.max_num_results)
             signatures["generate"] = module.generate
         for name, fn in (extra_signatures or {}).items():
             setattr(module, f"signature_{name}", fn)

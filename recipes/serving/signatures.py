@@ -4,7 +4,8 @@
 regressors and float images (B, H, W, C) for captioners (``input_signature``); generating recipes
 answer it with ``generation_serving`` (greedy decoding). They also get ``generate``: the same raw input
 plus the scalar settings of ``decoding.generate`` (``GENERATE_SETTINGS``), returning the n-best
-(``generate_function``).
+(``generate_function``), with beam width and results per input clamped to the export's limits. Both
+check the raw input's shape in the graph (``checked_input``).
 """
 
 import inspect
@@ -15,6 +16,12 @@ import tensorflow as tf
 
 from seqrecipes.recipes.decoding.generation import generate
 from seqrecipes.recipes.decoding.greedy import greedy_search
+
+
+# The most beams and results per input an export's ``generate`` runs, unless ``export`` is told
+# otherwise (``max_beam_width``, ``max_num_results``): B inputs carry B * K decoder states.
+DEFAULT_MAX_BEAM_WIDTH = 64
+DEFAULT_MAX_NUM_RESULTS = 64
 
 
 def _image_signature(model):
@@ -76,22 +83,46 @@ def generation_serving(model):
     return serve
 
 
-def generate_function(model):
+def checked_input(function, spec):
+    """``function(raw, ...)`` with ``raw`` checked against ``spec``'s shape inside the graph.
+
+    A signature loaded with ``tf.saved_model.load`` runs on any shape it is fed (a 2-D batch of
+    strings would be read as more inputs than rows); ``tf.ensure_shape`` is a run-time check that
+    stays in the graph (a rank test on the traced input would be folded away), so such a request
+    fails with "Shape of tensor inputs [2,2] is not compatible with expected shape [?]".
+    """
+
+    def checked(raw, *rest):
+        raw = tf.ensure_shape(tf.identity(raw, name=spec.name), spec.shape)
+        return function(raw, *rest)
+
+    return checked
+
+
+def generate_function(model, max_beam_width=DEFAULT_MAX_BEAM_WIDTH, max_num_results=DEFAULT_MAX_NUM_RESULTS):
     """The ``generate`` signature of a generating recipe, as a ``tf.function``.
 
     Inputs: the raw input of ``serving_default`` (strings "inputs" (B,), or "images") and the
     ``GENERATE_SETTINGS`` scalars; ``decoding.generate`` picks the strategy from them per request
     (beam_width >= 2: beam search; else temperature > 0: sampling; else greedy) and clamps
-    out-of-range values (max_length into [1, the model's limit]). Outputs: {"outputs": strings
-    (B, N), "scores": (B, N) float32}, N results per input, best first for beam search.
+    out-of-range values (max_length into [1, the model's limit]; NaN or infinite float settings
+    become ``generate``'s defaults). ``beam_width`` is clamped into [1, ``max_beam_width``] and
+    ``num_results`` into [1, ``max_num_results``] (Python integers, or int32 scalar variables, as
+    ``export`` stores them). Outputs: {"outputs": strings (B, N), "scores": (B, N) float32}, N
+    results per input, best first for beam search.
     """
     decoder = model.decoder
     model.tokenizer(decoder.output_role)  # a clear error now if the output tokenizer is missing
     names = [name for name, _ in GENERATE_SETTINGS]
+    limits = {"beam_width": max_beam_width, "num_results": max_num_results}
 
     def serve(raw, *settings):
-        result = generate(decoder, decoder.inputs_from_raw(raw), **dict(zip(names, settings)))
+        settings = dict(zip(names, settings))
+        for name, limit in limits.items():
+            settings[name] = tf.clip_by_value(settings[name], 1, tf.cast(limit, tf.int32))
+        result = generate(decoder, decoder.inputs_from_raw(raw), **settings)
         return {"outputs": decoder.detokenize(result["ids"]), "scores": result["scores"]}  # (B, N) each
 
-    specs = [input_signature(model)] + [tf.TensorSpec([], dtype, name=name) for name, dtype in GENERATE_SETTINGS]
-    return tf.function(serve, input_signature=specs)
+    spec = input_signature(model)
+    specs = [spec] + [tf.TensorSpec([], dtype, name=name) for name, dtype in GENERATE_SETTINGS]
+    return tf.function(checked_input(serve, spec), input_signature=specs)

@@ -8,6 +8,7 @@ Transformer's key/value cache is reordered with the beams, and that tensor setti
 tf.function pick the same strategy as Python numbers.
 """
 
+import inspect
 import itertools
 
 import keras
@@ -18,6 +19,7 @@ import tensorflow as tf
 from seqrecipes import recipes
 from seqrecipes.data import END_ID, PAD_ID, START_ID
 from seqrecipes.recipes import decoding
+from seqrecipes.recipes.decoding import _settings
 
 V = 5  # ids 0 PAD, 1 a, 2 START, 3 END, 4 b
 RESERVED = [PAD_ID, START_ID]
@@ -514,6 +516,22 @@ def test_tensor_settings_are_clamped():
     assert wide["ids"].shape[1] == 3  # num_results -> beam_width
     shortest = recipes.generate(decoder, x, max_length=tf.constant(-2))
     np.testing.assert_array_equal(shortest["ids"].numpy(), greedy["ids"].numpy()[:, :, :1])
+
+
+def test_non_finite_tensor_settings_become_the_defaults_of_generate():
+    """A NaN or inf float tensor is replaced by ``_settings.TENSOR_DEFAULTS``: generate's own defaults."""
+    parameters = inspect.signature(recipes.generate).parameters
+    assert _settings.TENSOR_DEFAULTS == {name: parameters[name].default for name in _settings.TENSOR_DEFAULTS}
+    decoder, x = TableDecoder(_table(6)), tf.constant([0, 1])
+    for name, value in _settings.TENSOR_DEFAULTS.items():
+        settings = {"temperature": dict(seed=1), "top_p": dict(temperature=0.7, seed=1)}.get(
+            name, dict(beam_width=3, num_results=2)
+        )
+        expected = recipes.generate(decoder, x, **settings, **{name: value})
+        for bad in (np.nan, np.inf, -np.inf):
+            got = recipes.generate(decoder, x, **settings, **{name: tf.constant(bad)})
+            np.testing.assert_array_equal(got["ids"].numpy(), expected["ids"].numpy(), err_msg=f"{name}={bad}")
+            np.testing.assert_allclose(got["scores"].numpy(), expected["scores"].numpy(), atol=1e-6)
 
 
 @pytest.mark.parametrize(

@@ -128,7 +128,7 @@ def _serving_cases():
         # [START] + tokens, the last CONTEXT_SIZE ids: the prompt's last CONTEXT_SIZE words.
         "window_language_model": ("inputs", _strings(WORD_TEXTS + [long_words]),
                                   _strings([" ".join(LONG_WORDS[-CONTEXT_SIZE:])])),  # fmt: skip
-        "rnn_language_model": ("inputs", _strings(CHAR_TEXTS + [long_chars]), None),  # no limit
+        "rnn_language_model": ("inputs", _strings(CHAR_TEXTS + [long_chars]), None),  # under its 4096-id prompt limit
         "sequence_tagger": ("inputs", _strings(WORD_TEXTS + [long_words]), first_words),
         "text_classifier": ("inputs", _strings(WORD_TEXTS + [long_words]), first_words),
         SUBWORD: ("inputs", _strings(WORD_TEXTS + [long_words]), first_words),
