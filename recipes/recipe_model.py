@@ -6,6 +6,7 @@ tokenization inside the SavedModel.
 """
 
 import keras
+import tensorflow as tf
 
 from seqrecipes.recipes.registry import get_recipe
 
@@ -28,6 +29,11 @@ class RecipeModel(keras.Model):
     Saving: ``get_config`` holds the recipe name, its arguments and the serialized tokenizers;
     ``from_config`` calls the recipe again, so the weights of the ``.keras`` file load into the same
     structure. No Lambda layers anywhere: ``keras.saving.load_model(path, safe_mode=True)`` works.
+
+    Token ids: ``fit`` and ``evaluate`` check that every integer input feeding an Embedding holds ids in
+    ``[0, vocabulary size)`` and, for a sparse cross-entropy loss, that integer targets are ids of the
+    output; a bad id is a ValueError naming the batch tensor and the id (``training/token_ids.py``:
+    arrays at once, a ``tf.data.Dataset`` per batch; generators are not checked).
 
     Example:
     >>> import os, tempfile
@@ -59,6 +65,47 @@ class RecipeModel(keras.Model):
         if getattr(self, "_decoder", None) is None:
             self._decoder = self.info.decoder(self)
         return self._decoder
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """``keras.Model.fit`` with the token ids checked (see the class docstring).
+
+        Raises:
+            ValueError: a token id outside its vocabulary, naming the batch tensor and the id.
+        """
+        return self._checked(super().fit, x, y, args, kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        """``keras.Model.evaluate`` with the token ids checked (see the class docstring).
+
+        Raises:
+            ValueError: a token id outside its vocabulary, naming the batch tensor and the id.
+        """
+        return self._checked(super().evaluate, x, y, args, kwargs)
+
+    def _checked(self, run, x, y, args, kwargs):
+        from seqrecipes.recipes.training import token_ids  # here: the training package imports this module's users
+
+        limits = token_ids.id_limits(self)
+        x = self._checked_data(x, y, limits)
+        if isinstance(kwargs.get("validation_data"), tuple):
+            token_ids.check_arrays(self, *kwargs["validation_data"][:2], limits=limits)
+        elif kwargs.get("validation_data") is not None:
+            kwargs["validation_data"] = self._checked_data(kwargs["validation_data"], None, limits)
+        try:
+            return run(x, y, *args, **kwargs)
+        except tf.errors.InvalidArgumentError as error:
+            clear = token_ids.raised_error(self, error, limits)
+            if clear is None:
+                raise
+            raise clear from None
+
+    def _checked_data(self, x, y, limits):
+        from seqrecipes.recipes.training import token_ids
+
+        if isinstance(x, tf.data.Dataset):
+            return token_ids.checked_dataset(self, x, limits)
+        token_ids.check_arrays(self, x, y, limits)
+        return x
 
     def tokenizer(self, role):
         """The tokenizer of a role; a clear error if the recipe was built without it."""

@@ -6,6 +6,7 @@
 import json
 import os
 import sys
+import tempfile
 import time
 
 import keras
@@ -64,16 +65,33 @@ def recipe_arguments(items):
     return arguments
 
 
+def writable_folder(path, flag):
+    """Makes folder ``path`` (if missing) and checks that a file can be written in it; a CommandError naming
+    ``flag`` otherwise (a file in the way, a read-only folder), before any work is done."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise CommandError(f"`{flag}` must be a folder. Received: {flag}={path!r} (a file)")
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        raise CommandError(
+            f"`{flag}` must be a folder this user can write to. Received: {flag}={path!r} ({error.strerror or error})"
+        ) from error
+    return path
+
+
 def load_model(path):
     """The ``RecipeModel`` of a ``.keras`` file, loaded with ``safe_mode=True``; a CommandError otherwise."""
     if not os.path.exists(path):
-        raise CommandError(f"No model file at {path!r}; `seqrecipes train` writes one (a .keras file). Received: model={path!r}")
+        raise CommandError(f"No model file at {path!r}; `seqrecipes train` writes one (a .keras file). Received: --model={path!r}")
     try:
         model = keras.saving.load_model(path, safe_mode=True)
     except Exception as error:
-        raise CommandError(f"Could not load {path!r} as a Keras model ({type(error).__name__}: {error}). Received: model={path!r}") from error
+        reason = (str(error).strip().splitlines() or [""])[0][:300]  # the first line: never a whole file's text
+        raise CommandError(f"Could not load {path!r} as a Keras model ({type(error).__name__}: {reason}). Received: --model={path!r}") from error
     if not isinstance(model, RecipeModel):
-        raise CommandError(f"{path!r} holds a {type(model).__name__}, not a seqrecipes recipe model. Received: model={path!r}")
+        raise CommandError(f"{path!r} holds a {type(model).__name__}, not a seqrecipes recipe model. Received: --model={path!r}")
     return model
 
 
@@ -82,6 +100,11 @@ def train(args):
     trainer = _trainer(info)
     _check_dataset(args.dataset, info)
     arguments = recipe_arguments(args.arg)
+    run_dir = writable_folder(args.run_dir or os.path.join("runs", info.name), "--run-dir")
+    output = args.output or os.path.join(run_dir, f"{info.name}.keras")
+    if os.path.isdir(output):
+        raise CommandError(f"`--output` must be a .keras file, not a folder. Received: --output={output!r}")
+    writable_folder(os.path.dirname(os.path.abspath(output)), "--output")
     t0 = time.perf_counter()
     pairs, names = trainer.examples(args.dataset, args.num_examples, held_out=False, args=args)
     validation = trainer.examples(args.dataset, args.num_validation, held_out=True, args=args)[0] if args.num_validation else None
@@ -92,16 +115,21 @@ def train(args):
     except (TypeError, ValueError) as error:
         raise CommandError(f"Could not build {info.name}: {error}") from error
     print(f"model: {info.name} {model.arguments}: {model.count_params():,} parameters")
-    run_dir = args.run_dir or os.path.join("runs", info.name)
     batches = trainer.batches(model, pairs, args.batch_size, shuffle_seed=args.seed)
     validation_batches = trainer.batches(model, validation, args.batch_size) if validation else None
-    train_model(
-        model, batches, validation_batches, epochs=args.epochs, run_dir=run_dir, patience=args.patience,
-        resume=not args.no_resume, steps_per_epoch=args.steps_per_epoch, verbose=1,
-    )  # fmt: skip
-    output = args.output or os.path.join(run_dir, f"{info.name}.keras")
-    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    model.save(output)
+    try:
+        history = train_model(
+            model, batches, validation_batches, epochs=args.epochs, run_dir=run_dir, patience=args.patience,
+            resume=not args.no_resume, steps_per_epoch=args.steps_per_epoch, verbose=1,
+        )  # fmt: skip
+    except ValueError as error:  # a token id outside the vocabulary, a backup of another model in --run-dir
+        raise CommandError(str(error)) from error
+    if history.stopped_because not in (None, "early stopping"):
+        print(f"seqrecipes train: warning: training stopped at {history.stopped_because}; the last good weights are kept", file=sys.stderr)
+    try:
+        model.save(output)
+    except OSError as error:
+        raise CommandError(f"Could not write the model ({error.strerror or error}). Received: --output={output!r}") from error
     print(f"saved {output}")
     if validation:
         scores = trainer.scores(model, validation, args.batch_size)
@@ -117,7 +145,10 @@ def evaluate(args):
     _check_dataset(args.dataset, info)
     pairs, _ = trainer.examples(args.dataset, args.num_examples, held_out=True, args=args)
     print(f"evaluating {args.model} ({info.name}) on {len(pairs)} held-out examples of {args.dataset}")
-    results = model.evaluate(trainer.batches(model, pairs, args.batch_size), verbose=1, return_dict=True)
+    try:
+        results = model.evaluate(trainer.batches(model, pairs, args.batch_size), verbose=1, return_dict=True)
+    except ValueError as error:  # a token id outside the model's vocabulary
+        raise CommandError(str(error)) from error
     results.update(trainer.scores(model, pairs, args.batch_size))
     for key, value in results.items():
         print(f"{key}: {float(value):.4f}")
@@ -129,7 +160,7 @@ def predict(args):
     if model.info.serving not in ("generate", "classify", "tag"):
         raise CommandError(
             f"`seqrecipes predict` reads strings; a {model.info.serving!r} model takes arrays (use recipes.predict in "
-            f"Python). Received: model={args.model!r}"
+            f"Python). Received: --model={args.model!r}"
         )
     outputs = predict_outputs(model, args.inputs)
     for i, text in enumerate(args.inputs):
@@ -148,7 +179,7 @@ def generate(args):
     if model.info.serving != "generate":
         raise CommandError(
             f"`seqrecipes generate` reads strings and needs a generating text recipe; {model.recipe!r} serves "
-            f"{model.info.serving!r} (use recipes.generate in Python). Received: model={args.model!r}"
+            f"{model.info.serving!r} (use recipes.generate in Python). Received: --model={args.model!r}"
         )
     decoder = model.decoder
     settings = {name: getattr(args, name) for name in generate_parameters()}
@@ -164,9 +195,13 @@ def generate(args):
 
 
 def export(args):
+    writable_folder(args.export_dir, "--export-dir")
+    base_path = os.path.join(args.export_dir, args.name)
+    if os.path.exists(base_path) and not os.path.isdir(base_path):
+        raise CommandError(f"`--name` must name a folder under --export-dir, and a file is in the way. Received: --name={args.name!r}")
     model = load_model(args.model)
     try:
-        path = export_model(model, os.path.join(args.export_dir, args.name), version=args.version)
+        path = export_model(model, base_path, version=args.version)
     except ValueError as error:
         raise CommandError(str(error)) from error
     print(f"exported {args.model} to {path}")

@@ -15,6 +15,7 @@ recipe's registry entry and in ``trainers.py``.
 """
 
 import argparse
+import math
 import os
 import sys
 
@@ -39,6 +40,98 @@ def list_command(args):
     return 0
 
 
+# The most examples a command reads into memory (--num-examples, --num-validation): a sane bound, far above
+# the largest data set it reads (ted_hrlr_translate/pt_to_en, about 50 000 pairs).
+MAX_EXAMPLES = 10_000_000
+MAX_SEED = 2**32 - 1  # NumPy's seeds are 32-bit
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, ``seqrecipes COMMAND: error: ...`` (exit status 2)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _integer(flag, minimum=None, maximum=None):
+    """An argparse type: an integer in [minimum, maximum] (None: no bound), else an error naming ``flag``."""
+    expected = {None: "an integer", 0: "an integer >= 0", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
+    if maximum is not None:
+        expected = f"an integer in [{minimum}, {maximum}]"
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"`{flag}` must be {expected}. Received: {flag}={text!r}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def _number(flag, positive=False):
+    """An argparse type: a finite number (> 0 when ``positive``), else an error naming ``flag``."""
+    expected = "a finite number > 0" if positive else "a finite number"
+
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or (positive and value <= 0):
+            raise argparse.ArgumentTypeError(f"`{flag}` must be {expected}. Received: {flag}={text!r}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def _text(flag):
+    """An argparse type: UTF-8 text (an argument of other bytes reaches Python as lone surrogates)."""
+
+    def parse(text):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise argparse.ArgumentTypeError(
+                f"`{flag}` must be UTF-8 text. Received: {flag}={os.fsencode(text)!r}"
+            ) from None
+        return text
+
+    parse.__name__ = "text"
+    return parse
+
+
+def _keras_file(flag):
+    """An argparse type: a path ending in ``.keras`` (what ``model.save`` writes)."""
+
+    def parse(text):
+        if not text.endswith(".keras") or os.path.basename(text) == ".keras":
+            raise argparse.ArgumentTypeError(f"`{flag}` must be a path ending in .keras. Received: {flag}={text!r}")
+        return text
+
+    parse.__name__ = "keras file"
+    return parse
+
+
+def _name(flag):
+    """An argparse type: a folder name (no path separator, not ``.`` or ``..``), in UTF-8."""
+
+    def parse(text):
+        _text(flag)(text)
+        if not text or text in (".", "..") or "/" in text or os.sep in text or "\0" in text:
+            raise argparse.ArgumentTypeError(
+                f"`{flag}` must be a folder name (no '/', not '.' or '..'). Received: {flag}={text!r}"
+            )
+        return text
+
+    parse.__name__ = "name"
+    return parse
+
+
 def _command(name):
     """The function that runs command ``name`` of ``commands.py``."""
 
@@ -51,7 +144,7 @@ def _command(name):
 
 
 def _parser():
-    parser = argparse.ArgumentParser(prog="seqrecipes", description="Sequence-model recipes for Keras 3.")
+    parser = _Parser(prog="seqrecipes", description="Sequence-model recipes for Keras 3.")
     parser.add_argument("--version", action="version", version=f"seqrecipes {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -59,23 +152,25 @@ def _parser():
 
     def data_options(p, default_examples):
         p.add_argument("--dataset", required=True, help=f"a data source: {', '.join(trained_datasets())}")
-        p.add_argument("--num-examples", type=int, default=default_examples, help="examples to read (default %(default)s)")
-        p.add_argument("--batch-size", type=int, default=64, help="(default %(default)s)")
+        p.add_argument("--num-examples", type=_integer("--num-examples", 1, MAX_EXAMPLES), default=default_examples,
+                       help=f"examples to read, 1 to {MAX_EXAMPLES:,} (default %(default)s)")  # fmt: skip
+        p.add_argument("--batch-size", type=_integer("--batch-size", 1), default=64, help="(default %(default)s)")
         p.add_argument("--data-dir", default=None, help="TensorFlow Datasets folder")
         p.add_argument("--download", action="store_true", help="let TensorFlow Datasets download missing data")
-        p.add_argument("--seed", type=int, default=0, help="(default %(default)s)")
+        p.add_argument("--seed", type=_integer("--seed", 0, MAX_SEED), default=0, help="0 to 2**32 - 1 (default %(default)s)")
 
     train = sub.add_parser("train", help="Train a registered recipe on a named data source and save the .keras file.")
     train.add_argument("--recipe", required=True, help="a recipe name (see `seqrecipes list`)")
     data_options(train, 10_000)
-    train.add_argument("--num-validation", type=int, default=500, help="held-out examples for validation (0: none)")
-    train.add_argument("--epochs", type=int, default=10, help="(default %(default)s)")
-    train.add_argument("--steps-per-epoch", type=int, default=None, help="batches per epoch (default: the whole data)")
-    train.add_argument("--patience", type=int, default=None, help="early stopping patience in epochs (default: off)")
+    train.add_argument("--num-validation", type=_integer("--num-validation", 0, MAX_EXAMPLES), default=500,
+                       help="held-out examples for validation (0: none)")  # fmt: skip
+    train.add_argument("--epochs", type=_integer("--epochs", 1), default=10, help="(default %(default)s)")
+    train.add_argument("--steps-per-epoch", type=_integer("--steps-per-epoch", 1), default=None, help="batches per epoch (default: the whole data)")
+    train.add_argument("--patience", type=_integer("--patience", 0), default=None, help="early stopping patience in epochs (default: off)")
     train.add_argument("--run-dir", default=None, help="checkpoints, resume state and TensorBoard logs (default runs/RECIPE)")
     train.add_argument("--no-resume", action="store_true", help="start over even if the run folder holds a killed run")
-    train.add_argument("--output", default=None, help="the .keras file to write (default RUN_DIR/RECIPE.keras)")
-    train.add_argument("--arg", action="append", metavar="KEY=VALUE", help="a recipe argument, e.g. --arg units=64 (repeatable)")
+    train.add_argument("--output", type=_keras_file("--output"), default=None, help="the .keras file to write (default RUN_DIR/RECIPE.keras)")
+    train.add_argument("--arg", type=_text("--arg"), action="append", metavar="KEY=VALUE", help="a recipe argument, e.g. --arg units=64 (repeatable)")
     train.set_defaults(func=_command("train"))
 
     evaluate = sub.add_parser("evaluate", help="Score a saved model on held-out examples of a data source.")
@@ -85,7 +180,7 @@ def _parser():
 
     predict = sub.add_parser("predict", help="Print a saved model's outputs for raw input strings.")
     predict.add_argument("--model", required=True, help="a .keras file")
-    predict.add_argument("inputs", nargs="+", help="input strings")
+    predict.add_argument("inputs", type=_text("inputs"), nargs="+", help="input strings (UTF-8)")
     predict.set_defaults(func=_command("predict"))
 
     generate = sub.add_parser(
@@ -96,20 +191,22 @@ def _parser():
     )
     generate.add_argument("--model", required=True, help="a .keras file of a generating text recipe")
     for setting, (kind, default, meaning) in generate_parameters().items():
-        generate.add_argument(f"--{setting.replace('_', '-')}", type=kind, default=default, help=f"{meaning} (default %(default)s)")
-    generate.add_argument("inputs", nargs="+", help="input strings (prompts for language models)")
+        flag = f"--{setting.replace('_', '-')}"  # the ranges are checked by generate; here only the number's form
+        parse = _integer(flag) if kind is int else _number(flag)
+        generate.add_argument(flag, type=parse, default=default, help=f"{meaning} (default %(default)s)")
+    generate.add_argument("inputs", type=_text("inputs"), nargs="+", help="input strings, UTF-8 (prompts for language models)")
     generate.set_defaults(func=_command("generate"))
 
     export = sub.add_parser("export", help="Write a saved model as a SavedModel for TF Serving: EXPORT_DIR/NAME/VERSION.")
     export.add_argument("--model", required=True, help="a .keras file")
-    export.add_argument("--name", required=True, help="the served model's name")
+    export.add_argument("--name", type=_name("--name"), required=True, help="the served model's name (a folder name)")
     export.add_argument("--export-dir", default="saved_models", help="(default %(default)s)")
-    export.add_argument("--version", type=int, default=None, help="(default: the next free number)")
+    export.add_argument("--version", type=_integer("--version", 1), default=None, help="(default: the next free number)")
     export.set_defaults(func=_command("export"))
 
     demo = sub.add_parser("demo", help="Train seq2seq_attention on dates (English and Korean), plot attention, export, serve.")
     demo.add_argument("--quick", action="store_true", help="a smoke run with tiny settings (well under a minute)")
-    demo.add_argument("--minutes", type=float, default=None, help="the training time budget")
+    demo.add_argument("--minutes", type=_number("--minutes", positive=True), default=None, help="the training time budget")
     demo.add_argument("--run-dir", default=None, help="the training run folder (default runs/dates; runs/dates_quick with --quick)")
     demo.add_argument("--export-dir", default=None, help="the SavedModel root (default saved_models)")
     demo.set_defaults(func=_command("run_demo"))
@@ -119,17 +216,30 @@ def _parser():
 def main(argv=None):
     """Runs the command line; returns the exit status (0 success, 2 a user error).
 
+    A user error is one line on standard error, ``seqrecipes COMMAND: error: ...``, naming the flag (or
+    path) with what it expected and what it received: bad arguments (found as they are parsed, which
+    then raises ``SystemExit(2)`` as argparse does), a ``CommandError`` of a command, and an OSError
+    (a missing file, a read-only folder, a full disk) with the path it is about.
+
     Example:
     >>> from seqrecipes.recipes.cli import main
     >>> main(["list"])  # doctest: +ELLIPSIS
     recipes (...):
     ...
     0
+    >>> main(["train", "--recipe", "seq2seq", "--dataset", "date_translation", "--epochs", "0"])  # one line on stderr
+    Traceback (most recent call last):
+    ...
+    SystemExit: 2
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = _parser().parse_args(argv)
     try:
         return args.func(args)
     except CommandError as error:
-        print(f"seqrecipes {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        message = str(error)
+    except OSError as error:  # a file the command reads or writes: say which, in one line
+        reason = error.strerror or str(error) or type(error).__name__
+        message = f"{reason}. Received: path={error.filename!r}" if error.filename is not None else f"{type(error).__name__}: {reason}"
+    print(f"seqrecipes {args.command}: error: {' '.join(message.split())}", file=sys.stderr)
+    return 2

@@ -1,8 +1,10 @@
-"""Training: ``train`` (``model.fit`` with checkpoints, exact resume, early stopping, TensorBoard and a NaN
-guard), its callbacks, and the metrics of sequence models.
+"""Training: ``train`` (``model.fit`` with checkpoints, exact resume, early stopping, TensorBoard and a
+divergence guard), its callbacks, the token-id check of ``RecipeModel.fit``, and the metrics of sequence models.
 
     trainer.py     train
-    callbacks.py   the NaN guard, backup and checkpoint callbacks, reset_states_callback
+    callbacks.py   the divergence guard (NaN or exploding loss, non-finite weights), backup and checkpoint
+                   callbacks, reset_states_callback
+    token_ids.py   the check that token ids at fit and evaluate are inside their vocabularies
     metrics.py     Perplexity, TokenAccuracy, ExactMatch, TaggingF1 (Keras metrics); bleu, exact_match,
                    generation_scores (on decoded strings)
 """

@@ -7,8 +7,9 @@
     run_dir/checkpoints/last.keras  the whole model (optimizer state included) after each epoch
     run_dir/logs/                   TensorBoard logs (``tensorboard --logdir run_dir/logs``)
 
-plus early stopping with the best weights restored, and a NaN guard that stops at the first
-non-finite loss, writes nothing from that epoch and puts the last good weights back.
+plus early stopping with the best weights restored, and a divergence guard that stops at the first
+non-finite loss, exploding loss (``EXPLOSION_FACTOR`` times the best) or non-finite weights, writes
+nothing from that epoch and puts the last good weights back.
 """
 
 import json
@@ -21,7 +22,7 @@ import keras
 import tensorflow as tf
 
 from seqrecipes._checks import check_positive_int
-from seqrecipes.recipes.training.callbacks import BackupAndRestore, EpochCheckpoint, TerminateOnNaN
+from seqrecipes.recipes.training.callbacks import EXPLOSION_FACTOR, BackupAndRestore, DivergenceGuard, EpochCheckpoint
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def train(
     callbacks=None,
     **fit_kwargs,
 ):
-    """Trains ``model`` with ``model.fit``, checkpointing, resuming, early stopping and a NaN guard.
+    """Trains ``model`` with ``model.fit``, checkpointing, resuming, early stopping and a divergence guard.
 
     Resuming: with ``resume=True`` a run that was killed (or raised) after finishing some epochs
     continues, when ``train`` is called again with the same ``run_dir``, from the state after
@@ -72,10 +73,16 @@ def train(
     an order each time Keras makes an iterator, which it does a version-dependent number of
     times per epoch). The backup is deleted when a run finishes.
 
-    NaN guard: at the first batch whose loss is NaN or infinite the run stops; that epoch is
-    neither backed up nor checkpointed, the weights of the last good epoch are loaded back into
-    ``model`` (when one finished), and a warning says so. The backup stays, so calling ``train``
-    again (say with a smaller learning rate) resumes from the last good epoch.
+    Divergence guard: the run stops at the end of the first batch whose loss is NaN or infinite,
+    or has exploded: more than ``EXPLOSION_FACTOR`` (1e3) times both the best loss of the run so far
+    and the loss of its first batch (the losses Keras reports after each batch, the running mean of
+    the epoch); and at the end of an epoch whose weights are not all finite. That epoch is neither
+    backed up nor checkpointed, the weights of the last good epoch are loaded back into ``model``
+    (those it started with, optimizer state included, when it broke in its first epoch), and a
+    warning (also logged) says why it stopped; so does ``history.stopped_because``. The backup
+    stays, so calling ``train`` again (say with a smaller learning rate) resumes from the last
+    good epoch. A failed write of the backup or checkpoint (a full disk) raises an OSError naming
+    the file or folder.
 
     Args:
         model: a compiled Keras model (any; recipes return compiled ``RecipeModel``s). It must
@@ -98,7 +105,14 @@ def train(
         **fit_kwargs: passed on to ``model.fit`` (``steps_per_epoch``, ``class_weight``, ...).
 
     Returns:
-        The ``History`` of this call's epochs.
+        The ``History`` of this call's epochs, with ``stopped_because``: None when every epoch ran,
+        ``"early stopping"``, or the divergence guard's reason (``"an exploding loss at epoch 3,
+        batch 1: ..."``, ``"a non-finite loss (nan) at ..."``, ``"non-finite weights after ..."``).
+
+    Raises:
+        ValueError: a bad argument, an uncompiled model, a backup of another model in ``run_dir``,
+            or (for a ``RecipeModel``) a token id outside its embedding's vocabulary.
+        OSError: the backup or the checkpoint could not be written; the message names the path.
 
     Example:
     >>> import tempfile, numpy as np, keras
@@ -107,8 +121,8 @@ def train(
     >>> model.compile(optimizer="adam", loss="mse")
     >>> x, y = np.ones((8, 2)), np.zeros((8, 1))
     >>> history = recipes.train(model, x, y=y, epochs=2, run_dir=tempfile.mkdtemp(), verbose=0)
-    >>> len(history.history["loss"])
-    2
+    >>> len(history.history["loss"]), history.stopped_because
+    (2, None)
     """
     check_positive_int("epochs", epochs)
     if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 0):
@@ -127,16 +141,16 @@ def train(
         if finished >= epochs:
             warnings.warn(f"The run in {run_dir!r} already finished {finished} of epochs={epochs}; nothing left to train.")
 
-    guard = TerminateOnNaN()
+    guard = DivergenceGuard(EXPLOSION_FACTOR)
     run_callbacks = [
         guard,
         BackupAndRestore(backup_dir, guard),
         EpochCheckpoint(os.path.join(run_dir, "checkpoints", "last.keras"), guard),
     ]
+    stopping = None
     if patience is not None:
-        run_callbacks.append(
-            keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True, verbose=1 if verbose else 0)
-        )
+        stopping = keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True, verbose=1 if verbose else 0)
+        run_callbacks.append(stopping)
     if tensorboard and _tensorboard_installed():
         run_callbacks.append(keras.callbacks.TensorBoard(log_dir=os.path.join(run_dir, "logs")))
     run_callbacks.extend(callbacks or [])
@@ -151,18 +165,28 @@ def train(
         verbose=verbose,
         **fit_kwargs,
     )
+    history.stopped_because = None
     if guard.terminated:
-        _restore_last_good(model, backup_dir)
+        history.stopped_because = guard.reason
+        _restore_last_good(model, backup_dir, guard)
+    elif stopping is not None and stopping.stopped_epoch > 0:
+        history.stopped_because = "early stopping"
     return history
 
 
-def _restore_last_good(model, backup_dir):
+def _restore_last_good(model, backup_dir, guard):
     weights = os.path.join(backup_dir, "latest.weights.h5")
     if os.path.exists(weights):
         model.load_weights(weights)
-        warnings.warn(
-            f"Training stopped at a non-finite loss; the weights of the last good epoch ({backup_dir}) are restored. "
+        message = (
+            f"Training stopped at {guard.reason}; the weights of the last good epoch ({backup_dir}) are restored. "
             "Call train again with the same run_dir (and perhaps a smaller learning rate) to resume from there."
         )
     else:
-        warnings.warn("Training stopped at a non-finite loss in its first epoch; no good weights were saved to restore.")
+        guard.restore_initial_state()
+        message = (
+            f"Training stopped at {guard.reason}, in its first epoch; the weights it started from are restored "
+            "(no epoch finished, so no checkpoint was written). Try a smaller learning rate."
+        )
+    logger.warning(message)
+    warnings.warn(message)

@@ -115,6 +115,7 @@ def test_early_stopping_stops_and_restores_the_best_weights(tmp_path):
     val_loss = history.history["val_loss"]
     best = int(np.argmin(val_loss))
     assert len(val_loss) == best + 3 < 30  # stopped two epochs after the best one
+    assert history.stopped_because == "early stopping"
     _assert_same_weights(model.get_weights(), record.weights[best])
 
 
@@ -129,6 +130,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     with pytest.warns(UserWarning, match="last good epoch"):
         history = recipes.train(model, _dataset(), epochs=6, run_dir=str(tmp_path), verbose=0, callbacks=[record, _Explode()])
     assert len(history.history["loss"]) == 3 and not np.isfinite(history.history["loss"][-1])
+    assert history.stopped_because.startswith("a non-finite loss") and "epoch 3" in history.stopped_because
     good = record.weights[1]  # after the second epoch, the last finite one
     _assert_same_weights(model.get_weights(), good)
     checkpoint = keras.saving.load_model(str(tmp_path / "checkpoints" / "last.keras"))
@@ -138,6 +140,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     model.optimizer.learning_rate.assign(0.01)
     history = recipes.train(model, _dataset(), epochs=4, run_dir=str(tmp_path), verbose=0)
     assert len(history.history["loss"]) == 2 and np.all(np.isfinite(history.history["loss"]))
+    assert history.stopped_because is None
 
 
 def test_bad_arguments_are_clear_errors(tmp_path):
