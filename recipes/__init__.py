@@ -5,7 +5,7 @@
                       serving function); the package's ``__init__`` is its catalog in the registry
     decoding/         the ``Decoder`` contract; greedy search, sampling, beam search, generate, alignments
     serving/          export for TF Serving, its signatures and warm-up requests, predict
-    training/         train (checkpoints, exact resume, early stopping, NaN guard), callbacks, metrics
+    training/         train (checkpoints, exact resume, early stopping, divergence guard), callbacks, metrics
     cli/              the ``seqrecipes`` command line and the demo
     registry.py       every recipe with its task type, serving kind and data sets
     recipe_model.py   ``RecipeModel``, the compiled Keras model every recipe returns
