@@ -30,6 +30,7 @@ if not seqrecipes.COMMAND_LINE:
         generate,
         greedy_search,
         sample,
+        score,
         sequence_lengths,
     )
     from seqrecipes.recipes.encoder_decoder._encoder_decoder import source_ids
@@ -80,6 +81,7 @@ __all__ = [
     "sample",
     "beam_search",
     "generate",
+    "score",
     "sequence_lengths",
     "attention_alignments",
     # training, serving, pictures

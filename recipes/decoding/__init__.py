@@ -6,6 +6,7 @@
     beam.py         beam_search: GNMT length and coverage penalties, the n-best with scores
     generation.py   generate: one entry point choosing among the three; settings may be scalar tensors
     alignments.py   attention_alignments: where an attention model looked, for plotting
+    scoring.py      score: log p(sentence) (or log p(y | x)) per sentence, per token, and perplexity
     _loop.py        the token loop greedy search and sampling share
     _settings.py    Python settings checked, tensor settings clamped
 
@@ -20,6 +21,7 @@ from seqrecipes.recipes.decoding.decoder import NEVER_GENERATED, Decoder, ban_ne
 from seqrecipes.recipes.decoding.generation import generate
 from seqrecipes.recipes.decoding.greedy import greedy_search
 from seqrecipes.recipes.decoding.sampling import sample
+from seqrecipes.recipes.decoding.scoring import score
 
 __all__ = [
     "NEVER_GENERATED",
@@ -30,5 +32,6 @@ __all__ = [
     "generate",
     "greedy_search",
     "sample",
+    "score",
     "sequence_lengths",
 ]

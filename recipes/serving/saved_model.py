@@ -10,7 +10,10 @@ stock TF Serving runs the result. Generating recipes (serving kinds "generate" a
 from ``serving_default`` (greedy decoding) and get a second signature, ``generate``: the same raw
 input plus the scalar settings ``GENERATE_SETTINGS`` (beam width, number of results, maximum
 length, temperature, top-k, top-p, seed, length and coverage penalties), returning the n-best
-{"outputs": strings (B, N), "scores": (B, N)}; see ``generate_function``.
+{"outputs": strings (B, N), "scores": (B, N)}; see ``generate_function``. With
+``score_signature=True`` they get a third, ``score``: sentences in (language models: "inputs";
+encoder-decoders and captioners: "inputs" or "images" and "targets"), {"log_prob", "token_log_probs",
+"lengths", "perplexity"} out, as ``recipes.score`` computes them; see ``score_function``.
 
 Every size a request can set is bounded by a limit stored in the export:
 
@@ -56,7 +59,7 @@ import tempfile
 
 import tensorflow as tf
 
-from seqrecipes._checks import check_positive_int
+from seqrecipes._checks import check_bool, check_positive_int
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.decoding._settings import MAX_BEAM_WIDTH, MAX_NUM_RESULTS
 from seqrecipes.recipes.serving.signatures import (
@@ -65,6 +68,7 @@ from seqrecipes.recipes.serving.signatures import (
     checked_input,
     generate_function,
     input_signature,
+    score_function,
 )
 from seqrecipes.recipes.serving.warmup import write_warmup_requests
 
@@ -131,6 +135,7 @@ def export(
     *,
     max_beam_width=DEFAULT_MAX_BEAM_WIDTH,
     max_num_results=DEFAULT_MAX_NUM_RESULTS,
+    score_signature=False,
 ):
     """Writes ``model`` as ``base_path/VERSION`` for TensorFlow Serving and returns that path.
 
@@ -149,6 +154,8 @@ def export(
             requests are clamped to it (generating recipes only; stored in the export).
         max_num_results: the most results per input a ``generate`` request gets, in [1, 10000];
             more are clamped to it (stored in the export).
+        score_signature: add the ``score`` signature (generating recipes only): sentences ->
+            their log probabilities and perplexities, as ``recipes.score`` gives them.
 
     Returns:
         The path of the written version folder.
@@ -175,6 +182,12 @@ def export(
     _check_model(model)
     _check_limit("max_beam_width", max_beam_width, MAX_BEAM_WIDTH)
     _check_limit("max_num_results", max_num_results, MAX_NUM_RESULTS)
+    check_bool("score_signature", score_signature)
+    if score_signature and model.info.decoder is None:
+        raise ValueError(
+            f"`score_signature` needs a generating recipe; {model.recipe!r} scores no sentences. "
+            f"Received: score_signature=True"
+        )
     if version is None:
         version = next_version(base_path)
     check_positive_int("version", version)
@@ -193,6 +206,9 @@ def export(
             module.max_num_results = tf.Variable(max_num_results, dtype=tf.int32, trainable=False, name="max_num_results")
             module.generate = generate_function(model, module.max_beam_width, module.max_num_results)
             signatures["generate"] = module.generate
+            if score_signature:
+                module.score = score_function(model)
+                signatures["score"] = module.score
         for name, fn in (extra_signatures or {}).items():
             setattr(module, f"signature_{name}", fn)
             signatures[name] = fn

@@ -4,8 +4,10 @@
 regressors and float images (B, H, W, C) for captioners (``input_signature``); generating recipes
 answer it with ``generation_serving`` (greedy decoding). They also get ``generate``: the same raw input
 plus the scalar settings of ``decoding.generate`` (``GENERATE_SETTINGS``), returning the n-best
-(``generate_function``), with beam width and results per input clamped to the export's limits. Both
-check the raw input's shape in the graph (``checked_input``).
+(``generate_function``), with beam width and results per input clamped to the export's limits, and
+``score``: sentences (and for encoder-decoders and captioners the inputs they follow) -> their log
+probabilities (``score_function``, what ``recipes.score`` computes). All check the raw input's shape
+in the graph (``checked_input``).
 """
 
 import inspect
@@ -16,6 +18,7 @@ import tensorflow as tf
 
 from seqrecipes.recipes.decoding.generation import generate
 from seqrecipes.recipes.decoding.greedy import greedy_search
+from seqrecipes.recipes.decoding.scoring import is_conditional, score_raw
 
 
 # The most beams and results per input an export's ``generate`` runs, unless ``export`` is told
@@ -126,3 +129,24 @@ def generate_function(model, max_beam_width=DEFAULT_MAX_BEAM_WIDTH, max_num_resu
     spec = input_signature(model)
     specs = [spec] + [tf.TensorSpec([], dtype, name=name) for name, dtype in GENERATE_SETTINGS]
     return tf.function(checked_input(serve, spec), input_signature=specs)
+
+
+# The target sentences of the ``score`` signature of encoder-decoders and captioners.
+TARGETS_SIGNATURE = tf.TensorSpec([None], tf.string, name="targets")
+
+
+def score_function(model):
+    """The ``score`` signature of a generating recipe, as a ``tf.function``: ``recipes.score`` in the graph.
+
+    Inputs: language models, the sentences "inputs" (B,) strings; encoder-decoders and captioners,
+    the raw input of ``serving_default`` ("inputs" strings or "images") and the sentences
+    "targets" (B,) strings (a request with different batch sizes fails with "`targets` must hold
+    one sentence per input"). Outputs: {"log_prob": (B,), "token_log_probs": (B, T), "lengths":
+    (B,) int32, "perplexity": (B,)}, natural logs, as ``recipes.score`` defines them.
+    """
+    model.tokenizer(model.decoder.output_role)  # a clear error now if the output tokenizer is missing
+    spec = input_signature(model)
+    if is_conditional(model):
+        checked = checked_input(lambda raw, targets: score_raw(model, raw, tf.ensure_shape(targets, [None])), spec)
+        return tf.function(checked, input_signature=[spec, TARGETS_SIGNATURE])
+    return tf.function(checked_input(lambda raw: score_raw(model, raw), spec), input_signature=[spec])

@@ -2,9 +2,9 @@
 
 The file is a TFRecord file of ``tensorflow.serving.PredictionLog`` protos with one small request per
 signature (two short strings for text recipes, a zero series for regressors, zero images for
-captioners; for ``generate``, greedy with ``max_length`` 4), read from the SavedModel's own signature
-defs. TF Serving replays them when it loads the model, so the first real request does not pay for the
-graph's first run.
+captioners, paired with two texts for a captioner's ``score``; for ``generate``, greedy with
+``max_length`` 4), read from the SavedModel's own signature defs. TF Serving replays them when it loads
+the model, so the first real request does not pay for the graph's first run.
 """
 
 import os
@@ -65,10 +65,10 @@ def predict_log(model_name, signature_name, inputs):
     return _field(6, _field(1, request))  # PredictionLog.predict_log.request
 
 
-def _warmup_value(name, tensor_info):
+def _warmup_value(name, tensor_info, batch=None):
     """A small value for one signature input: defaults for scalars, two short strings for a batch of
-    texts, zeros otherwise; unknown dimensions become 2 (texts) or 1 (batch) and 8 (others). None for
-    an input of unknown rank."""
+    texts, zeros otherwise; unknown dimensions become 2 (texts) or 1 (batch; ``batch`` if given) and 8
+    (others). None for an input of unknown rank."""
     dtype = tf.dtypes.as_dtype(tensor_info.dtype)
     dims = [d.size for d in tensor_info.tensor_shape.dim]
     if tensor_info.tensor_shape.unknown_rank:
@@ -76,7 +76,7 @@ def _warmup_value(name, tensor_info):
     if not dims:
         value = generate_settings(WARMUP_MAX_LENGTH).get(name, 0)
         return np.asarray(value, dtype.as_numpy_dtype), dtype
-    batch = len(WARMUP_TEXTS) if dtype == tf.string else 1
+    batch = batch or (len(WARMUP_TEXTS) if dtype == tf.string else 1)
     shape = [(batch if i == 0 else 8) if d < 0 else d for i, d in enumerate(dims)]
     if dtype == tf.string:
         texts = np.resize(np.asarray(WARMUP_TEXTS, object), shape[0])
@@ -98,7 +98,11 @@ def warmup_requests(path):
         if name.startswith("__"):  # TensorFlow's internal signatures (__saved_model_init_op)
             continue
         signature = meta_graph.signature_def[name]
-        inputs = {key: _warmup_value(key, info) for key, info in signature.inputs.items()}
+        # One batch size for every batched input: the texts' when there are texts (``score`` of a
+        # captioner pairs images with target strings, row for row).
+        texts = any(info.dtype == tf.string.as_datatype_enum for info in signature.inputs.values())
+        batch = len(WARMUP_TEXTS) if texts else 1
+        inputs = {key: _warmup_value(key, info, batch) for key, info in signature.inputs.items()}
         if any(value is None for value in inputs.values()):
             warnings.warn(
                 f"No warm-up request for signature {name!r}: an input has an unknown rank. "

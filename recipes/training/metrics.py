@@ -46,7 +46,11 @@ class Perplexity(keras.metrics.Metric):
         PPL = exp( -(1 / N) * sum_{b,t: y_bt != pad} log p(y_bt | y_b,<t) )
 
     The sum and the count N are accumulated over batches, so the result is the corpus perplexity,
-    not a mean of batch perplexities.
+    not a mean of batch perplexities. This is the package's one definition of perplexity: exp of the
+    mean negative log-likelihood (natural log) per predicted token, the end token ([END]) counted as
+    a predicted token, [UNK] scored as the token it is (p([UNK] | ..)), padding not counted.
+    ``recipes.score`` gives the same per sentence (N = its ``lengths``), under the decoder step's
+    distribution ([PAD] and [START] excluded and the rest renormalized, as generation samples).
 
     Args:
         from_logits: whether ``y_pred`` holds logits (True) or probabilities (False, Keras'
