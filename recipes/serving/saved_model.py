@@ -10,8 +10,8 @@ stock TF Serving runs the result. Generating recipes (serving kinds "generate" a
 from ``serving_default`` (greedy decoding) and get a second signature, ``generate``: the same raw
 input plus the scalar settings ``GENERATE_SETTINGS`` (beam width, number of results, maximum
 length, temperature, top-k, top-p, seed, length and coverage penalties), returning the n-best
-{"outputs": strings (B, N), "scores": (B, N)}; see ``generate_function``. With
-``score_signature=True`` they get a third, ``score``: sentences in (language models: "inputs";
+{"outputs": strings (B, N), "scores": (B, N)}; see ``generate_function``. They also get a third
+(unless ``score_signature=False``), ``score``: sentences in (language models: "inputs";
 encoder-decoders and captioners: "inputs" or "images" and "targets"), {"log_prob", "token_log_probs",
 "lengths", "perplexity"} out, as ``recipes.score`` computes them; see ``score_function``.
 
@@ -135,7 +135,7 @@ def export(
     *,
     max_beam_width=DEFAULT_MAX_BEAM_WIDTH,
     max_num_results=DEFAULT_MAX_NUM_RESULTS,
-    score_signature=False,
+    score_signature=None,
 ):
     """Writes ``model`` as ``base_path/VERSION`` for TensorFlow Serving and returns that path.
 
@@ -154,8 +154,9 @@ def export(
             requests are clamped to it (generating recipes only; stored in the export).
         max_num_results: the most results per input a ``generate`` request gets, in [1, 10000];
             more are clamped to it (stored in the export).
-        score_signature: add the ``score`` signature (generating recipes only): sentences ->
-            their log probabilities and perplexities, as ``recipes.score`` gives them.
+        score_signature: the ``score`` signature (sentences -> their log probabilities and
+            perplexities, as ``recipes.score`` gives them): ``None`` (default) adds it to generating
+            recipes' exports, ``False`` leaves it out, ``True`` requires it (a generating recipe).
 
     Returns:
         The path of the written version folder.
@@ -182,6 +183,8 @@ def export(
     _check_model(model)
     _check_limit("max_beam_width", max_beam_width, MAX_BEAM_WIDTH)
     _check_limit("max_num_results", max_num_results, MAX_NUM_RESULTS)
+    if score_signature is None:
+        score_signature = model.info.decoder is not None
     check_bool("score_signature", score_signature)
     if score_signature and model.info.decoder is None:
         raise ValueError(

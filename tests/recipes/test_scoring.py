@@ -177,7 +177,7 @@ def test_a_generated_output_scores_what_generate_said(name):
 
 @pytest.mark.parametrize("name", ["window_language_model", "image_captioner"])
 def test_the_export_s_score_signature_equals_python(name):
-    path = recipes.export(model(name), os.path.join(tempfile.mkdtemp(), name), score_signature=True)
+    path = recipes.export(model(name), os.path.join(tempfile.mkdtemp(), name))  # score: on by default
     signature = tf.saved_model.load(path).signatures["score"]
     sentences = SENTENCES + [LONG]
     if name in LANGUAGE_MODELS:

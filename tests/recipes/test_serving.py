@@ -26,6 +26,7 @@ from tensorflow.core.framework import tensor_pb2
 from toy_recipes import trained_toy
 
 from seqrecipes import data, recipes
+from seqrecipes.recipes.decoding import scoring
 from seqrecipes.recipes.serving import warmup
 from seqrecipes.recipes.serving.signatures import GENERATE_SETTINGS
 
@@ -218,6 +219,10 @@ def _read_warmup(path):
 def _python_outputs(model, signature, feeds):
     if signature == "generate":
         return _python_generate(model, feeds)
+    if signature == "score":
+        raw = feeds["images" if "images" in feeds else "inputs"]
+        targets = tf.constant(feeds["targets"]) if "targets" in feeds else None
+        return {key: np.asarray(tensor) for key, tensor in scoring.score_raw(model, tf.constant(raw), targets).items()}
     assert signature == "serving_default", signature
     (value,) = feeds.values()
     outputs = model.info.serving_function(model)(tf.constant(value))
@@ -426,7 +431,7 @@ def test_tf1_loader_serves_what_the_python_model_gives(served, name):
     """Every signature, on ordinary and over-long inputs, the cut inputs and the warm-up requests."""
     jobs = _of(served, name)
     cut = _serving_cases()[name][2] is not None
-    assert len(jobs) == 1 + cut + (2 + len(GENERATE_REQUESTS) if name in GENERATING else 1)
+    assert len(jobs) == 1 + cut + (3 + len(GENERATE_REQUESTS) if name in GENERATING else 1)  # warm-ups: 3 signatures
     for kind, (output, expected) in jobs.items():
         _assert_outputs_equal(output, expected, f"{name} {kind}")
 
@@ -453,7 +458,7 @@ def test_generating_recipes_export_both_signatures(exported):
                           "transformer_seq2seq", "image_captioner"]  # fmt: skip
     for name, path in paths.items():
         signatures = _signature_defs(path)
-        assert sorted(signatures) == (["generate", "serving_default"] if name in GENERATING else ["serving_default"])
+        assert sorted(signatures) == (["generate", "score", "serving_default"] if name in GENERATING else ["serving_default"])
         if name in GENERATING:
             generate = signatures["generate"]
             settings = {key: tf.as_dtype(generate.inputs[key].dtype) for key in generate.inputs}
@@ -499,11 +504,11 @@ def test_every_export_holds_one_warmup_request_per_signature(exported):
 def test_warmup_requests_replay_through_the_tf1_loader(exported, served):
     replayed = {}
     for name in exported[0]:
-        jobs = _of(served, name, kinds=("warm-up serving_default", "warm-up generate"))
+        jobs = _of(served, name, kinds=("warm-up serving_default", "warm-up generate", "warm-up score"))
         for kind, (output, expected) in jobs.items():
             _assert_outputs_equal(output, expected, f"{name} {kind}")
         replayed[name] = sorted(kind.split()[-1] for kind in jobs)
-    assert replayed == {name: (["generate", "serving_default"] if name in GENERATING else ["serving_default"])
+    assert replayed == {name: (["generate", "score", "serving_default"] if name in GENERATING else ["serving_default"])
                         for name in exported[0]}  # fmt: skip
 
 
