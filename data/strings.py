@@ -6,6 +6,7 @@ Every tokenizer reads its text through these: ``tokenize`` checks and converts i
 ``detokenize`` reads its ids through ``as_id_tensor``.
 """
 
+import numpy as np
 import tensorflow as tf
 
 from seqrecipes.data.vocabulary import PAD_ID
@@ -81,6 +82,53 @@ def _string_depth(values, limit=64):
     if None in depths or len(depths) > 1:
         return None
     return 1 + depths.pop() if depths else 1
+
+
+def string_batch(values, name="inputs"):
+    """A Python batch of strings (a list, a 1-D array or tensor) -> a 1-D object array of UTF-8 bytes.
+
+    What ``recipes.predict`` and ``recipes.score`` read their text through. Errors name ``name``:
+    one string instead of a batch, a ragged tensor, another rank, an empty batch, an item that is
+    not str or bytes (``name[i]``), text that is not UTF-8.
+
+    Example:
+    >>> from seqrecipes.data.strings import string_batch
+    >>> string_batch(["ab", b"c"]).tolist()
+    [b'ab', b'c']
+    >>> string_batch("ab", name="targets")
+    Traceback (most recent call last):
+    ...
+    TypeError: `targets` must be a batch of strings, not one string; pass [targets] for one input. Received: targets='ab'
+    """
+    if isinstance(values, (str, bytes)):
+        raise TypeError(
+            f"`{name}` must be a batch of strings, not one string; pass [{name}] for one input. Received: {name}={values!r:.100}"
+        )
+    if isinstance(values, tf.RaggedTensor):
+        raise TypeError(f"`{name}` must be a dense batch, not a ragged tensor. Received: {name} of shape {values.shape}")
+    if tf.is_tensor(values):
+        values = values.numpy()
+    if isinstance(values, np.ndarray) and values.ndim != 1:
+        raise ValueError(f"`{name}` must be a 1-D batch of strings (B,). Received: {name} of shape {values.shape}")
+    try:
+        items = list(values)
+    except TypeError:
+        raise TypeError(f"`{name}` must be a list of strings. Received: {name}={values!r:.100}") from None
+    if not items:
+        raise ValueError(f"`{name}` must hold at least one string. Received: {name}=[]")
+    array = np.empty(len(items), dtype=object)
+    for i, item in enumerate(items):
+        if not isinstance(item, (str, bytes)):
+            raise TypeError(
+                f"`{name}` must be a 1-D batch of strings (str or UTF-8 bytes). Received: {name}[{i}]={item!r:.100} "
+                f"of type {type(item).__name__}"
+            )
+        try:
+            array[i] = item.encode("utf-8") if isinstance(item, str) else bytes(item)
+            array[i].decode("utf-8")
+        except UnicodeError as error:
+            raise ValueError(f"`{name}[{i}]` must be UTF-8 text ({error.reason}). Received: {name}[{i}]={item!r:.100}") from None
+    return array
 
 
 def as_id_tensor(ids):

@@ -18,6 +18,7 @@ import tensorflow as tf
 from keras import ops
 
 from seqrecipes.data import PAD_ID
+from seqrecipes.data.strings import string_batch
 
 # The task types whose recipes score a target given an input (log p(y | x)); the others are
 # language models, which score their inputs (log p(s)).
@@ -163,10 +164,10 @@ def score(model, inputs, targets=None):
             f"Received: targets={targets!r:.100}"
         )
     images = model.info.serving == "caption"
-    raw = _images(inputs) if images else _strings("inputs", inputs)
+    raw = _images(inputs) if images else string_batch(inputs, "inputs")
     arguments = [tf.constant(raw)]
     if conditional:
-        targets = _strings("targets", targets)
+        targets = string_batch(targets, "targets")
         if len(targets) != len(raw):
             raise ValueError(f"`targets` must hold one sentence per input ({len(raw)}). Received: {len(targets)} targets")
         arguments.append(tf.constant(targets))
@@ -183,35 +184,6 @@ def _check_model(model):
             "`model` must be a generating recipe's model (a RecipeModel with a decoder). "
             f"Received: model={getattr(model, 'name', model)!r:.100} of type {type(model).__name__}"
         )
-
-
-def _strings(name, values):
-    """A batch of strings -> a 1-D object array of UTF-8 bytes; errors name ``name``."""
-    if isinstance(values, (str, bytes)):
-        raise TypeError(f"`{name}` must be a batch of strings, not one string; pass [{name}]. Received: {name}={values!r:.100}")
-    if tf.is_tensor(values) and not isinstance(values, tf.RaggedTensor):
-        values = values.numpy()
-    if isinstance(values, np.ndarray) and values.ndim != 1:
-        raise ValueError(f"`{name}` must be a 1-D batch of strings (B,). Received: {name} of shape {values.shape}")
-    try:
-        items = list(values)
-    except TypeError:
-        raise TypeError(f"`{name}` must be a list of strings. Received: {name}={values!r:.100}") from None
-    if not items:
-        raise ValueError(f"`{name}` must hold at least one string. Received: {name}=[]")
-    array = np.empty(len(items), dtype=object)
-    for i, item in enumerate(items):
-        if not isinstance(item, (str, bytes)):
-            raise TypeError(
-                f"`{name}` must hold strings (str or UTF-8 bytes). "
-                f"Received: {name}[{i}]={item!r:.100} of type {type(item).__name__}"
-            )
-        try:
-            array[i] = item.encode("utf-8") if isinstance(item, str) else bytes(item)
-            array[i].decode("utf-8")
-        except UnicodeError as error:
-            raise ValueError(f"`{name}[{i}]` must be UTF-8 text ({error.reason}). Received: {name}[{i}]={item!r:.100}") from None
-    return array
 
 
 def _images(values):

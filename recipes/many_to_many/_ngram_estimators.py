@@ -17,6 +17,7 @@ logs per sentence and per predicted token; ``perplexity`` is exp of the mean neg
 per predicted token, ``</s>`` counted, ``<s>`` not, ``<unk>`` scored as the word [UNK] like any other.
 """
 
+import functools
 import warnings
 
 import numpy as np
@@ -46,6 +47,20 @@ class _Estimator:
     def probability(self, ngrams):
         """p(w_i | w_{i-N+1:i-1}) of each row of ``ngrams`` (M, N): the history, then the word."""
         raise NotImplementedError
+
+    @functools.cached_property
+    def _top_histories(self):
+        """(sorted history keys, their counts #(w_{i-N+1:i-1})) of order N, summed once on first use."""
+        top = self.order - 1
+        histories, (totals,) = _history_sums(self.counts.keys[top], [self.counts.counts[top]], self.counts.vocabulary_size)
+        return histories, totals
+
+    def _top_order_counts(self, ngrams):
+        """(#(w_{i-N+1:i}), #(w_{i-N+1:i-1})) of each row of ``ngrams`` (M, N), from order N's counts."""
+        size = self.counts.vocabulary_size
+        keys = pack(ngrams, size)
+        count = lookup(self.counts.keys[-1], self.counts.counts[-1], keys)
+        return count, lookup(*self._top_histories, keys // size)
 
     def distribution(self, history):
         """p(w | history) for every w of V (``counts.words``), for a history of N-1 ids."""
@@ -106,15 +121,8 @@ class MaximumLikelihood(_Estimator):
     (True, inf)
     """
 
-    def __init__(self, counts):
-        super().__init__(counts)
-        top = counts.order - 1
-        self._history, (self._total,) = _history_sums(counts.keys[top], [counts.counts[top]], counts.vocabulary_size)
-
     def probability(self, ngrams):
-        keys = pack(ngrams, self.counts.vocabulary_size)
-        count = lookup(self.counts.keys[-1], self.counts.counts[-1], keys)
-        total = lookup(self._history, self._total, keys // self.counts.vocabulary_size)
+        count, total = self._top_order_counts(ngrams)
         return np.where(total > 0, count / np.maximum(total, 1), 0.0)
 
 
@@ -140,13 +148,9 @@ class AdditiveSmoothing(_Estimator):
     def __init__(self, counts, alpha=1.0):
         super().__init__(counts)
         self.alpha = check_positive_number("alpha", alpha)
-        top = counts.order - 1
-        self._history, (self._total,) = _history_sums(counts.keys[top], [counts.counts[top]], counts.vocabulary_size)
 
     def probability(self, ngrams):
-        keys = pack(ngrams, self.counts.vocabulary_size)
-        count = lookup(self.counts.keys[-1], self.counts.counts[-1], keys)
-        total = lookup(self._history, self._total, keys // self.counts.vocabulary_size)
+        count, total = self._top_order_counts(ngrams)
         return (count + self.alpha) / (total + self.alpha * self.counts.num_words)
 
 

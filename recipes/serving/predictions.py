@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from seqrecipes._checks import check_bool, check_positive_int
+from seqrecipes.data.strings import string_batch
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.serving.signatures import input_signature
 
@@ -54,7 +55,7 @@ def predict(model, inputs, batch_size=256, progress=False):
     check_positive_int("batch_size", batch_size)
     check_bool("progress", progress)
     spec = input_signature(model)
-    array = _strings(inputs) if spec.dtype == tf.string else _numbers(inputs, spec)
+    array = string_batch(inputs) if spec.dtype == tf.string else _numbers(inputs, spec)
     serve = _SERVING_FUNCTIONS.get(model)
     if serve is None:  # traced once per model, so that calling predict in a loop stays cheap
         serve = _SERVING_FUNCTIONS[model] = tf.function(model.info.serving_function(model), input_signature=[spec])
@@ -80,44 +81,6 @@ def _as_array(inputs):
     if isinstance(inputs, tf.RaggedTensor):
         raise TypeError(f"`inputs` must be a dense batch, not a ragged tensor. Received: inputs of shape {inputs.shape}")
     return inputs.numpy() if tf.is_tensor(inputs) else inputs
-
-
-def _strings(inputs):
-    """A batch of strings -> a 1-D object array of UTF-8 bytes."""
-    if isinstance(inputs, (str, bytes)):
-        raise TypeError(
-            f"`inputs` must be a batch of strings, not one string; pass [inputs] for one input. Received: inputs={inputs!r:.100}"
-        )
-    inputs = _as_array(inputs)
-    if isinstance(inputs, np.ndarray) and inputs.ndim != 1:
-        raise ValueError(f"`inputs` must be a 1-D batch of strings (B,). Received: inputs of shape {inputs.shape}")
-    try:
-        items = list(inputs)
-    except TypeError:
-        raise TypeError(f"`inputs` must be a list of strings. Received: inputs={inputs!r:.100}") from None
-    if not items:
-        raise ValueError("`inputs` must hold at least one string. Received: inputs=[]")
-    encoded = []
-    for i, item in enumerate(items):
-        if isinstance(item, str):
-            try:
-                item = item.encode("utf-8")
-            except UnicodeEncodeError as error:
-                raise ValueError(f"`inputs[{i}]` must be encodable as UTF-8 ({error.reason}). Received: inputs[{i}]={item!r:.100}") from None
-        elif isinstance(item, bytes):
-            try:
-                item.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise ValueError(f"`inputs[{i}]` must be UTF-8 bytes ({error.reason} at byte {error.start}). Received: inputs[{i}]={item!r:.100}") from None
-        else:
-            raise TypeError(
-                f"`inputs` must be a 1-D batch of strings (str or UTF-8 bytes). Received: inputs[{i}]={item!r:.100} "
-                f"of type {type(item).__name__}"
-            )
-        encoded.append(bytes(item))
-    array = np.empty(len(encoded), dtype=object)
-    array[:] = encoded
-    return array
 
 
 def _numbers(inputs, spec):
