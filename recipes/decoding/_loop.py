@@ -53,8 +53,8 @@ def token_loop(decoder, state, max_length, buffer_length, choose):
 
 
 def write_column(ids, t, token):
-    """ids (..., L) with column t (still 0) set to token (...)."""
-    at_t = ops.cast(ops.equal(ops.arange(ops.shape(ids)[-1], dtype="int32"), t), "int32")  # (L,)
+    """ids (..., L) with column t (still 0) set to token (...), of ids' dtype (int ids or float scores)."""
+    at_t = ops.cast(ops.equal(ops.arange(ops.shape(ids)[-1], dtype="int32"), t), ids.dtype)  # (L,)
     return ids + at_t * token[..., None]
 
 

@@ -19,6 +19,7 @@ from keras import ops
 
 from seqrecipes.data import PAD_ID
 from seqrecipes.data.strings import string_batch
+from seqrecipes.recipes.decoding._loop import write_column
 
 # The task types whose recipes score a target given an input (log p(y | x)); the others are
 # language models, which score their inputs (log p(s)).
@@ -56,7 +57,6 @@ def teacher_forced_scores(decoder, state, token_in, targets, lengths):
     t >= lengths give 0. Returns the score dict of ``score`` as tensors.
     """
     steps = ops.shape(targets)[1]
-    positions = ops.arange(steps, dtype="int32")  # (T,)
     token_log_probs = ops.zeros(ops.shape(targets), "float32")  # (B, T)
 
     def cond(t, state, token_log_probs):
@@ -67,7 +67,7 @@ def teacher_forced_scores(decoder, state, token_in, targets, lengths):
         log_probabilities = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)  # (B, V)
         picked = ops.take_along_axis(log_probabilities, ops.take(targets, t, axis=1)[:, None], axis=1)  # (B, 1)
         picked = ops.where(t < lengths[:, None], picked, 0.0)  # (B, 1)
-        token_log_probs = ops.where(ops.equal(positions, t)[None, :], picked, token_log_probs)  # (B, T)
+        token_log_probs = write_column(token_log_probs, t, picked[:, 0])  # (B, T)
         return t + 1, state, token_log_probs
 
     t0 = ops.convert_to_tensor(0, "int32")
