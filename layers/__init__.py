@@ -10,7 +10,8 @@ The groups:
 - the Transformer: ``MultiHeadAttention``, position tables (``PositionalEncoding``,
   ``PositionEmbedding``) and the blocks (``TransformerEncoder``, ``TransformerDecoder``);
 - pooling over time, a sentence vector from a padded sequence (``LastStatePooling``,
-  ``MeanPooling``, ``MaxPooling``, ``AttentionPooling``).
+  ``MeanPooling``, ``MaxPooling``, ``AttentionPooling``);
+- counts: ``NGramTable``, a back-off n-gram model (the ARPA rule) over sorted key tables.
 
 Modules whose names start with an underscore are private: shared bases and helpers.
 """
@@ -47,6 +48,9 @@ from seqrecipes.layers.mean_pooling import MeanPooling
 from seqrecipes.layers.max_pooling import MaxPooling
 from seqrecipes.layers.attention_pooling import AttentionPooling
 
+# Counts
+from seqrecipes.layers.ngram_table import NGramTable
+
 __all__ = [
     "RecurrentCell",
     "SimpleRNNCell",
@@ -72,4 +76,5 @@ __all__ = [
     "MeanPooling",
     "MaxPooling",
     "AttentionPooling",
+    "NGramTable",
 ]

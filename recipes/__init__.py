@@ -29,6 +29,7 @@ if not seqrecipes.COMMAND_LINE:
         beam_search,
         generate,
         greedy_search,
+        prompt_ids,
         sample,
         score,
         sequence_lengths,
@@ -37,7 +38,8 @@ if not seqrecipes.COMMAND_LINE:
     from seqrecipes.recipes.encoder_decoder.seq2seq import Seq2SeqDecoder, seq2seq
     from seqrecipes.recipes.encoder_decoder.seq2seq_attention import Seq2SeqAttentionDecoder, seq2seq_attention
     from seqrecipes.recipes.encoder_decoder.transformer_seq2seq import TransformerSeq2SeqDecoder, transformer_seq2seq
-    from seqrecipes.recipes.many_to_many.rnn_language_model import RNNLanguageModelDecoder, prompt_ids, rnn_language_model
+    from seqrecipes.recipes.many_to_many.ngram_language_model import NGramDecoder, ngram_language_model, read_arpa, write_arpa
+    from seqrecipes.recipes.many_to_many.rnn_language_model import RNNLanguageModelDecoder, rnn_language_model
     from seqrecipes.recipes.many_to_many.sequence_tagger import predict_tags, sequence_tagger
     from seqrecipes.recipes.many_to_one.sequence_regressor import sequence_regressor
     from seqrecipes.recipes.many_to_one.text_classifier import text_classifier, token_ids
@@ -60,6 +62,7 @@ __all__ = [
     "sequence_regressor",
     "sequence_tagger",
     "rnn_language_model",
+    "ngram_language_model",
     "seq2seq",
     "seq2seq_attention",
     "transformer_seq2seq",
@@ -67,6 +70,7 @@ __all__ = [
     "WindowLanguageModelDecoder",
     "ImageCaptionerDecoder",
     "RNNLanguageModelDecoder",
+    "NGramDecoder",
     "Seq2SeqDecoder",
     "Seq2SeqAttentionDecoder",
     "TransformerSeq2SeqDecoder",
@@ -75,6 +79,8 @@ __all__ = [
     "prompt_ids",
     "predict_tags",
     "source_ids",
+    "write_arpa",
+    "read_arpa",
     # decoding
     "Decoder",
     "greedy_search",

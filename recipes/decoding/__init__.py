@@ -7,6 +7,7 @@
     generation.py   generate: one entry point choosing among the three; settings may be scalar tensors
     alignments.py   attention_alignments: where an attention model looked, for plotting
     scoring.py      score: log p(sentence) (or log p(y | x)) per sentence, per token, and perplexity
+    prompts.py      prompt_ids: [START] + a prompt's ids for the language models, cut to MAX_PROMPT_LENGTH
     _loop.py        the token loop greedy search and sampling share
     _settings.py    Python settings checked, tensor settings clamped
 
@@ -18,12 +19,14 @@ The loops are ``keras.ops.while_loop`` closures, so they run inside ``tf.functio
 from seqrecipes.recipes.decoding.alignments import attention_alignments
 from seqrecipes.recipes.decoding.beam import beam_search
 from seqrecipes.recipes.decoding.decoder import NEVER_GENERATED, Decoder, ban_never_generated, sequence_lengths
+from seqrecipes.recipes.decoding.prompts import MAX_PROMPT_LENGTH, prompt_ids
 from seqrecipes.recipes.decoding.generation import generate
 from seqrecipes.recipes.decoding.greedy import greedy_search
 from seqrecipes.recipes.decoding.sampling import sample
 from seqrecipes.recipes.decoding.scoring import score
 
 __all__ = [
+    "MAX_PROMPT_LENGTH",
     "NEVER_GENERATED",
     "Decoder",
     "attention_alignments",
@@ -31,6 +34,7 @@ __all__ = [
     "beam_search",
     "generate",
     "greedy_search",
+    "prompt_ids",
     "sample",
     "score",
     "sequence_lengths",

@@ -93,9 +93,12 @@ def score_raw(model, raw, targets=None):
     else:  # a language model: the sentences are the inputs, the prompt is empty ([START] alone)
         state = decoder.encode(decoder.inputs_from_raw(tf.fill(tf.shape(raw)[:1], "")))
         sentences = raw
-    token_in, target_ids, lengths = teacher_forced_ids(
-        tokenizer, sentences, decoder.max_length, decoder.start_id, decoder.end_id
-    )
+    # A decoder may score longer sentences than it writes (``max_score_length``) and read its own
+    # probabilities directly (``teacher_forced_scores``, the n-gram model's table lookups).
+    max_length = getattr(decoder, "max_score_length", decoder.max_length)
+    token_in, target_ids, lengths = teacher_forced_ids(tokenizer, sentences, max_length, decoder.start_id, decoder.end_id)
+    if hasattr(decoder, "teacher_forced_scores"):
+        return decoder.teacher_forced_scores(state, token_in, target_ids, lengths)
     return teacher_forced_scores(decoder, state, token_in, target_ids, lengths)
 
 

@@ -1,16 +1,19 @@
 """Many-to-many recipes with aligned outputs: one output per input step.
 
-    sequence_tagger      one label per token (a bidirectional LSTM)
-    rnn_language_model   the next token at every step, at character or word level
+    sequence_tagger             one label per token (a bidirectional LSTM)
+    rnn_language_model          the next token at every step, at character or word level
+    ngram_language_model        the next token from counts of orders 1..N (seed 004), ARPA in and out
 
 The group's catalog in the registry (``recipes/registry.py``); each recipe's code is in ``<recipe>.py``.
 """
 
 from seqrecipes.recipes.registry import register
 
-__all__ = ["rnn_language_model", "sequence_tagger"]
+__all__ = ["ngram_language_model", "rnn_language_model", "sequence_tagger"]
 
 register("sequence_tagger", task_type="many-to-many (aligned)", serving="tag", datasets=("conll2003",),
          module=f"{__name__}.sequence_tagger", serving_function="tagger_serving", trainer="tagging")  # fmt: skip
 register("rnn_language_model", task_type="many-to-many (aligned)", serving="generate", datasets=("tiny_shakespeare",),
          module=f"{__name__}.rnn_language_model", decoder="RNNLanguageModelDecoder", trainer="text")  # fmt: skip
+register("ngram_language_model", task_type="many-to-many (aligned)", serving="generate", datasets=(),
+         module=f"{__name__}.ngram_language_model", decoder="NGramDecoder")  # fmt: skip

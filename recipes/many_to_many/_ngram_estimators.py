@@ -8,109 +8,39 @@ number of words that can be predicted (``NGramCounts.words``: every id but [PAD]
 - ``MaximumLikelihood``: #(w_{i-n+1:i}) / #(w_{i-n+1:i-1}).
 - ``AdditiveSmoothing``: (#(w_{i-n+1:i}) + alpha) / (#(w_{i-n+1:i-1}) + alpha d); alpha = 1 is Laplace.
 - ``LinearInterpolation``: alpha_0 / d + sum_n alpha_n #(w_{i-n+1:i}) / #(w_{i-n+1:i-1}), the seed's
-  "back-off" slide, the weights alpha_n fitted by EM on held-out sentences.
-- ``KatzBackOff``: the seed's Katz back-off, Good-Turing discounts for counts up to k.
-- ``KneserNey``: interpolated modified Kneser-Ney (Chen and Goodman 1998), beyond the seed.
+  "back-off" slide, the weights fitted by EM on held-out sentences.
+- ``KatzBackOff`` (``_ngram_discounting.py``): the seed's Katz back-off, Good-Turing discounts for
+  counts up to k.
+- ``KneserNey`` (``_ngram_discounting.py``): interpolated modified Kneser-Ney (Chen and Goodman
+  1998), beyond the seed.
 
-All score in NumPy, vectorised over the n-grams (a loop over orders only). ``log_prob`` gives natural
-logs per sentence and per predicted token; ``perplexity`` is exp of the mean negative log-likelihood
-per predicted token, ``</s>`` counted, ``<s>`` not, ``<unk>`` scored as the word [UNK] like any other.
+``ESTIMATORS`` names them for the recipe. All score in NumPy, vectorised over the n-grams (a loop
+over orders only), through ``Estimator`` (``_ngram.py``): ``log_prob`` gives natural logs per
+sentence and per predicted token; ``perplexity`` is exp of the mean negative log-likelihood per
+predicted token, ``</s>`` counted, ``<s>`` not, ``<unk>`` scored as the word [UNK] like any other.
 """
-
-import functools
-import warnings
 
 import numpy as np
 
 from seqrecipes._checks import check_positive_int, check_positive_number
-from seqrecipes.recipes.many_to_many._ngram import NGramCounts, as_sequences, lookup, pack, padded_ngrams
+from seqrecipes.recipes.many_to_many._ngram import Estimator, as_sequences, lookup, pack, padded_ngrams
+from seqrecipes.recipes.many_to_many._ngram_discounting import KatzBackOff, KneserNey
 
-__all__ = ["AdditiveSmoothing", "KatzBackOff", "KneserNey", "LinearInterpolation", "MaximumLikelihood"]
-
-
-def _history_sums(keys, values, vocabulary_size):
-    """The sorted history keys ``keys // V`` and, per history, the sum of each array in ``values``."""
-    history = keys // vocabulary_size
-    unique, first = np.unique(history, return_index=True)
-    return unique, [np.add.reduceat(value, first) for value in values]
+__all__ = ["ESTIMATORS", "AdditiveSmoothing", "KatzBackOff", "KneserNey", "LinearInterpolation", "MaximumLikelihood"]
 
 
-class _Estimator:
-    """What every estimator shares: scoring sentences from ``probability`` of full n-grams."""
-
-    def __init__(self, counts):
-        if not isinstance(counts, NGramCounts):
-            raise ValueError(f"`counts` must be an NGramCounts (from count_ngrams). Received: counts={counts!r:.200}")
-        self.counts = counts
-        self.order = counts.order
-
-    def probability(self, ngrams):
-        """p(w_i | w_{i-N+1:i-1}) of each row of ``ngrams`` (M, N): the history, then the word."""
-        raise NotImplementedError
-
-    @functools.cached_property
-    def _top_histories(self):
-        """(sorted history keys, their counts #(w_{i-N+1:i-1})) of order N, summed once on first use."""
-        top = self.order - 1
-        histories, (totals,) = _history_sums(self.counts.keys[top], [self.counts.counts[top]], self.counts.vocabulary_size)
-        return histories, totals
-
-    def _top_order_counts(self, ngrams):
-        """(#(w_{i-N+1:i}), #(w_{i-N+1:i-1})) of each row of ``ngrams`` (M, N), from order N's counts."""
-        size = self.counts.vocabulary_size
-        keys = pack(ngrams, size)
-        count = lookup(self.counts.keys[-1], self.counts.counts[-1], keys)
-        return count, lookup(*self._top_histories, keys // size)
-
-    def distribution(self, history):
-        """p(w | history) for every w of V (``counts.words``), for a history of N-1 ids."""
-        history = np.asarray(history, dtype=np.int64).reshape(1, -1)
-        if history.shape[1] != self.order - 1:
-            raise ValueError(
-                f"`history` must hold order - 1 = {self.order - 1} ids. Received: history={history.ravel().tolist()}"
-            )
-        words = self.counts.words
-        return self.probability(np.concatenate([np.repeat(history, words.size, axis=0), words[:, None]], axis=1))
-
-    def log_prob(self, sequences):
-        """``(sentence, tokens)``: log P of each sentence and of each of its predicted tokens (natural log).
-
-        Each sentence of ``sequences`` (as ``count_ngrams`` takes them) is padded with N-1 ``<s>`` and
-        one ``</s>``; ``tokens[b]`` holds len + 1 values, the last for ``</s>``. A zero probability
-        gives -inf, never NaN.
-        """
-        flat, lengths = as_sequences(sequences, self.counts.vocabulary_size)
-        if np.any(lengths == 0):
-            raise ValueError(
-                f"`sequences` must not hold empty sentences to score. Received: empty sentences at "
-                f"{np.flatnonzero(lengths == 0)[:10].tolist()}"
-            )
-        with np.errstate(divide="ignore"):
-            tokens = np.log(self.probability(padded_ngrams(flat, lengths, self.order)))
-        splits = np.cumsum(lengths + 1)[:-1]
-        sentence = np.add.reduceat(tokens, np.concatenate([[0], splits]))
-        return sentence, np.split(tokens, splits)
-
-    def perplexity(self, sequences):
-        """exp(-(1 / T) sum_t log p(w_t | h_t)) over the T predicted tokens (``</s>`` counted, ``<s>`` not).
-
-        inf when a token has probability 0 (possible only under ``MaximumLikelihood``).
-        """
-        _, tokens = self.log_prob(sequences)
-        tokens = np.concatenate(tokens)
-        with np.errstate(over="ignore"):
-            return float(np.exp(-tokens.mean()))
-
-
-class MaximumLikelihood(_Estimator):
+class MaximumLikelihood(Estimator):
     """The maximum-likelihood n-gram model: p(w_i | w_{i-n+1:i-1}) = #(w_{i-n+1:i}) / #(w_{i-n+1:i-1}).
 
     An n-gram never seen has probability 0 (log P = -inf, perplexity inf). A history never seen
     leaves the ratio 0 / 0 undefined: every word then gets probability 0 (the "distribution" sums to
-    0, not 1), so the sentence's log P is -inf, never NaN.
+    0, not 1), so the sentence's log P is -inf, never NaN. With single padding the first words have
+    shorter histories (``<s> w_1`` ..), whose own order's counts are used: p(w_1 | <s>) is the bigram
+    ratio.
 
     Args:
-        counts: an ``NGramCounts`` of order N; only order N's counts are used.
+        counts: an ``NGramCounts`` of order N; order N's counts are used (and the shorter orders
+            for the histories that start at ``<s>``).
 
     Example:
     >>> from seqrecipes.recipes.many_to_many._ngram import count_ngrams
@@ -122,18 +52,19 @@ class MaximumLikelihood(_Estimator):
     """
 
     def probability(self, ngrams):
-        count, total = self._top_order_counts(ngrams)
+        count, total = self._own_order_counts(ngrams)
         return np.where(total > 0, count / np.maximum(total, 1), 0.0)
 
 
-class AdditiveSmoothing(_Estimator):
+class AdditiveSmoothing(Estimator):
     """Additive smoothing: p(w_i | w_{i-n+1:i-1}) = (#(w_{i-n+1:i}) + alpha) / (#(w_{i-n+1:i-1}) + alpha d).
 
     d = |V| = vocabulary_size - 2 (every id but [PAD] and [START]); alpha = 1 is Laplace smoothing,
-    0 < alpha < 1 is add-k (Lidstone). A history never seen gets the uniform 1 / d.
+    0 < alpha < 1 is add-k (Lidstone). A history never seen gets the uniform 1 / d. The counts are
+    order N's, or, with single padding, the shorter order of a history that starts at ``<s>``.
 
     Args:
-        counts: an ``NGramCounts`` of order N; only order N's counts are used.
+        counts: an ``NGramCounts`` of order N.
         alpha: the added count, a finite number > 0.
 
     Example:
@@ -150,25 +81,41 @@ class AdditiveSmoothing(_Estimator):
         self.alpha = check_positive_number("alpha", alpha)
 
     def probability(self, ngrams):
-        count, total = self._top_order_counts(ngrams)
+        count, total = self._own_order_counts(ngrams)
         return (count + self.alpha) / (total + self.alpha * self.counts.num_words)
 
 
-class LinearInterpolation(_Estimator):
+class LinearInterpolation(Estimator):
     """Linear interpolation of the orders (the seed's "back-off" slide), weights fitted by EM on held-out text.
+
+    With every history seen, the seed's mixture of the maximum-likelihood q_n = #(w_{i-n+1:i}) /
+    #(w_{i-n+1:i-1}) and the uniform q_0 = 1 / d over V:
 
         p(w_i | w_{i-N+1:i-1}) = alpha_0 / d + sum_{n=1..N} alpha_n q_n(w_i | w_{i-n+1:i-1}),  sum_n alpha_n = 1
 
-    q_n is the maximum-likelihood #(w_{i-n+1:i}) / #(w_{i-n+1:i-1}) where the history was seen, else
-    q_{n-1} (q_0 = 1 / d, the uniform distribution over V), so that every p(. | h) sums to 1 over V
-    and is > 0. The alpha_n start equal; each EM step sets alpha_n to the mean over the held-out
-    tokens of alpha_n q_n / p, which never lowers the held-out likelihood; it stops after
-    ``iterations`` steps or when no weight moves by more than 1e-12.
+    written as the recursion of Jelinek and Mercer, one weight lambda_n per order:
+
+        p_n(w_i | h) = lambda_n q_n(w_i | h) + (1 - lambda_n) p_{n-1}(w_i | h')   if #(h) > 0
+                     = p_{n-1}(w_i | h')                                           if #(h) = 0
+        p_0 = 1 / d,    alpha_n = lambda_n prod_{j > n} (1 - lambda_j),    alpha_0 = prod_{j >= 1} (1 - lambda_j)
+
+    so an order whose history was never seen is skipped and the weights below it renormalised; every
+    p(. | h) sums to 1 over V and is > 0, and the model is a back-off model (an ARPA file holds it
+    exactly: the back-off weight of h is 1 - lambda_n). The lambda_n start at 1 / (n + 1) (every
+    alpha_n = 1 / (N + 1)); each EM step sets lambda_n to the expected share of the held-out tokens
+    that reach order n (their history seen, the orders above declined) and take it, which never lowers
+    the held-out likelihood; it stops after ``iterations`` steps or when no lambda moves by more
+    than 1e-12.
 
     Args:
         counts: an ``NGramCounts`` of order N.
         held_out: sentences (as ``count_ngrams`` takes them) not in the counts, to fit the weights on.
         iterations: the most EM steps, a positive integer.
+
+    Attributes:
+        lambdas: (N + 1,) lambda_0 = 1, lambda_1 .. lambda_N.
+        weights: (N + 1,) alpha_0 .. alpha_N, the seed's weights (those of a token whose histories
+            were all seen).
 
     Example:
     >>> from seqrecipes.recipes.many_to_many._ngram import count_ngrams
@@ -180,203 +127,60 @@ class LinearInterpolation(_Estimator):
     def __init__(self, counts, held_out, iterations=100):
         super().__init__(counts)
         iterations = check_positive_int("iterations", iterations)
-        size = counts.vocabulary_size
-        self._histories = [_history_sums(keys, [count], size) for keys, count in zip(counts.keys, counts.counts)]
-        flat, lengths = as_sequences(held_out, size, name="held_out")
+        flat, lengths = as_sequences(held_out, counts.vocabulary_size, name="held_out")
         if flat.size == 0:
             raise ValueError(f"`held_out` must hold at least one token. Received: held_out={held_out!r:.200}")
-        components = self._components(padded_ngrams(flat, lengths, self.order))  # (M, N + 1)
-        weights = np.full(self.order + 1, 1.0 / (self.order + 1))
+        q, seen = self._components(padded_ngrams(flat, lengths, self.order, counts.padding))  # (M, N + 1) each
+        lambdas = 1.0 / (np.arange(self.order + 1) + 1.0)
+        lambdas[0] = 1.0
         for _ in range(iterations):
-            share = weights * components
-            updated = (share / share.sum(axis=1, keepdims=True)).mean(axis=0)
-            done = np.max(np.abs(updated - weights)) <= 1e-12
-            weights = updated
+            share = self._mixture(lambdas, seen) * q  # (M, N + 1): beta_n q_n
+            posterior = share / share.sum(axis=1, keepdims=True)
+            reached = np.cumsum(posterior, axis=1) * seen  # the tokens that reach order n (and may take it)
+            chosen, offered = posterior.sum(axis=0), reached.sum(axis=0)
+            updated = np.where(offered > 0, chosen / np.where(offered > 0, offered, 1.0), lambdas)
+            updated[0] = 1.0
+            done = np.max(np.abs(updated - lambdas)) <= 1e-12
+            lambdas = updated
             if done:
                 break
-        self.weights = weights
+        self.lambdas = lambdas
+        self.weights = self._mixture(lambdas, np.ones((1, self.order + 1), bool))[0]
+
+    @staticmethod
+    def _mixture(lambdas, seen):
+        """beta (M, N + 1): each token's weight of q_n, lambda_n times the (1 - lambda_j) of the seen orders above."""
+        beta = np.zeros(seen.shape)
+        left = np.ones(len(seen))
+        for n in range(seen.shape[1] - 1, -1, -1):
+            beta[:, n] = np.where(seen[:, n], left * lambdas[n], 0.0)
+            left = left * np.where(seen[:, n], 1.0 - lambdas[n], 1.0)
+        return beta
 
     def _components(self, ngrams):
+        """(q, seen): q_0 .. q_N of each row (M, N + 1) and whether each order's history was seen."""
         size = self.counts.vocabulary_size
-        q = np.empty((len(ngrams), self.order + 1))
-        q[:, 0] = 1.0 / self.counts.num_words
+        q = np.zeros((len(ngrams), self.order + 1))
+        seen = np.zeros(q.shape, bool)
+        q[:, 0], seen[:, 0] = 1.0 / self.counts.num_words, True
         for n in range(1, self.order + 1):
             query = pack(ngrams[:, self.order - n :], size)
-            history, (total,) = self._histories[n - 1]
             count = lookup(self.counts.keys[n - 1], self.counts.counts[n - 1], query)
-            h_total = lookup(history, total, query // size)
-            q[:, n] = np.where(h_total > 0, count / np.maximum(h_total, 1), q[:, n - 1])
-        return q
+            h_total = lookup(*self._histories(n), query // size)
+            seen[:, n] = h_total > 0
+            q[:, n] = count / np.maximum(h_total, 1)
+        return q, seen
 
     def probability(self, ngrams):
-        return self._components(ngrams) @ self.weights
+        q, seen = self._components(ngrams)
+        return (self._mixture(self.lambdas, seen) * q).sum(axis=1)
 
 
-def good_turing_discounts(counts, k, order=None):
-    """Katz's discount ratios d_c (index c = 0..k, d_0 unused) from the count-of-counts n_r of ``counts``.
-
-    d_c = (c* / c - (k+1) n_{k+1} / n_1) / (1 - (k+1) n_{k+1} / n_1), c* = (c+1) n_{c+1} / n_c. Where
-    some n_r (r <= k+1) is 0 or some d_c falls outside (0, 1], the order is left undiscounted
-    (every d_c = 1), with a warning, as SRILM does.
-
-    Example:
-    >>> good_turing_discounts(np.array([1] * 10 + [2] * 4 + [3] * 2), k=2).round(4).tolist()
-    [1.0, 0.5, 0.375]
-    """
-    n = np.array([np.sum(counts == r) for r in range(1, k + 2)], dtype=float)  # n[r - 1] = n_r
-    if np.all(n > 0) and (k + 1) * n[k] < n[0]:
-        common = (k + 1) * n[k] / n[0]
-        c = np.arange(1, k + 1)
-        ratios = ((c + 1) * n[c] / (c * n[c - 1]) - common) / (1 - common)
-        if np.all((ratios > 0) & (ratios <= 1)):
-            return np.concatenate([[1.0], ratios])
-    warnings.warn(f"Good-Turing discounts are out of range for the {order}-grams (n_1..n_{k + 1} = "
-                  f"{n.astype(int).tolist()}); they are left undiscounted.", stacklevel=3)  # fmt: skip
-    return np.ones(k + 1)
-
-
-class KatzBackOff(_Estimator):
-    """Katz back-off (seed 004), with Good-Turing discounts d_c for the counts c = #(w_{i-n+1:i}) <= k.
-
-        p(w_i | h) = d_c c / #(h)                 if c > 0     (d_c = 1 for c > k)
-                   = beta(h) p(w_i | h')          otherwise    (h' = h without its first word)
-        beta(h) = (1 - sum_{w: #(h w) > 0} p(w | h)) / (1 - sum_{w: #(h w) > 0} p(w | h'))
-
-    down to the unigrams, discounted the same way and backing off to the uniform 1 / d over V. A
-    history never seen passes p(w_i | h') through; where every word of V was seen after h, the
-    discounted d_c c / #(h) are renormalised to sum to 1 (nothing is left to back off to). An order
-    whose Good-Turing ratios are out of range is undiscounted (``good_turing_discounts``), and then
-    gives probability 0 to the words never seen after a seen history, as Katz's model does.
-
-    Args:
-        counts: an ``NGramCounts`` of order N.
-        k: the largest discounted count, a positive integer (Katz used 5).
-
-    Example:
-    >>> from seqrecipes.recipes.many_to_many._ngram import count_ngrams
-    >>> model = KatzBackOff(count_ngrams([[4, 5, 4], [4, 4], [5], [6, 4]], order=2), k=1)
-    >>> round(float(model.distribution([4]).sum()), 12), round(float(model.distribution([1]).sum()), 12)
-    (1.0, 1.0)
-    """
-
-    def __init__(self, counts, k=5):
-        super().__init__(counts)
-        self.k = check_positive_int("k", k)
-        size, self._orders = counts.vocabulary_size, []
-        for n in range(1, self.order + 1):  # each order's beta needs the orders below it
-            keys, count = counts.keys[n - 1], counts.counts[n - 1]
-            discounts = np.append(good_turing_discounts(count, self.k, order=n), 1.0)  # d_c, c = 0..k+1 (k+1: c > k)
-            history, (total, followers) = _history_sums(keys, [count, np.ones_like(count)], size)
-            seen = discounts[np.minimum(count, self.k + 1)] * count / lookup(history, total, keys // size)
-            lower = self._probability(n - 1, keys % size ** (n - 1))
-            _, (seen_mass, lower_mass) = _history_sums(keys, [seen, lower], size)
-            everything = followers == counts.num_words
-            left = np.where(everything, 1.0, 1.0 - lower_mass)
-            beta = np.where(everything | (left <= 0), 0.0, (1.0 - seen_mass) / np.where(left > 0, left, 1.0))
-            norm = np.where(everything, seen_mass, 1.0)
-            self._orders.append((keys, count, discounts, history, total, beta, norm))
-
-    def _probability(self, n, query):
-        """p of the order-n n-grams packed in ``query`` (M,), by the back-off recursion."""
-        if n == 0:
-            return np.full(query.shape, 1.0 / self.counts.num_words)
-        keys, count, discounts, history, total, beta, norm = self._orders[n - 1]
-        size = self.counts.vocabulary_size
-        lower = self._probability(n - 1, query % size ** (n - 1))
-        c, h_total = lookup(keys, count, query), lookup(history, total, query // size)
-        h_norm = np.maximum(lookup(history, norm, query // size), 1e-300)  # 0 only where no history was seen
-        seen = discounts[np.minimum(c, self.k + 1)] * c / np.maximum(h_total, 1) / h_norm
-        backed_off = lookup(history, beta, query // size) * lower
-        return np.where(h_total == 0, lower, np.where(c > 0, seen, backed_off))
-
-    def probability(self, ngrams):
-        return self._probability(self.order, pack(ngrams, self.counts.vocabulary_size))
-
-
-FALLBACK_DISCOUNTS = (0.5, 1.0, 1.5)  # KenLM's --discount_fallback
-
-
-def modified_discounts(counts, order=None):
-    """Chen and Goodman's (D1, D2, D3+) from the count-of-counts n_r of one order's ``counts``.
-
-    Y = n1 / (n1 + 2 n2), D1 = 1 - 2 Y n2 / n1, D2 = 2 - 3 Y n3 / n2, D3+ = 3 - 4 Y n4 / n3. Where
-    n1, n2 or n3 is 0 or some D_r falls outside (0, r] (small corpora), the order takes KenLM's
-    fallback ``FALLBACK_DISCOUNTS`` = (0.5, 1, 1.5) instead, with a warning, as ``lmplz
-    --discount_fallback`` does; so every D_r > 0 and no word of V ever gets probability 0.
-
-    Example:
-    >>> modified_discounts(np.array([1, 1, 1, 1, 2, 2, 3, 4])).round(4).tolist()
-    [0.5, 1.25, 1.0]
-    """
-    n1, n2, n3, n4 = (float(np.sum(counts == r)) for r in (1, 2, 3, 4))
-    if min(n1, n2, n3) > 0:
-        y = n1 / (n1 + 2 * n2)
-        discounts = np.array([1 - 2 * y * n2 / n1, 2 - 3 * y * n3 / n2, 3 - 4 * y * n4 / n3])
-        if np.all((discounts > 0) & (discounts <= [1, 2, 3])):
-            return discounts
-    warnings.warn(
-        f"Modified Kneser-Ney discounts are out of range for the {order}-grams (count-of-counts n1..n4 = "
-        f"{[int(n1), int(n2), int(n3), int(n4)]}); using the fallback {FALLBACK_DISCOUNTS}.",
-        stacklevel=3,
-    )
-    return np.array(FALLBACK_DISCOUNTS)
-
-
-class KneserNey(_Estimator):
-    """Interpolated modified Kneser-Ney (Chen and Goodman 1998), down to the uniform 1 / d over V.
-
-    At the highest order N, with c = #(w_{i-N+1:i}) and h = w_{i-N+1:i-1}:
-
-        p_N(w_i | h) = max(c - D(c), 0) / #(h) + gamma(h) p_{N-1}(w_i | w_{i-N+2:i-1})
-        gamma(h) = (D1 N1(h .) + D2 N2(h .) + D3+ N3+(h .)) / #(h)
-
-    where D(c) is D1, D2 or D3+ for c = 1, 2, >= 3 (0 for c = 0), N_r(h .) the number of words
-    that follow h exactly r (3+: at least 3) times and #(h) = sum_w #(h w). A lower order n < N uses
-    the same formula with the continuation count N1+(. w_{i-n+1:i}) (the number of distinct words
-    seen before the n-gram) in place of c, and discounts from its own count-of-counts
-    (``modified_discounts``, with KenLM's fallback where they are out of range); below order 1 is the uniform 1 / d. A history never seen at an order
-    passes the lower order's probability through. Every p(. | h) sums to 1 over V.
-
-    Args:
-        counts: an ``NGramCounts`` of order N.
-
-    Example:
-    >>> from seqrecipes.recipes.many_to_many._ngram import count_ngrams
-    >>> model = KneserNey(count_ngrams([[4, 5, 4], [4, 4], [5]], order=2))
-    >>> round(float(model.distribution([4]).sum()), 12), round(float(model.distribution([5]).sum()), 12)
-    (1.0, 1.0)
-    >>> bool(model.probability(np.array([[5, 5]]))[0] > 0)
-    True
-    """
-
-    def __init__(self, counts):
-        super().__init__(counts)
-        size, order = counts.vocabulary_size, counts.order
-        self._orders = []
-        for n in range(1, order + 1):
-            keys = counts.keys[n - 1]
-            if n == order:
-                count = counts.counts[n - 1]
-            else:  # N1+(. w_{i-n+1:i}): each distinct (n+1)-gram counts once for its last n words
-                suffixes, continuation = np.unique(counts.keys[n] % size**n, return_counts=True)
-                count = lookup(suffixes, continuation.astype(np.int64), keys)
-            discounts = modified_discounts(count, order=n)
-            history, (total, mass) = _history_sums(keys, [count, discounts[np.minimum(count, 3) - 1]], size)
-            self._orders.append((keys, count, np.concatenate([[0.0], discounts]), history, total, mass / total))
-
-    @property
-    def discounts(self):
-        """Per order n = 1..N, the array (D1, D2, D3+)."""
-        return [entry[2][1:] for entry in self._orders]
-
-    def probability(self, ngrams):
-        size = self.counts.vocabulary_size
-        p = np.full(len(ngrams), 1.0 / self.counts.num_words)
-        for n, (keys, count, discounts, history, total, gamma) in enumerate(self._orders, start=1):
-            query = pack(ngrams[:, self.order - n :], size)
-            c = lookup(keys, count, query)
-            h_total = lookup(history, total, query // size)
-            h_gamma = lookup(history, gamma, query // size)
-            discounted = np.maximum(c - discounts[np.minimum(c, 3)], 0.0) / np.maximum(h_total, 1)
-            p = np.where(h_total > 0, discounted + h_gamma * p, p)
-        return p
+# The estimators by the name ``ngram_language_model(estimator=...)`` takes.
+ESTIMATORS = {
+    "maximum_likelihood": MaximumLikelihood,
+    "additive": AdditiveSmoothing,
+    "linear_interpolation": LinearInterpolation,
+    "katz": KatzBackOff,
+    "kneser_ney": KneserNey,
+}

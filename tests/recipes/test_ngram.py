@@ -18,6 +18,8 @@ from bad_input import expect_clear, params, raises
 from seqrecipes.recipes.many_to_many._ngram import count_ngrams
 from seqrecipes.recipes.many_to_many._ngram_estimators import AdditiveSmoothing, KatzBackOff, KneserNey, LinearInterpolation, MaximumLikelihood
 
+FULL = "full"  # N-1 <s>: the textbook padding of the references below (single padding has its own tests)
+
 pytestmark = pytest.mark.filterwarnings("ignore:.*out of range:UserWarning")  # tiny corpora; tested once below
 
 START, END, UNK = 2, 3, 1
@@ -35,13 +37,19 @@ def _corpus(seed=0, sentences=40, vocabulary_size=VOCABULARY_SIZE):
 # The plain-Python reference.
 
 
-def _reference_counts(corpus, order):
-    """{n: Counter of n-gram tuples}, each sentence padded with order-1 <s> and one </s>."""
+def _padded(sentence, order, padding):
+    return [START] * (order - 1 if padding == FULL else 1) + [int(w) for w in sentence] + [END]
+
+
+def _reference_counts(corpus, order, padding=FULL):
+    """{n: Counter of n-gram tuples}, each sentence padded with order-1 <s> (full) or one (single) and one </s>;
+    with single padding no n-gram reaches past <s>."""
     counts = {n: collections.Counter() for n in range(1, order + 1)}
     for sentence in corpus:
-        padded = [START] * (order - 1) + [int(w) for w in sentence] + [END]
-        for i in range(order - 1, len(padded)):
-            for n in range(1, order + 1):
+        padded = _padded(sentence, order, padding)
+        first = order - 1 if padding == FULL else 1
+        for i in range(first, len(padded)):
+            for n in range(1, min(order, i + 1) + 1):
                 counts[n][tuple(padded[i - n + 1 : i + 1])] += 1
     return counts
 
@@ -53,12 +61,14 @@ def _vocabulary(vocabulary_size):
 class Reference:
     """MLE, additive and interpolated modified Kneser-Ney, one n-gram at a time, from dict counts."""
 
-    def __init__(self, corpus, order, vocabulary_size):
+    def __init__(self, corpus, order, vocabulary_size, padding=FULL):
         self.order, self.words = order, _vocabulary(vocabulary_size)
-        self.raw = _reference_counts(corpus, order)
+        self.raw = _reference_counts(corpus, order, padding)
         self.kn = {order: dict(self.raw[order])}
         for n in range(1, order):  # N1+(. g): distinct words before g in the order n+1 counts
             self.kn[n] = dict(collections.Counter(g[1:] for g in self.raw[n + 1]))
+            if padding != FULL:  # single padding: an n-gram starting at <s> keeps its count (KenLM)
+                self.kn[n].update({g: c for g, c in self.raw[n].items() if g[0] == START})
         self.discounts = {n: self._discounts(list(self.kn[n].values())) for n in self.kn}
 
     @staticmethod
@@ -74,20 +84,22 @@ class Reference:
     def _total(self, table, history):
         return sum(table.get(history + (w,), 0) for w in self.words)
 
-    def mle(self, history, word):
-        total = self._total(self.raw[self.order], history)
-        return self.raw[self.order].get(history + (word,), 0) / total if total else 0.0
+    def mle(self, history, word):  # at the history's own order (shorter after a single <s>)
+        table = self.raw[len(history) + 1]
+        total = self._total(table, history)
+        return table.get(history + (word,), 0) / total if total else 0.0
 
     def additive(self, history, word, alpha):
-        total = self._total(self.raw[self.order], history)
-        return (self.raw[self.order].get(history + (word,), 0) + alpha) / (total + alpha * len(self.words))
+        table = self.raw[len(history) + 1]
+        total = self._total(table, history)
+        return (table.get(history + (word,), 0) + alpha) / (total + alpha * len(self.words))
 
     def kneser_ney(self, history, word, n=None):
         n = self.order if n is None else n
         if n == 0:
             return 1.0 / len(self.words)
-        history = history[len(history) - (n - 1) :] if n > 1 else ()
-        lower = self.kneser_ney(history[1:] if n > 1 else (), word, n - 1)
+        lower = self.kneser_ney(history, word, n - 1)
+        history = history[len(history) - (n - 1) :] if n > 1 else ()  # a shorter one (after <s>) is never seen here
         table, d = self.kn[n], self.discounts[n]
         followers = [table.get(history + (w,), 0) for w in self.words]
         total = sum(followers)
@@ -104,14 +116,14 @@ class Reference:
 
 
 def test_padding_rules():
-    counts = count_ngrams([[4, 5]], order=3, vocabulary_size=6)
+    counts = count_ngrams([[4, 5]], order=3, vocabulary_size=6, padding=FULL)
     assert counts.count(np.array([[2, 2, 4], [2, 4, 5], [4, 5, 3]])).tolist() == [1, 1, 1]
     assert counts.counts[2].sum() == 3  # one trigram per predicted token: 4, 5 and </s>
     assert counts.count(np.array([[2], [3], [4], [5]])).tolist() == [0, 1, 1, 1]  # <s> is never predicted
     assert counts.count(np.array([[2, 4], [4, 5], [5, 3]])).tolist() == [1, 1, 1]
     same = [[[4, 5, 0, 0]], np.array([[4, 5, 0]]), [[4, 5, 3]], tf.ragged.constant([[4, 5]])]
     for sequences in same:  # [PAD] dropped, a final [END] dropped, a ragged tensor read
-        other = count_ngrams(sequences, order=3, vocabulary_size=6)
+        other = count_ngrams(sequences, order=3, vocabulary_size=6, padding=FULL)
         for n in range(3):
             np.testing.assert_array_equal(other.keys[n], counts.keys[n])
             np.testing.assert_array_equal(other.counts[n], counts.counts[n])
@@ -138,7 +150,7 @@ def test_vectorised_counts_match_the_dict_reference_on_100k_tokens():
     flat[flat == 3] = UNK
     corpus = np.split(flat, np.cumsum(lengths)[:-1])
     assert flat.size > 95_000
-    counts = count_ngrams(corpus, order=3, vocabulary_size=60)
+    counts = count_ngrams(corpus, order=3, vocabulary_size=60, padding=FULL)
     reference = _reference_counts(corpus, 3)
     for n in (1, 2, 3):
         assert dict(zip(_unpack(counts, n), counts.counts[n - 1].tolist())) == dict(reference[n])
@@ -174,7 +186,7 @@ HISTORY_IDS = (START, UNK, 4, 5, 8)  # <s>, <unk>, frequent and rare words
 def test_probabilities_match_the_reference(name, order):
     corpus = _corpus()
     reference = Reference(corpus, order, VOCABULARY_SIZE)
-    model = _estimator(name, count_ngrams(corpus, order, vocabulary_size=VOCABULARY_SIZE))
+    model = _estimator(name, count_ngrams(corpus, order, vocabulary_size=VOCABULARY_SIZE, padding=FULL))
     histories = list(itertools.product(HISTORY_IDS, repeat=order - 1))
     rows = [h + (w,) for h in histories for w in reference.words]
     expected = [_reference_probability(reference, name, row[:-1], row[-1]) for row in rows]
@@ -184,7 +196,7 @@ def test_probabilities_match_the_reference(name, order):
 def test_discounts_are_chen_and_goodman_s_or_kenlm_s_fallback():
     reference = Reference(_corpus(), 3, VOCABULARY_SIZE)
     with pytest.warns(UserWarning, match="out of range for the 2-grams"):  # this corpus's bigram D2 < 0
-        model = KneserNey(count_ngrams(_corpus(), 3, vocabulary_size=VOCABULARY_SIZE))
+        model = KneserNey(count_ngrams(_corpus(), 3, vocabulary_size=VOCABULARY_SIZE, padding=FULL))
     top = model.discounts[2]
     assert top.tolist() != [0.5, 1.0, 1.5] and np.all((0 < top) & (top <= [1, 2, 3]))
     np.testing.assert_allclose(top, reference.discounts[3], atol=1e-12)
@@ -193,7 +205,7 @@ def test_discounts_are_chen_and_goodman_s_or_kenlm_s_fallback():
 
 @pytest.mark.parametrize("name", ["laplace", "add_k", "kneser_ney", "mle"])
 def test_every_distribution_sums_to_one(name):
-    counts = count_ngrams(_corpus(), 3, vocabulary_size=VOCABULARY_SIZE)
+    counts = count_ngrams(_corpus(), 3, vocabulary_size=VOCABULARY_SIZE, padding=FULL)
     model = _estimator(name, counts)
     seen = {tuple(int(x) for x in row) for row in _unpack_histories(counts)}
     for history in itertools.product((START, UNK, 4, 6, 8, END), repeat=2):
@@ -216,7 +228,7 @@ def _unpack_histories(counts):
 def test_log_prob_and_perplexity_replay_the_reference(name):
     corpus = _corpus()
     reference = Reference(corpus, 3, VOCABULARY_SIZE)
-    model = _estimator(name, count_ngrams(corpus, 3, vocabulary_size=VOCABULARY_SIZE))
+    model = _estimator(name, count_ngrams(corpus, 3, vocabulary_size=VOCABULARY_SIZE, padding=FULL))
     test = [[4, 5, 4], [UNK, 6], [8]] if name != "mle" else [s for s in corpus if s][:3]  # MLE: seen ones
     sentence, tokens = model.log_prob(test)
     everything = []
@@ -233,6 +245,31 @@ def test_log_prob_and_perplexity_replay_the_reference(name):
     np.testing.assert_allclose(model.perplexity(test), math.exp(-sum(everything) / len(everything)), rtol=1e-12)
 
 
+@pytest.mark.parametrize("order", [2, 3, 4])
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_single_padding_scores_the_first_words_with_shorter_histories(name, order):
+    # One <s> (KenLM, SRILM): p(w_1 | <s>), p(w_2 | <s> w_1), ..; Kneser-Ney keeps the counts of <s> n-grams.
+    corpus = _corpus(seed=3, sentences=120)
+    reference = Reference(corpus, order, VOCABULARY_SIZE, padding="single")
+    counts = count_ngrams(corpus, order, vocabulary_size=VOCABULARY_SIZE)
+    assert counts.padding == "single"
+    for n in range(1, order + 1):
+        assert dict(zip(_unpack(counts, n), counts.counts[n - 1].tolist())) == dict(reference.raw[n])
+    model = _estimator(name, counts)
+    test = [s for s in corpus if s][:6] if name == "mle" else [[4, 5, 4, 6], [UNK], [8, 8, 8, 8, 8]]
+    _, tokens = model.log_prob(test)
+    for b, words in enumerate(test):
+        padded = _padded(words, order, "single")
+        expected = [
+            math.log(_reference_probability(reference, name, tuple(padded[max(0, i - order + 1) : i]), padded[i]))
+            for i in range(1, len(padded))
+        ]
+        np.testing.assert_allclose(tokens[b], expected, atol=1e-12)
+    for history in [(0,) * (order - 2) + (START,), (START, 4, 5, 6)[: order - 1]]:
+        distribution = model.distribution(list(history))
+        assert abs(distribution.sum() - 1.0) < 1e-12, history
+
+
 def test_maximum_likelihood_gives_inf_for_the_unseen_never_nan():
     model = MaximumLikelihood(count_ngrams([[4, 5]], 2, vocabulary_size=7))
     sentence, tokens = model.log_prob([[4, 6], [6]])  # 6 is never seen; after it the history is unseen too
@@ -242,13 +279,14 @@ def test_maximum_likelihood_gives_inf_for_the_unseen_never_nan():
 
 
 def _reference_components(reference, history, word):
-    """q_0 .. q_N of one token: ML of each order, the next lower one where the history is unseen."""
-    q = [1.0 / len(reference.words)]
+    """(q_0 .. q_N, seen_0 .. seen_N) of one token: the ML of each order and whether its history was seen."""
+    q, seen = [1.0 / len(reference.words)], [True]
     for n in range(1, reference.order + 1):
         h = tuple(history[len(history) - (n - 1) :]) if n > 1 else ()
         total = sum(reference.raw[n].get(h + (w,), 0) for w in reference.words)
-        q.append(reference.raw[n].get(h + (word,), 0) / total if total else q[-1])
-    return q
+        q.append(reference.raw[n].get(h + (word,), 0) / total if total else 0.0)
+        seen.append(total > 0)
+    return q, seen
 
 
 def _reference_em(reference, held_out, iterations):
@@ -257,26 +295,44 @@ def _reference_em(reference, held_out, iterations):
     for sentence in held_out:
         padded = [START] * (order - 1) + list(sentence) + [END]
         tokens += [_reference_components(reference, padded[i - order + 1 : i], padded[i]) for i in range(order - 1, len(padded))]
-    weights = [1.0 / (order + 1)] * (order + 1)
+    lambdas = [1.0] + [1.0 / (n + 1) for n in range(1, order + 1)]
     for _ in range(iterations):
-        posterior = [[l * q for l, q in zip(weights, token)] for token in tokens]
-        updated = [sum(p[n] / sum(p) for p in posterior) / len(tokens) for n in range(order + 1)]
-        done = max(abs(a - b) for a, b in zip(updated, weights)) <= 1e-12
-        weights = updated
+        chosen, offered = [0.0] * (order + 1), [0.0] * (order + 1)
+        for q, seen in tokens:
+            beta = _reference_mixture(lambdas, seen)
+            p = sum(b * x for b, x in zip(beta, q))
+            posterior = [b * x / p for b, x in zip(beta, q)]
+            for n in range(order + 1):
+                chosen[n] += posterior[n]
+                offered[n] += sum(posterior[: n + 1]) if seen[n] else 0.0
+        updated = [1.0] + [chosen[n] / offered[n] if offered[n] else lambdas[n] for n in range(1, order + 1)]
+        done = max(abs(a - b) for a, b in zip(updated, lambdas)) <= 1e-12
+        lambdas = updated
         if done:
             break
-    return weights
+    return lambdas
+
+
+def _reference_mixture(lambdas, seen):
+    """The weight of each q_n: lambda_n times (1 - lambda_j) of every seen order j above n (Jelinek-Mercer)."""
+    beta = []
+    for n in range(len(lambdas)):
+        above = [1.0 - lambdas[j] for j in range(n + 1, len(lambdas)) if seen[j]]
+        beta.append(lambdas[n] * math.prod(above) if seen[n] else 0.0)
+    return beta
 
 
 @pytest.mark.parametrize("order", [1, 2, 3])
 def test_linear_interpolation_matches_the_reference_em(order):
     corpus, held_out = _corpus(seed=0), _corpus(seed=5, sentences=15)
     reference = Reference(corpus, order, VOCABULARY_SIZE)
-    model = LinearInterpolation(count_ngrams(corpus, order, vocabulary_size=VOCABULARY_SIZE), held_out, iterations=40)
-    weights = _reference_em(reference, held_out, iterations=40)
-    np.testing.assert_allclose(model.weights, weights, atol=1e-10)
+    model = LinearInterpolation(count_ngrams(corpus, order, vocabulary_size=VOCABULARY_SIZE, padding=FULL), held_out, iterations=40)
+    lambdas = _reference_em(reference, held_out, iterations=40)
+    np.testing.assert_allclose(model.lambdas, lambdas, atol=1e-10)
+    np.testing.assert_allclose(model.weights, _reference_mixture(lambdas, [True] * (order + 1)), atol=1e-12)
     rows = [h + (w,) for h in itertools.product(HISTORY_IDS, repeat=order - 1) for w in reference.words]
-    expected = [sum(l * q for l, q in zip(model.weights, _reference_components(reference, r[:-1], r[-1]))) for r in rows]
+    components = [_reference_components(reference, r[:-1], r[-1]) for r in rows]
+    expected = [sum(b * x for b, x in zip(_reference_mixture(lambdas, seen), q)) for q, seen in components]
     np.testing.assert_allclose(model.probability(np.array(rows)), expected, rtol=0, atol=1e-12)
     for history in itertools.product((START, UNK, 4, 8, END), repeat=order - 1):
         distribution = model.distribution(list(history))
@@ -284,7 +340,7 @@ def test_linear_interpolation_matches_the_reference_em(order):
 
 
 def test_em_never_lowers_the_held_out_likelihood():
-    counts, held_out = count_ngrams(_corpus(), 3, vocabulary_size=VOCABULARY_SIZE), _corpus(seed=5, sentences=15)
+    counts, held_out = count_ngrams(_corpus(), 3, vocabulary_size=VOCABULARY_SIZE, padding=FULL), _corpus(seed=5, sentences=15)
     likelihoods = [-LinearInterpolation(counts, held_out, iterations=k).perplexity(held_out) for k in (1, 2, 5, 20)]
     assert likelihoods == sorted(likelihoods) and likelihoods[0] < likelihoods[-1]
 
@@ -330,7 +386,7 @@ class KatzReference:
 def test_katz_back_off_matches_the_reference(order, k):
     corpus = _corpus(seed=2, sentences=300)
     reference = KatzReference(Reference(corpus, order, VOCABULARY_SIZE), k)
-    model = KatzBackOff(count_ngrams(corpus, order, vocabulary_size=VOCABULARY_SIZE), k=k)
+    model = KatzBackOff(count_ngrams(corpus, order, vocabulary_size=VOCABULARY_SIZE, padding=FULL), k=k)
     if k == 2 and order > 1:  # this corpus's bigram ratios are in range for k = 2: the discounts are used
         assert 0 < reference.d[2][1] < reference.d[2][2] < 1
     rows = [h + (w,) for h in itertools.product(HISTORY_IDS + (END,), repeat=order - 1) for w in reference.r.words]
