@@ -89,19 +89,22 @@ def truncate_or_pad(length, pad_value=PAD_ID, padding="post", truncating="post")
     return transform
 
 
-def batch_with_padding(batch_size, pad_value=PAD_ID, drop_remainder=False):
+def batch_with_padding(batch_size, pad_value=PAD_ID, drop_remainder=False, pad_to_multiple_of=None):
     """Batches, padding every sequence component to the longest in its batch ("pad to longest").
 
     Args:
         batch_size: examples per batch.
         pad_value: the padding value for numeric components (``""`` for strings).
         drop_remainder: drop a last, smaller batch.
+        pad_to_multiple_of: None, or k: pad each batch further, to the next multiple of k, so batches
+            come in few shapes (an XLA-compiled model, ``jit_compile=True``, compiles once per shape).
 
     Returns:
         A transform over ``dataset.padded_batch``.
 
     Raises:
-        ValueError: ``batch_size`` is not a positive integer, ``drop_remainder`` not a bool.
+        ValueError: ``batch_size`` or ``pad_to_multiple_of`` is not a positive integer,
+            ``drop_remainder`` not a bool.
 
     Example:
     >>> import tensorflow as tf
@@ -109,14 +112,28 @@ def batch_with_padding(batch_size, pad_value=PAD_ID, drop_remainder=False):
     >>> ds = tf.data.Dataset.from_tensor_slices(tf.ragged.constant([[5, 6, 7], [8]]))
     >>> next(iter(ds.apply(data.batch_with_padding(2)))).numpy().tolist()
     [[5, 6, 7], [8, 0, 0]]
+    >>> next(iter(ds.apply(data.batch_with_padding(2, pad_to_multiple_of=4)))).numpy().tolist()
+    [[5, 6, 7, 0], [8, 0, 0, 0]]
     """
     check_positive_int("batch_size", batch_size)
     check_bool("drop_remainder", drop_remainder)
+    if pad_to_multiple_of is not None:
+        check_positive_int("pad_to_multiple_of", pad_to_multiple_of)
+
+    def to_multiple(x, value):
+        if x.shape.rank < 2:
+            return x
+        k = pad_to_multiple_of
+        missing = (k - tf.shape(x)[1] % k) % k
+        return tf.pad(x, tf.stack([[0, 0], [0, missing]] + [[0, 0]] * (x.shape.rank - 2)), constant_values=value)
 
     def transform(dataset):
         dataset = dense_elements(dataset)
         values = _padding_values(dataset.element_spec, pad_value)
-        return dataset.padded_batch(batch_size, padding_values=values, drop_remainder=drop_remainder)
+        dataset = dataset.padded_batch(batch_size, padding_values=values, drop_remainder=drop_remainder)
+        if pad_to_multiple_of is None:
+            return dataset
+        return dataset.map(lambda *args: tf.nest.map_structure(to_multiple, _unpack(args), values))
 
     return transform
 

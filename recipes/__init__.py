@@ -41,6 +41,10 @@ if not seqrecipes.COMMAND_LINE:
     from seqrecipes.recipes.many_to_many.ngram_language_model import NGramDecoder, ngram_language_model, read_arpa, write_arpa
     from seqrecipes.recipes.many_to_many.rnn_language_model import RNNLanguageModelDecoder, rnn_language_model
     from seqrecipes.recipes.many_to_many.sequence_tagger import predict_tags, sequence_tagger
+    from seqrecipes.recipes.many_to_many.transformer_language_model import (
+        TransformerLanguageModelDecoder,
+        transformer_language_model,
+    )
     from seqrecipes.recipes.many_to_one.sequence_regressor import sequence_regressor
     from seqrecipes.recipes.many_to_one.text_classifier import text_classifier, token_ids
     from seqrecipes.recipes.one_to_many.image_captioner import ImageCaptionerDecoder, image_captioner
@@ -63,6 +67,7 @@ __all__ = [
     "sequence_tagger",
     "rnn_language_model",
     "ngram_language_model",
+    "transformer_language_model",
     "seq2seq",
     "seq2seq_attention",
     "transformer_seq2seq",
@@ -71,6 +76,7 @@ __all__ = [
     "ImageCaptionerDecoder",
     "RNNLanguageModelDecoder",
     "NGramDecoder",
+    "TransformerLanguageModelDecoder",
     "Seq2SeqDecoder",
     "Seq2SeqAttentionDecoder",
     "TransformerSeq2SeqDecoder",

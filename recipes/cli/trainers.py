@@ -31,6 +31,7 @@ TFDS_SPLITS = {
     "conll2003": ("train", "test"),
     "tiny_shakespeare": ("train", "test"),
 }
+PAD_MULTIPLE = 16  # the batches of a model with a context (a Transformer) are padded to a multiple of this
 LINE_LIMIT = 200  # tiny_shakespeare: the language-model examples are its lines, cut to this many characters
 
 
@@ -164,8 +165,16 @@ class Text(_Trainer):
 
     def batches(self, model, lines, batch_size, shuffle_seed=None):
         dataset = _shuffled(tf.data.Dataset.from_tensor_slices(lines), len(lines), shuffle_seed)
-        dataset = dataset.apply(data.tokenize(model.tokenizer("text"))).apply(data.teacher_forcing_shift())
-        return dataset.apply(data.batch_with_padding(batch_size)).prefetch(tf.data.AUTOTUNE)
+        dataset = dataset.apply(data.tokenize(model.tokenizer("text")))
+        context = model.arguments.get("max_length")  # a Transformer's learned positions: [START] + ids fit them
+        if context:
+            dataset = dataset.map(lambda ids: ids[: context - 1])
+        dataset = dataset.apply(data.teacher_forcing_shift())
+        if not context:
+            return dataset.apply(data.batch_with_padding(batch_size)).prefetch(tf.data.AUTOTUNE)
+        # Few batch shapes for an XLA-compiled model (one compilation each), never over the context.
+        dataset = dataset.apply(data.batch_with_padding(batch_size, pad_to_multiple_of=PAD_MULTIPLE))
+        return dataset.map(lambda x, y: (x[:, :context], y[:, :context])).prefetch(tf.data.AUTOTUNE)
 
     def scores(self, model, lines, batch_size):
         return {}  # model.evaluate reports the perplexity the recipe compiles in

@@ -3,13 +3,14 @@
     sequence_tagger             one label per token (a bidirectional LSTM)
     rnn_language_model          the next token at every step, at character or word level
     ngram_language_model        the next token from counts of orders 1..N (seed 004), ARPA in and out
+    transformer_language_model  the next token from a decoder-only Transformer (GPT, seed 000)
 
 The group's catalog in the registry (``recipes/registry.py``); each recipe's code is in ``<recipe>.py``.
 """
 
 from seqrecipes.recipes.registry import register
 
-__all__ = ["ngram_language_model", "rnn_language_model", "sequence_tagger"]
+__all__ = ["ngram_language_model", "rnn_language_model", "sequence_tagger", "transformer_language_model"]
 
 register("sequence_tagger", task_type="many-to-many (aligned)", serving="tag", datasets=("conll2003",),
          module=f"{__name__}.sequence_tagger", serving_function="tagger_serving", trainer="tagging")  # fmt: skip
@@ -17,3 +18,6 @@ register("rnn_language_model", task_type="many-to-many (aligned)", serving="gene
          module=f"{__name__}.rnn_language_model", decoder="RNNLanguageModelDecoder", trainer="text")  # fmt: skip
 register("ngram_language_model", task_type="many-to-many (aligned)", serving="generate", datasets=(),
          module=f"{__name__}.ngram_language_model", decoder="NGramDecoder")  # fmt: skip
+register("transformer_language_model", task_type="many-to-many (aligned)", serving="generate",
+         datasets=("tiny_shakespeare",), module=f"{__name__}.transformer_language_model",
+         decoder="TransformerLanguageModelDecoder", trainer="text")  # fmt: skip

@@ -35,6 +35,18 @@ def test_batch_with_padding_pads_to_longest_in_each_batch():
         data.batch_with_padding(0)
 
 
+def test_batch_with_padding_to_a_multiple_gives_few_shapes():
+    ds = tf.data.Dataset.zip((ragged_dataset([[1, 2, 3], [4], [5, 6, 7, 8, 9], [7]]), tf.data.Dataset.range(4)))
+    batches = as_lists(ds.apply(data.batch_with_padding(2, pad_to_multiple_of=4)))
+    assert batches == [([[1, 2, 3, 0], [4, 0, 0, 0]], [0, 1]), ([[5, 6, 7, 8, 9, 0, 0, 0], [7] + [0] * 7], [2, 3])]
+    words = tf.data.Dataset.from_tensor_slices(tf.ragged.constant([["a", "b"], ["c"]]))
+    assert as_lists(words.apply(data.batch_with_padding(2, pad_to_multiple_of=3))) == [[[b"a", b"b", b""], [b"c", b"", b""]]]
+    exact = ragged_dataset([[1, 2], [3, 4]]).apply(data.batch_with_padding(2, pad_to_multiple_of=2))
+    assert as_lists(exact) == [[[1, 2], [3, 4]]]  # already a multiple: no extra padding
+    with pytest.raises(ValueError, match=r"`pad_to_multiple_of`.*Received: pad_to_multiple_of=0"):
+        data.batch_with_padding(2, pad_to_multiple_of=0)
+
+
 def _bucket_padding(lengths, boundaries):
     lengths = np.asarray(lengths)
     edges = [0] + list(boundaries) + [np.inf]

@@ -1,10 +1,22 @@
 """What every recipe's tests check the same way: a ``.keras`` save that reloads with ``safe_mode=True`` into the
-same recipe giving the same outputs, and fine-tuning after the reload."""
+same recipe giving the same outputs, and fine-tuning after the reload; and the language models' training batches."""
 
 import keras
 import numpy as np
+import tensorflow as tf
 
-from seqrecipes import recipes
+from seqrecipes import data, recipes
+
+
+def sentence_batches(tokenizer, texts, batch_size):
+    """A language model's batches of ``texts``: inputs ``[START] w``, targets ``w [END]``, padded to the longest, cached."""
+    return (
+        tf.data.Dataset.from_tensor_slices(texts)
+        .apply(data.tokenize(tokenizer))
+        .apply(data.teacher_forcing_shift())
+        .apply(data.batch_with_padding(batch_size))
+        .cache()
+    )
 
 
 def reloaded(model, inputs, path, atol=1e-6):

@@ -29,6 +29,7 @@ TINY = {
     ),
     "rnn_language_model": dict(units=4, embedding_dim=4, text_vocabulary_size=8),
     "ngram_language_model": dict(sentences=[[4, 5], [6]], order=2, text_vocabulary_size=8),
+    "transformer_language_model": dict(num_layers=1, num_heads=1, hidden_dim=4, max_length=8, text_vocabulary_size=8),
     "window_language_model": dict(units=4, embedding_dim=4, context_size=2, text_vocabulary_size=8),
     "text_classifier": dict(units=4, embedding_dim=4, max_length=4, text_vocabulary_size=8),
     "sequence_tagger": dict(units=4, embedding_dim=4, max_length=4, text_vocabulary_size=8, tags_vocabulary_size=6),
@@ -62,7 +63,7 @@ def _cases():
             cases.append(raises(f"{recipe}-clipnorm=nan", _build(recipe, clipnorm=float("nan")), ValueError, "clipnorm"))
         if "dropout" in parameters:
             cases.append(raises(f"{recipe}-dropout=nan", _build(recipe, dropout=float("nan")), ValueError, "dropout"))
-        for flag in ("bidirectional", "reverse_source", "stateful", "share_embeddings", "position_embedding"):
+        for flag in ("bidirectional", "reverse_source", "stateful", "share_embeddings", "position_embedding", "tie_embeddings"):
             if flag in parameters:
                 cases.append(raises(f"{recipe}-{flag}='no'", _build(recipe, **{flag: "no"}), ValueError, flag))
         for length in LENGTHS:

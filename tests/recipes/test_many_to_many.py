@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from recipe_checks import assert_fine_tunes, reloaded
+from recipe_checks import assert_fine_tunes, reloaded, sentence_batches
 
 from seqrecipes import data, recipes
 from seqrecipes.recipes.many_to_many import sequence_tagger
@@ -65,16 +65,6 @@ def tagger():
     return model, words, batches, history
 
 
-def _sentence_batches(tokenizer, texts, batch_size):
-    return (
-        tf.data.Dataset.from_tensor_slices(texts)
-        .apply(data.tokenize(tokenizer))
-        .apply(data.teacher_forcing_shift())
-        .apply(data.batch_with_padding(batch_size))
-        .cache()
-    )
-
-
 @pytest.fixture(scope="module")
 def language_model():
     keras.utils.set_random_seed(0)
@@ -82,7 +72,7 @@ def language_model():
     model = recipes.rnn_language_model(
         units=32, embedding_dim=16, learning_rate=0.02, max_output_length=12, text_tokenizer=tokenizer
     )
-    batches = _sentence_batches(tokenizer, LM_TEXT, 2)
+    batches = sentence_batches(tokenizer, LM_TEXT, 2)
     history = model.fit(batches, epochs=120, verbose=0)
     return model, tokenizer, batches, history
 

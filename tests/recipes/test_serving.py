@@ -38,6 +38,7 @@ MAX_LENGTH = 8  # text_classifier / sequence_tagger max_length
 MAX_SOURCE_LENGTH = 12  # encoder-decoders
 CONTEXT_SIZE = 3  # window_language_model
 NGRAM_ORDER = 3  # ngram_language_model: a prompt's last 2 words are its history
+GPT_CONTEXT, GPT_OUTPUTS = 16, 8  # transformer_language_model: a prompt is read as its last 16 - 8 + 1 ids
 INPUT_LENGTH = 12  # sequence_regressor
 IMAGE_SIZE = 16
 SUBWORD = "text_classifier_subword"  # a text_classifier with a WordPiece tokenizer (TensorFlow Text ops)
@@ -78,6 +79,10 @@ def _build():
         "ngram_language_model": recipes.ngram_language_model(
             [" ".join(WORDS), "the cat sat on the mat", "a dog ran"], order=NGRAM_ORDER, max_output_length=8,
             text_tokenizer=words,
+        ),  # fmt: skip
+        "transformer_language_model": recipes.transformer_language_model(
+            num_layers=1, num_heads=2, hidden_dim=8, max_length=GPT_CONTEXT, max_output_length=GPT_OUTPUTS,
+            text_tokenizer=chars,
         ),  # fmt: skip
         "sequence_tagger": recipes.sequence_tagger(
             max_length=MAX_LENGTH, units=8, embedding_dim=8, text_tokenizer=words, tags_tokenizer=TAGS
@@ -137,6 +142,9 @@ def _serving_cases():
         "rnn_language_model": ("inputs", _strings(CHAR_TEXTS + [long_chars]), None),  # under its 4096-id prompt limit
         "ngram_language_model": ("inputs", _strings(WORD_TEXTS + [long_words]),
                                  _strings([" ".join(LONG_WORDS[1 - NGRAM_ORDER :])])),  # fmt: skip
+        # [START] + tokens, the last GPT_CONTEXT - GPT_OUTPUTS + 1 ids: that many last characters.
+        "transformer_language_model": ("inputs", _strings(CHAR_TEXTS + [long_chars]),
+                                       _strings([long_chars[GPT_OUTPUTS - GPT_CONTEXT - 1 :]])),  # fmt: skip
         "sequence_tagger": ("inputs", _strings(WORD_TEXTS + [long_words]), first_words),
         "text_classifier": ("inputs", _strings(WORD_TEXTS + [long_words]), first_words),
         SUBWORD: ("inputs", _strings(WORD_TEXTS + [long_words]), first_words),
@@ -461,8 +469,8 @@ def test_over_long_inputs_serve_cut_by_the_documented_rule(served, name):
 
 def test_generating_recipes_export_both_signatures(exported):
     models, paths, _ = exported
-    assert GENERATING == ["window_language_model", "rnn_language_model", "ngram_language_model", "seq2seq",
-                          "seq2seq_attention", "transformer_seq2seq", "image_captioner"]  # fmt: skip
+    assert GENERATING == ["window_language_model", "rnn_language_model", "ngram_language_model",
+                          "transformer_language_model", "seq2seq", "seq2seq_attention", "transformer_seq2seq", "image_captioner"]  # fmt: skip
     for name, path in paths.items():
         signatures = _signature_defs(path)
         assert sorted(signatures) == (["generate", "score", "serving_default"] if name in GENERATING else ["serving_default"])
