@@ -46,7 +46,10 @@ class KatzBackOff(Estimator):
     history never seen passes p(w_i | h') through; where every word of V was seen after h, the
     discounted d_c c / #(h) are renormalised to sum to 1 (nothing is left to back off to). An order
     whose Good-Turing ratios are out of range is undiscounted (``good_turing_discounts``), and then
-    gives probability 0 to the words never seen after a seen history, as Katz's model does.
+    gives probability 0 to the words never seen after a seen history, as Katz's model does. So does a
+    seen history all of whose followers were seen more than k times: every d_c is 1, nothing is left
+    over, beta(h) = 0, and one such test n-gram makes the perplexity inf (on real text, e.g. the Katz
+    rows of ``experiments/language_model_ladder.py``). Kneser-Ney discounts every count and has no zeros.
 
     Args:
         counts: an ``NGramCounts`` of order N.

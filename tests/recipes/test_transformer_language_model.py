@@ -235,3 +235,19 @@ CASES = [
 @pytest.mark.parametrize("case", params(CASES))
 def test_bad_arguments_name_the_argument(case):
     expect_clear(case)
+
+
+def test_the_command_line_s_text_batches_fit_the_context_in_few_shapes():
+    from seqrecipes.recipes.cli.trainers import PAD_MULTIPLE, TRAINERS
+
+    lines = ["abc" * 30, "hello world", "x", "ab" * 9]  # 90, 11, 1 and 18 characters; the context is 20
+    trainer = TRAINERS["text"]
+    model = trainer.build(recipes.get_recipe("transformer_language_model"), lines,
+                          dict(num_layers=1, num_heads=2, hidden_dim=8, max_length=20))  # fmt: skip
+    shapes = set()
+    for x, y in trainer.batches(model, lines, 1):
+        assert x.shape == y.shape and x.shape[1] <= 20 and (x.shape[1] % PAD_MULTIPLE == 0 or x.shape[1] == 20)
+        assert int(x[0, 0]) == START_ID and int(np.sum(y.numpy() == END_ID)) == 1  # [START] w -> w [END], cut to fit
+        shapes.add(x.shape[1])
+    assert shapes == {16, 20}  # 1, 11 and 18 ids + 1 pad to 16 or the context; 90 are cut to 19 + 1
+    assert np.isfinite(model.fit(trainer.batches(model, lines, 2), epochs=1, verbose=0).history["loss"][0])
