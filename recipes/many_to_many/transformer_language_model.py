@@ -7,7 +7,7 @@ import keras
 from keras import ops
 
 from seqrecipes import layers
-from seqrecipes._checks import check_bool, check_positive_int, check_positive_number, check_rate
+from seqrecipes._checks import _is_integer, check_bool, check_positive_int, check_positive_number, check_rate
 from seqrecipes.data import PAD_ID, START_ID
 from seqrecipes.recipes._components import check_lengths, check_positive_ints, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
@@ -115,8 +115,8 @@ class TransformerLanguageModelDecoder(Decoder):
         self.logits = None if arguments["tie_embeddings"] else model.get_layer("logits")
 
     def encode(self, inputs):
-        ids = _last_ids(ops.cast(inputs, "int32"), self.prompt_length)  # (B, L), L <= prompt_length
-        lengths = ops.maximum(ops.sum(ops.cast(ops.not_equal(ids, PAD_ID), "int32"), axis=1), 1)  # (B,)
+        ids, lengths = _last_ids(ops.cast(inputs, "int32"), self.prompt_length)  # (B, L), L <= prompt_length; (B,)
+        lengths = ops.maximum(lengths, 1)
         last_token = ops.take_along_axis(ids, (lengths - 1)[:, None], axis=1)[:, 0]  # (B,)
         last_token = ops.where(ops.equal(last_token, PAD_ID), START_ID, last_token)  # an empty row starts
         shape = ops.shape(ids)
@@ -155,12 +155,13 @@ class TransformerLanguageModelDecoder(Decoder):
 
 
 def _last_ids(ids, k):
-    """Right-padded ids (B, L) -> each row's last ``k`` real ids, still right-padded: (B, min(L, k))."""
+    """Right-padded ids (B, L) -> each row's last ``k`` real ids, still right-padded: (B, min(L, k)), and
+    how many each row keeps (B,)."""
     L = ops.shape(ids)[1]
     lengths = ops.sum(ops.cast(ops.not_equal(ids, PAD_ID), "int32"), axis=1)  # (B,)
     columns = ops.maximum(lengths - k, 0)[:, None] + ops.arange(ops.minimum(L, k), dtype="int32")[None, :]  # (B, W)
     kept = ops.take_along_axis(ids, ops.minimum(columns, L - 1), axis=1)  # (B, W)
-    return ops.where(columns < lengths[:, None], kept, PAD_ID)
+    return ops.where(columns < lengths[:, None], kept, PAD_ID), ops.minimum(lengths, k)
 
 
 def _check_schedule(learning_rate, min_learning_rate, warmup_steps, decay_steps, weight_decay, beta_2, clipnorm):
@@ -170,7 +171,7 @@ def _check_schedule(learning_rate, min_learning_rate, warmup_steps, decay_steps,
         raise ValueError(
             f"`min_learning_rate` must be at most learning_rate={learning_rate}. Received: min_learning_rate={min_learning_rate}"
         )
-    if not (isinstance(warmup_steps, int) and not isinstance(warmup_steps, bool) and warmup_steps >= 0):
+    if not (_is_integer(warmup_steps) and warmup_steps >= 0):
         raise ValueError(f"`warmup_steps` must be an integer >= 0. Received: warmup_steps={warmup_steps!r}")
     if check_positive_int("decay_steps", decay_steps) <= warmup_steps:
         raise ValueError(
