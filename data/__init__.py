@@ -1,5 +1,8 @@
 """seqrecipes.data: tokenizers and vocabularies, tf.data transforms, batch builders and dataset sources.
 
+Vectors of token ids (seed 003; Keras preprocessing layers): ``OneHot`` and ``BagOfWords`` (count,
+binary, TF-IDF).
+
 Tokenizers (Keras preprocessing layers made of TensorFlow ops; reserved ids 0 ``[PAD]``,
 1 ``[UNK]``, 2 ``[START]``, 3 ``[END]``): ``CharTokenizer``, ``WordTokenizer``,
 ``SubwordTokenizer`` (WordPiece), ``SentencePieceTokenizer``, over a shared ``Vocabulary``.
@@ -51,9 +54,11 @@ from seqrecipes.data.text_files import conll_file, delimited_file, text_document
 from seqrecipes.data.tfds_datasets import TFDS_DATASETS, load_tfds
 from seqrecipes.data.tokenizer import Tokenizer
 from seqrecipes.data.transforms import cache, prefetch, shuffle, teacher_forcing_shift, tokenize
+from seqrecipes.data.vectorizers import BAG_MODES, BagOfWords, OneHot
 from seqrecipes.data.vocabulary import (
     END_ID,
     END_TOKEN,
+    MASK_TOKEN,
     PAD_ID,
     PAD_TOKEN,
     RESERVED_TOKENS,
@@ -66,10 +71,14 @@ from seqrecipes.data.vocabulary import (
 from seqrecipes.data.word_tokenizer import WordTokenizer, split_words
 
 __all__ = [
+    "BAG_MODES",
+    "BagOfWords",
     "CharTokenizer",
     "DATE_FORMATS",
     "END_ID",
     "END_TOKEN",
+    "MASK_TOKEN",
+    "OneHot",
     "PAD_ID",
     "PAD_TOKEN",
     "RESERVED_TOKENS",

@@ -12,7 +12,7 @@ from seqrecipes.data.strings import as_id_tensor, as_string_tensor, nest_rows, n
 from seqrecipes.data.strings import without_padding
 from seqrecipes.data.vocabulary import END_ID, PAD_ID, START_ID, UNKNOWN_ID, Vocabulary, _check_limits, _check_tokens
 from seqrecipes.data.vocabulary import _NoTokensError, _read_tokens, _ReservedIds
-from seqrecipes.data.vocabulary_sources import check_config_vocabulary
+from seqrecipes.data.vocabulary_sources import tokenizer_from_config
 
 ID_DTYPES = ("int32", "int64")
 MAX_SEQUENCE_LENGTH = 65536  # every call with sequence_length makes a dense (strings, sequence_length) tensor
@@ -197,6 +197,29 @@ class Tokenizer(keras.layers.Layer, _ReservedIds):
         self.set_vocabulary(vocabulary)
         return self
 
+    @property
+    def mask_id(self):
+        """The id of ``"[MASK]"`` in the vocabulary, or None (see ``add_mask_token``)."""
+        self._check_vocabulary()
+        return self.vocabulary.mask_id
+
+    def add_mask_token(self):
+        """Appends ``"[MASK]"`` to the vocabulary (``Vocabulary.with_mask_token``); returns ``self``.
+
+        The reserved ids and every other id keep their values. The masking step of a masked
+        language model (``data.mask_tokens``) writes this id into the token ids.
+
+        Example:
+        >>> from seqrecipes import data
+        >>> tokenizer = data.WordTokenizer(vocabulary=["a", "b"]).add_mask_token()
+        >>> tokenizer.mask_id, tokenizer.vocabulary_size()
+        (6, 7)
+        """
+        self._check_vocabulary()
+        if self.vocabulary.mask_id is None:
+            self.set_vocabulary(self.vocabulary.with_mask_token())
+        return self
+
     def get_vocabulary(self):
         """The vocabulary as a list of tokens in id order, reserved tokens first."""
         self._check_vocabulary()
@@ -356,35 +379,9 @@ class Tokenizer(keras.layers.Layer, _ReservedIds):
 
     @classmethod
     def from_config(cls, config):
-        """A tokenizer from its ``get_config``: ``vocabulary`` must be ``None`` or a list of tokens, never a path.
-
-        A config is data from a file (a ``.keras`` archive): anything else is refused by its type,
-        without opening, stat-ing or resolving it (see ``seqrecipes.data.vocabulary_sources``).
-
-        Args:
-            config: a dict, as ``get_config`` returns.
-
-        Returns:
-            A tokenizer of this class.
-
-        Raises:
-            ValueError: ``vocabulary`` is a path (or anything but a list of strings or ``None``).
-
-        Example:
-        >>> from seqrecipes import data
-        >>> config = data.WordTokenizer(vocabulary=["good", "bad"]).get_config()
-        >>> data.WordTokenizer.from_config({**config, "vocabulary": "/etc/passwd"})
-        Traceback (most recent call last):
-        ...
-        ValueError: `vocabulary` in a config must be a list of tokens: a config carries its tokens, never a file path. Received: vocabulary='/etc/passwd'
-        """
-        if not isinstance(config, dict):
-            raise TypeError(f"`config` must be a dict. Received: config={type(config).__name__}")
-        check_config_vocabulary(config.get("vocabulary"))
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):  # a serialized DTypePolicy, as in keras.layers.Layer.from_config
-            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"]).name
-        return cls(**config)  # not Layer.from_config: it rewraps every error as a TypeError printing the config
+        """A tokenizer from its ``get_config``; ``vocabulary`` must be ``None`` or a list of tokens, never a
+        path (``vocabulary_sources.tokenizer_from_config``)."""
+        return tokenizer_from_config(cls, config)
 
     def get_config(self):
         config = super().get_config()

@@ -7,20 +7,21 @@ Reserved tokens always take the first four ids, in this order:
     id 2  "[START]"  start of a decoder sequence (teacher forcing, decoding loops)
     id 3  "[END]"    end of a sequence
 
-Ordinary tokens follow from id 4, most frequent first.
+Ordinary tokens follow from id 4, most frequent first. A masked language model's ``"[MASK]"``
+(``MASK_TOKEN``) is an ordinary token appended by ``with_mask_token()``, so the reserved ids and every
+existing id stay where they are.
 """
 
 import collections
 import collections.abc
 import logging
 import numbers
-import os
 
 import numpy as np
 import tensorflow as tf
 
 from seqrecipes._checks import check_positive_int
-from seqrecipes.data.vocabulary_sources import read_lines, write_lines
+from seqrecipes.data.vocabulary_sources import read_vocabulary_file, write_lines
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ START_TOKEN = "[START]"
 END_TOKEN = "[END]"
 RESERVED_TOKENS = (PAD_TOKEN, UNKNOWN_TOKEN, START_TOKEN, END_TOKEN)
 PAD_ID, UNKNOWN_ID, START_ID, END_ID = 0, 1, 2, 3
+MASK_TOKEN = "[MASK]"
 
 
 def _to_text(token, name="token"):
@@ -93,6 +95,8 @@ class _ReservedIds:
     unknown_id = UNKNOWN_ID
     start_id = START_ID
     end_id = END_ID
+
+    mask_token = MASK_TOKEN
 
     @property
     def special_token_ids(self):
@@ -166,6 +170,26 @@ class Vocabulary(_ReservedIds):
                 f"Token id out of range [0, {len(self._tokens) - 1}]. Received: token_id={token_id}"
             )
         return self._tokens[token_id]
+
+    @property
+    def mask_id(self):
+        """The id of ``"[MASK]"``, or None when the vocabulary has none (``with_mask_token``)."""
+        return self._ids.get(MASK_TOKEN)
+
+    def with_mask_token(self):
+        """This vocabulary with ``"[MASK]"`` appended (itself when it holds one already).
+
+        The masked language model's token goes last: the reserved ids and every other id stay.
+
+        Example:
+        >>> from seqrecipes import data
+        >>> vocab = data.Vocabulary(["a", "b"]).with_mask_token()
+        >>> vocab.mask_id, vocab.tokens[4:]
+        (6, ['a', 'b', '[MASK]'])
+        """
+        if self.mask_id is not None:
+            return self
+        return Vocabulary(self._tokens + [MASK_TOKEN])
 
     def needs_escapes(self):
         """Whether a token holds a line feed, carriage return or backslash (escaped in files)."""
@@ -372,29 +396,5 @@ def _check_limits(max_size, min_frequency):
     check_positive_int("min_frequency", min_frequency)
 
 
-def _read_tokens(path, name):
-    """The tokens of the vocabulary file ``path`` (see ``vocabulary_sources``), reserved tokens first and
-    no duplicate; errors name the argument ``name``, the file and the line, never the file's text."""
-    tokens = read_lines(path, name)
-    where = f"{name}={os.fspath(path)!r}"
-    for number, (token, reserved) in enumerate(zip(tokens + [None] * 4, RESERVED_TOKENS), start=1):
-        if token != reserved:
-            problem = f"line {number} is not {reserved!r}" if token is not None else f"only {len(tokens)} lines"
-            raise ValueError(
-                f"`{name}` must be a vocabulary file whose first four lines are the reserved tokens "
-                f"{list(RESERVED_TOKENS)}. Received: {where} ({problem})"
-            )
-    first_line = {}
-    for number, token in enumerate(tokens, start=1):
-        if token in first_line:
-            raise ValueError(
-                f"`{name}` must be a vocabulary file without duplicate tokens. Received: {where} "
-                f"(line {number} repeats line {first_line[token]})"
-            )
-        first_line[token] = number
-    if len(tokens) == len(RESERVED_TOKENS):
-        raise ValueError(
-            f"`{name}` must be a vocabulary file with at least one token after the reserved ones. "
-            f"Received: {where} (only the {len(tokens)} reserved lines)"
-        )
-    return tokens
+def _read_tokens(path, name):  # the reserved tokens first, as ``read_vocabulary_file`` checks
+    return read_vocabulary_file(path, name, RESERVED_TOKENS)

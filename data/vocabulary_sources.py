@@ -13,6 +13,8 @@ stat-ing or resolving it, so a crafted archive cannot make loading read a file.
 
 import os
 
+import keras
+
 ESCAPES = {"\\": "\\", "n": "\n", "r": "\r"}
 
 
@@ -99,6 +101,34 @@ def _unescape(line, where, name):
     return "".join(out)
 
 
+def read_vocabulary_file(path, name, reserved_tokens):
+    """The tokens of the vocabulary file ``path``, ``reserved_tokens`` first and no duplicate; errors name the
+    argument ``name``, the file and the line, never the file's text."""
+    tokens = read_lines(path, name)
+    where = f"{name}={os.fspath(path)!r}"
+    for number, (token, reserved) in enumerate(zip(tokens + [None] * 4, reserved_tokens), start=1):
+        if token != reserved:
+            problem = f"line {number} is not {reserved!r}" if token is not None else f"only {len(tokens)} lines"
+            raise ValueError(
+                f"`{name}` must be a vocabulary file whose first four lines are the reserved tokens "
+                f"{list(reserved_tokens)}. Received: {where} ({problem})"
+            )
+    first_line = {}
+    for number, token in enumerate(tokens, start=1):
+        if token in first_line:
+            raise ValueError(
+                f"`{name}` must be a vocabulary file without duplicate tokens. Received: {where} "
+                f"(line {number} repeats line {first_line[token]})"
+            )
+        first_line[token] = number
+    if len(tokens) == len(reserved_tokens):
+        raise ValueError(
+            f"`{name}` must be a vocabulary file with at least one token after the reserved ones. "
+            f"Received: {where} (only the {len(tokens)} reserved lines)"
+        )
+    return tokens
+
+
 def check_config_vocabulary(vocabulary, name="vocabulary"):
     """A ValueError unless a config's ``vocabulary`` is ``None`` or a list of strings; looks only at types.
 
@@ -121,3 +151,36 @@ def check_config_vocabulary(vocabulary, name="vocabulary"):
         f"`{name}` in a config must be a list of tokens: a config carries its tokens, never a file path. "
         f"Received: {name}={received}"
     )
+
+
+def tokenizer_from_config(cls, config):
+    """A tokenizer of class ``cls`` from its ``get_config``: ``vocabulary`` must be ``None`` or a list of tokens.
+
+    A config is data from a file (a ``.keras`` archive): anything else is refused by its type,
+    without opening, stat-ing or resolving it.
+
+    Args:
+        cls: the tokenizer class.
+        config: a dict, as ``get_config`` returns.
+
+    Returns:
+        A tokenizer of class ``cls``.
+
+    Raises:
+        ValueError: ``vocabulary`` is a path (or anything but a list of strings or ``None``).
+
+    Example:
+    >>> from seqrecipes import data
+    >>> config = data.WordTokenizer(vocabulary=["good", "bad"]).get_config()
+    >>> data.WordTokenizer.from_config({**config, "vocabulary": "/etc/passwd"})
+    Traceback (most recent call last):
+    ...
+    ValueError: `vocabulary` in a config must be a list of tokens: a config carries its tokens, never a file path. Received: vocabulary='/etc/passwd'
+    """
+    if not isinstance(config, dict):
+        raise TypeError(f"`config` must be a dict. Received: config={type(config).__name__}")
+    check_config_vocabulary(config.get("vocabulary"))
+    config = dict(config)
+    if isinstance(config.get("dtype"), dict):  # a serialized DTypePolicy, as in keras.layers.Layer.from_config
+        config["dtype"] = keras.dtype_policies.deserialize(config["dtype"]).name
+    return cls(**config)  # not Layer.from_config: it rewraps every error as a TypeError printing the config

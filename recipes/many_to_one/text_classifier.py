@@ -11,11 +11,11 @@ import tensorflow as tf
 
 from seqrecipes import layers
 from seqrecipes._checks import check_choice, check_positive_int, check_rate
-from seqrecipes.data import PAD_ID, RESERVED_TOKENS
+from seqrecipes.data import BAG_MODES, PAD_ID, RESERVED_TOKENS, BagOfWords
 from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_ints, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.recipe_model import RecipeModel
 
-ENCODERS = ("rnn", "birnn", "transformer")
+ENCODERS = ("rnn", "birnn", "transformer", "bag_of_words")
 POOLINGS = {
     "last": layers.LastStatePooling,
     "mean": layers.MeanPooling,
@@ -85,6 +85,7 @@ def text_classifier(
     intermediate_dim: int = 128,
     attention_units: int = 32,
     dropout: float = 0.0,
+    bag_mode: str = "tf_idf",
     label_names: Optional[Sequence[str]] = None,
     learning_rate: float = 1e-3,
     clipnorm: Optional[float] = 1.0,
@@ -102,6 +103,10 @@ def text_classifier(
                                              "birnn": the same, bidirectional, [h_fwd ; h_bwd] (B, T, 2H)
                                              "transformer": x + P (learned positions), then
                                              ``num_layers`` TransformerEncoder blocks, (B, T, E)
+                                             "bag_of_words": no embedding, no order: the
+                                             ``data.BagOfWords`` vector of the ids (B, V) is s
+                                             (``bag_mode``; TF-IDF L2-normalised), so the model
+                                             is a logistic regression on the bag
         s         = pooling(h)               "last": LastStatePooling, the state at the last real step
                                              (for "birnn" the final states of both directions,
                                              [h_fwd,T ; h_bwd,1], as seed 004 draws it)
@@ -130,8 +135,8 @@ def text_classifier(
         input_dim: read float feature sequences of this size per step instead of token ids.
         max_length: the longest input: the token models' input length, the Transformer's position
             limit.
-        encoder: ``"rnn"``, ``"birnn"`` or ``"transformer"``.
-        pooling: ``"last"``, ``"mean"``, ``"max"`` or ``"attention"``.
+        encoder: ``"rnn"``, ``"birnn"``, ``"transformer"`` or ``"bag_of_words"``.
+        pooling: ``"last"``, ``"mean"``, ``"max"`` or ``"attention"`` (not used by "bag_of_words").
         cell: the recurrent cell of the RNN encoders: "simple_rnn", "gru", "lstm", "peephole_lstm",
             "layer_norm_lstm" or "cifg_lstm".
         units: H, the size of each recurrent layer (each direction for ``"birnn"``).
@@ -143,6 +148,9 @@ def text_classifier(
         attention_units: the score network size of ``pooling="attention"``.
         dropout: dropout rate between layers and before the classifier (and inside the
             Transformer), training only.
+        bag_mode: the bag of ``encoder="bag_of_words"``: ``"count"``, ``"binary"`` or ``"tf_idf"``
+            (then call ``model.get_layer("bag_of_words").adapt(token_id_batches)`` before ``fit``
+            to count the document frequencies; until then idf = 1).
         label_names: the C class names, in class-id order, for the export's ``label``.
         learning_rate: Adam's learning rate.
         clipnorm: gradient clipping by global norm (None: off).
@@ -175,6 +183,7 @@ def text_classifier(
     """
     check_choice("encoder", encoder, ENCODERS)
     check_choice("pooling", pooling, POOLINGS)
+    check_choice("bag_mode", bag_mode, BAG_MODES)
     check_choice("cell", cell, CELLS)
     check_lengths(locals(), "max_length")
     check_positive_ints(
@@ -186,6 +195,8 @@ def text_classifier(
             "`embedding_dim` (the Transformer width) must be a multiple of `num_heads`. "
             f"Received: embedding_dim={embedding_dim}, num_heads={num_heads}"
         )
+    if input_dim is not None and encoder == "bag_of_words":
+        raise ValueError(f"A bag of words counts token ids: `encoder='bag_of_words'` cannot read float features. Received: input_dim={input_dim}")
     if input_dim is not None:
         check_positive_int("input_dim", input_dim)  # (the text vocabulary is not used: the inputs are features)
     else:
@@ -200,7 +211,10 @@ def text_classifier(
     optimizer = recurrent_optimizer(learning_rate, clipnorm=clipnorm)
 
     # Inputs and embeddings: x (B, T, E), with the padding mask for token ids.
-    if input_dim is None:
+    if encoder == "bag_of_words":
+        inputs = keras.Input((max_length,), dtype="int32", name="token_ids")
+        x = BagOfWords(text_vocabulary_size, output_mode=bag_mode, normalize=bag_mode == "tf_idf", name="bag_of_words")(inputs)
+    elif input_dim is None:
         inputs = keras.Input((max_length,), dtype="int32", name="token_ids")
         x = keras.layers.Embedding(text_vocabulary_size, embedding_dim, mask_zero=True, name="embedding")(inputs)
     else:
@@ -210,12 +224,14 @@ def text_classifier(
             x = keras.layers.Dense(embedding_dim, name="feature_projection")(x)  # (B, T, E)
     if encoder == "transformer":
         x = _transformer_encoder(x, max_length, num_layers, num_heads, intermediate_dim, dropout)  # (B, T, E)
-    else:
+    elif encoder == "rnn" or encoder == "birnn":
         # For "birnn" with "last" pooling, the last layer gives the final states [h_fwd,T ; h_bwd,1] (B, 2H).
         sequences = not (encoder == "birnn" and pooling == "last")
         x = recurrent_stack(x, cell, units, num_layers, dropout, encoder == "birnn", sequences=sequences, dropout_last=False)
     # Pooling: s (B, H'); for "birnn" with "last" the last Bidirectional layer gave [h_fwd,T ; h_bwd,1].
-    if pooling == "attention":
+    if encoder == "bag_of_words":
+        pass  # the bag is already one vector per text
+    elif pooling == "attention":
         x = layers.AttentionPooling(attention_units, name="pooling")(x)
     elif not (encoder == "birnn" and pooling == "last"):
         x = POOLINGS[pooling](name="pooling")(x)

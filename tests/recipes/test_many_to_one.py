@@ -144,6 +144,27 @@ def test_padding_never_changes_a_prediction(encoder, pooling):
     assert not np.allclose(np.asarray(short_scores)[0], np.asarray(short_scores)[1])  # the inputs matter
 
 
+def test_a_bag_of_words_classifier_learns_ignores_the_order_saves_and_exports(tmp_path):
+    keras.utils.set_random_seed(0)
+    texts, labels = _sentiment(64, seed=0)
+    tokenizer = data.WordTokenizer().adapt(texts)
+    model = recipes.text_classifier(max_length=8, encoder="bag_of_words", learning_rate=0.05, text_tokenizer=tokenizer)
+    batches = _batches(tokenizer, texts, labels)
+    model.get_layer("bag_of_words").adapt(batches)
+    assert float(model.get_layer("bag_of_words").idf.numpy()[tokenizer.token_to_id("good")]) > 1.0
+    model.fit(batches, epochs=30, verbose=0)
+    test_texts, test_labels = _sentiment(32, seed=1)
+    assert model.evaluate(_batches(tokenizer, test_texts, test_labels), verbose=0)[1] >= 0.9
+    serve = text_classifier.classifier_serving(model)
+    forward, backward = serve(tf.constant(["good movie plot", "plot movie good"]))["scores"].numpy()
+    np.testing.assert_array_equal(forward, backward)  # a bag loses the word order
+    loaded = reloaded(model, next(iter(batches))[0], str(tmp_path / "bag.keras"))
+    np.testing.assert_array_equal(loaded.get_layer("bag_of_words").idf.numpy(), model.get_layer("bag_of_words").idf.numpy())
+    exported = recipes.export(loaded, str(tmp_path / "export"), version=1)
+    restored = tf.saved_model.load(exported).signatures["serving_default"]
+    np.testing.assert_allclose(restored(inputs=tf.constant(["good movie"]))["scores"].numpy(), serve(tf.constant(["good movie"]))["scores"].numpy(), atol=1e-6)
+
+
 def test_birnn_last_pools_the_final_state_of_each_direction():
     model = recipes.text_classifier(
         text_vocabulary_size=12, max_length=6, encoder="birnn", pooling="last", units=4, embedding_dim=4
@@ -275,6 +296,8 @@ def test_regressor_export_keeps_the_last_window_and_matches_python(regressor, se
         ({"label_names": ["a", "a"]}, r"distinct"),
         ({"input_dim": 0}, r"input_dim=0"),
         ({"dropout": -0.1}, r"dropout=-0.1"),
+        ({"encoder": "bag_of_words", "bag_mode": "tfidf"}, r"bag_mode='tfidf'"),
+        ({"encoder": "bag_of_words", "input_dim": 3}, r"cannot read float features. Received: input_dim=3"),
     ],
 )
 def test_classifier_bad_arguments_are_named(arguments, match):
