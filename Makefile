@@ -22,7 +22,7 @@ test: $(VENV)/.installed
 
 # The CPU benchmarks; benchmarks/*_gpu.py run on a GPU machine with Keras on JAX (see their docstrings).
 bench: $(VENV)/.installed
-	$(PY) -m pip install -q -e '.[bench-ngram,bench-gpt]'
+	$(PY) -m pip install -q -e '.[bench-ngram,bench-gpt,bench-word2vec]'
 	for f in $(filter-out %_gpu.py,$(wildcard benchmarks/*.py)); do $(PY) $$f || exit 1; done
 
 clean:

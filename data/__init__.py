@@ -1,5 +1,10 @@
 """seqrecipes.data: tokenizers and vocabularies, tf.data transforms, batch builders and dataset sources.
 
+word2vec's examples (``dataset.apply`` steps of TF ops): ``word_counts``, ``word2vec_batches`` (subsampling,
+dynamic windows, skip-gram or CBOW, unigram^0.75 negatives; ``noise_distribution``, ``keep_probabilities``);
+``WordVectors`` (nearest neighbours, analogies, WordSim353 and analogy benchmarks, the word2vec text format,
+projector TSV files).
+
 Vectors of token ids (seed 003; Keras preprocessing layers): ``OneHot`` and ``BagOfWords`` (count,
 binary, TF-IDF).
 
@@ -68,9 +73,18 @@ from seqrecipes.data.vocabulary import (
     UNKNOWN_TOKEN,
     Vocabulary,
 )
+from seqrecipes.data.word2vec import (
+    ARCHITECTURES,
+    keep_probabilities,
+    noise_distribution,
+    word2vec_batches,
+    word_counts,
+)
 from seqrecipes.data.word_tokenizer import WordTokenizer, split_words
+from seqrecipes.data.word_vectors import WordVectors
 
 __all__ = [
+    "ARCHITECTURES",
     "BAG_MODES",
     "BagOfWords",
     "CharTokenizer",
@@ -93,6 +107,7 @@ __all__ = [
     "UNKNOWN_TOKEN",
     "Vocabulary",
     "WordTokenizer",
+    "WordVectors",
     "adding_problem",
     "batch_with_padding",
     "bucket_by_length",
@@ -110,9 +125,11 @@ __all__ = [
     "format_date",
     "from_series",
     "is_test_date",
+    "keep_probabilities",
     "lm_prefixes",
     "lm_windows",
     "load_tfds",
+    "noise_distribution",
     "noisy_periodic_series",
     "prefetch",
     "replace_invalid_utf8",
@@ -133,4 +150,6 @@ __all__ = [
     "tokenize",
     "truncate_or_pad",
     "window_batches",
+    "word2vec_batches",
+    "word_counts",
 ]

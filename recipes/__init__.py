@@ -10,6 +10,7 @@
     registry.py       every recipe with its task type, serving kind and data sets
     recipe_model.py   ``RecipeModel``, the compiled Keras model every recipe returns
     plots.py          attention heatmaps
+    embeddings.py     word vectors out of and into any recipe's ``embedding`` table
 
 Imports point down: a recipe file imports decoding, serving, training, ``seqrecipes.layers`` and
 ``seqrecipes.data``, never another recipe file; those never import a recipe file (the registry loads
@@ -53,6 +54,8 @@ if not seqrecipes.COMMAND_LINE:
         window_contexts,
         window_language_model,
     )
+    from seqrecipes.recipes.one_to_one.word2vec import train_word2vec, word2vec
+    from seqrecipes.recipes.embeddings import set_embedding, word_vectors
     from seqrecipes.recipes.plots import hangul_font, plot_alignments
     from seqrecipes.recipes.recipe_model import RecipeModel
     from seqrecipes.recipes.serving import export, predict
@@ -61,6 +64,7 @@ if not seqrecipes.COMMAND_LINE:
 __all__ = [
     # the recipes, by task type
     "window_language_model",
+    "word2vec",
     "image_captioner",
     "text_classifier",
     "sequence_regressor",
@@ -87,6 +91,10 @@ __all__ = [
     "source_ids",
     "write_arpa",
     "read_arpa",
+    "train_word2vec",
+    # word vectors in and out of embeddings
+    "word_vectors",
+    "set_embedding",
     # decoding
     "Decoder",
     "greedy_search",

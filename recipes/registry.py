@@ -17,8 +17,8 @@ from seqrecipes._checks import check_choice
 TASK_TYPES = ("one-to-one", "one-to-many", "many-to-one", "many-to-many (aligned)", "many-to-many (encoder-decoder)")
 
 # What the exported ``serving_default`` signature takes and gives ("caption": float images in,
-# caption strings out).
-SERVING_KINDS = ("generate", "classify", "tag", "forecast", "caption")
+# caption strings out; "embed": words in, their vectors out).
+SERVING_KINDS = ("generate", "classify", "tag", "forecast", "caption", "embed")
 
 # The serving function of a generating recipe (one with a decoder) that names none: greedy decoding of raw
 # inputs (``serving/signatures.py``), as ``module:attribute``.
@@ -137,8 +137,8 @@ def list_recipes():
 
     Example:
     >>> from seqrecipes import recipes
-    >>> [info.name for info in recipes.list_recipes()][:2]
-    ['window_language_model', 'image_captioner']
+    >>> [info.name for info in recipes.list_recipes()][:3]
+    ['window_language_model', 'word2vec', 'image_captioner']
     """
     order = {task: i for i, task in enumerate(TASK_TYPES)}
     return sorted(RECIPES.values(), key=lambda info: (order[info.task_type], info.name))

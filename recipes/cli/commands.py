@@ -157,7 +157,7 @@ def evaluate(args):
 
 def predict(args):
     model = load_model(args.model)
-    if model.info.serving not in ("generate", "classify", "tag"):
+    if model.info.serving not in ("generate", "classify", "tag", "embed"):
         raise CommandError(
             f"`seqrecipes predict` reads strings; a {model.info.serving!r} model takes arrays (use recipes.predict in "
             f"Python). Received: --model={args.model!r}"
@@ -166,6 +166,9 @@ def predict(args):
     for i, text in enumerate(args.inputs):
         if "outputs" in outputs:
             answer = as_text(outputs["outputs"][i])
+        elif "vectors" in outputs:  # a word's vector, or "unknown"
+            vector = outputs["vectors"][i]
+            answer = " ".join(f"{v:.4f}" for v in vector) if outputs["known"][i] else "unknown"
         elif "label" in outputs:
             answer = f"{as_text(outputs['label'][i])} ({float(outputs['scores'][i].max()):.3f})"
         else:

@@ -41,6 +41,7 @@ INPUT_SIGNATURES = {
     "tag": tf.TensorSpec([None], tf.string, name="inputs"),
     "forecast": tf.TensorSpec([None, None], tf.float32, name="series"),
     "caption": _image_signature,
+    "embed": tf.TensorSpec([None], tf.string, name="inputs"),
 }
 
 

@@ -1,4 +1,4 @@
-"""Bad arguments to the nine recipe builders: each is refused at build time, naming the argument.
+"""Bad arguments to the recipe builders: each is refused at build time, naming the argument.
 
 Learning rates that are not finite and positive, flags that are not bools, a classifier of one class,
 and every sequence length over ``LENGTH_LIMIT`` (a model built for 10^9 steps would let one request
@@ -31,6 +31,7 @@ TINY = {
     "ngram_language_model": dict(sentences=[[4, 5], [6]], order=2, text_vocabulary_size=8),
     "transformer_language_model": dict(num_layers=1, num_heads=1, hidden_dim=4, max_length=8, text_vocabulary_size=8),
     "window_language_model": dict(units=4, embedding_dim=4, context_size=2, text_vocabulary_size=8),
+    "word2vec": dict(embedding_dim=4, window=2, negative_samples=2, text_vocabulary_size=8),
     "text_classifier": dict(units=4, embedding_dim=4, max_length=4, text_vocabulary_size=8),
     "sequence_tagger": dict(units=4, embedding_dim=4, max_length=4, text_vocabulary_size=8, tags_vocabulary_size=6),
     "sequence_regressor": dict(units=4, input_length=4, mean=0.0, variance=1.0),

@@ -76,6 +76,7 @@ def _build():
         "rnn_language_model": recipes.rnn_language_model(
             units=16, embedding_dim=8, max_output_length=10, text_tokenizer=chars
         ),
+        "word2vec": recipes.word2vec(embedding_dim=8, window=2, negative_samples=2, text_tokenizer=words),
         "ngram_language_model": recipes.ngram_language_model(
             [" ".join(WORDS), "the cat sat on the mat", "a dog ran"], order=NGRAM_ORDER, max_output_length=8,
             text_tokenizer=words,
@@ -140,6 +141,7 @@ def _serving_cases():
         "window_language_model": ("inputs", _strings(WORD_TEXTS + [long_words]),
                                   _strings([" ".join(LONG_WORDS[-CONTEXT_SIZE:])])),  # fmt: skip
         "rnn_language_model": ("inputs", _strings(CHAR_TEXTS + [long_chars]), None),  # under its 4096-id prompt limit
+        "word2vec": ("inputs", _strings(WORDS[:3] + ["zebra", "", long_words]), None),  # one word each, looked up whole
         "ngram_language_model": ("inputs", _strings(WORD_TEXTS + [long_words]),
                                  _strings([" ".join(LONG_WORDS[1 - NGRAM_ORDER :])])),  # fmt: skip
         # [START] + tokens, the last GPT_CONTEXT - GPT_OUTPUTS + 1 ids: that many last characters.
