@@ -206,8 +206,8 @@ class Tokenizer(keras.layers.Layer, _ReservedIds):
     def add_mask_token(self):
         """Appends ``"[MASK]"`` to the vocabulary (``Vocabulary.with_mask_token``); returns ``self``.
 
-        The reserved ids and every other id keep their values. The masking step of a masked
-        language model (``data.mask_tokens``) writes this id into the token ids.
+        The reserved ids and every other id keep their values; a masked language model's
+        masking step writes this id over the token ids it hides.
 
         Example:
         >>> from seqrecipes import data
