@@ -5,6 +5,8 @@ dynamic windows, skip-gram or CBOW, unigram^0.75 negatives; ``noise_distribution
 ``WordVectors`` (nearest neighbours, analogies, WordSim353 and analogy benchmarks, the word2vec text format,
 projector TSV files).
 
+A masked language model's batches (BERT's 15% with 80/10/10): ``mask_tokens``, ``masked_lm_batches``.
+
 Vectors of token ids (seed 003; Keras preprocessing layers): ``OneHot`` and ``BagOfWords`` (count,
 binary, TF-IDF).
 
@@ -35,6 +37,7 @@ from seqrecipes.data.char_tokenizer import CharTokenizer
 from seqrecipes.data.date_translation import DATE_FORMATS, date_translation, format_date, is_test_date
 from seqrecipes.data.handwritten_digits import digit_rows, digit_strips
 from seqrecipes.data.language_model import lm_prefixes, lm_windows
+from seqrecipes.data.masking import MASK_SELECTION_RATE, mask_tokens, masked_lm_batches
 from seqrecipes.data.padding import (
     batch_with_padding,
     bucket_by_length,
@@ -91,6 +94,7 @@ __all__ = [
     "DATE_FORMATS",
     "END_ID",
     "END_TOKEN",
+    "MASK_SELECTION_RATE",
     "MASK_TOKEN",
     "OneHot",
     "PAD_ID",
@@ -129,6 +133,8 @@ __all__ = [
     "lm_prefixes",
     "lm_windows",
     "load_tfds",
+    "mask_tokens",
+    "masked_lm_batches",
     "noise_distribution",
     "noisy_periodic_series",
     "prefetch",

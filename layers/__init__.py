@@ -8,7 +8,7 @@ The groups:
 - attention for recurrent decoders (``BahdanauAttention``, ``LuongAttention``) and the decoder
   that uses it (``AttentionDecoderCell``, ``AttentionDecoder``);
 - the Transformer: ``MultiHeadAttention``, position tables (``PositionalEncoding``,
-  ``PositionEmbedding``) and the blocks (``TransformerEncoder``, ``TransformerDecoder``);
+  ``PositionEmbedding``), the tied token table ``ReversibleEmbedding`` and the blocks (``TransformerEncoder``, ``TransformerDecoder``);
 - pooling over time, a sentence vector from a padded sequence (``LastStatePooling``,
   ``MeanPooling``, ``MaxPooling``, ``AttentionPooling``);
 - counts: ``NGramTable``, a back-off n-gram model (the ARPA rule) over sorted key tables.
@@ -39,6 +39,7 @@ from seqrecipes.layers.attention_decoder import AttentionDecoder
 from seqrecipes.layers.multi_head_attention import MultiHeadAttention
 from seqrecipes.layers.positional_encoding import PositionalEncoding
 from seqrecipes.layers.position_embedding import PositionEmbedding
+from seqrecipes.layers.reversible_embedding import ReversibleEmbedding
 from seqrecipes.layers.transformer_encoder import TransformerEncoder
 from seqrecipes.layers.transformer_decoder import TransformerDecoder
 
@@ -70,6 +71,7 @@ __all__ = [
     "MultiHeadAttention",
     "PositionalEncoding",
     "PositionEmbedding",
+    "ReversibleEmbedding",
     "TransformerEncoder",
     "TransformerDecoder",
     "LastStatePooling",

@@ -39,6 +39,7 @@ if not seqrecipes.COMMAND_LINE:
     from seqrecipes.recipes.encoder_decoder.seq2seq import Seq2SeqDecoder, seq2seq
     from seqrecipes.recipes.encoder_decoder.seq2seq_attention import Seq2SeqAttentionDecoder, seq2seq_attention
     from seqrecipes.recipes.encoder_decoder.transformer_seq2seq import TransformerSeq2SeqDecoder, transformer_seq2seq
+    from seqrecipes.recipes.many_to_many.masked_language_model import masked_ids, masked_language_model
     from seqrecipes.recipes.many_to_many.ngram_language_model import NGramDecoder, ngram_language_model, read_arpa, write_arpa
     from seqrecipes.recipes.many_to_many.rnn_language_model import RNNLanguageModelDecoder, rnn_language_model
     from seqrecipes.recipes.many_to_many.sequence_tagger import predict_tags, sequence_tagger
@@ -72,6 +73,7 @@ __all__ = [
     "rnn_language_model",
     "ngram_language_model",
     "transformer_language_model",
+    "masked_language_model",
     "seq2seq",
     "seq2seq_attention",
     "transformer_seq2seq",
@@ -91,6 +93,7 @@ __all__ = [
     "source_ids",
     "write_arpa",
     "read_arpa",
+    "masked_ids",
     "train_word2vec",
     # word vectors in and out of embeddings
     "word_vectors",

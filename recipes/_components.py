@@ -8,7 +8,7 @@ import numpy as np
 from keras import ops
 
 from seqrecipes import layers
-from seqrecipes._checks import check_choice, check_positive_int, check_positive_number
+from seqrecipes._checks import _is_integer, check_choice, check_positive_int, check_positive_number, check_rate
 
 # The longest sequence a recipe may be built for (its max_length, max_source_length, max_target_length,
 # max_output_length, context_size, input_length, horizon): every buffer of a request is at most this long.
@@ -98,6 +98,15 @@ def saved_arguments(recipe, values, leave_out=()):
     return {n: _json_value(values[n]) for n in names if n != "name" and n not in leave_out}
 
 
+def check_transformer_sizes(num_layers, num_heads, hidden_dim, intermediate_dim, dropout):
+    """The checks of a Transformer stack's sizes; returns F, ``intermediate_dim`` or 4 ``hidden_dim`` when None."""
+    check_positive_ints(locals(), "num_layers", "num_heads", "hidden_dim")
+    if hidden_dim % num_heads:
+        raise ValueError(f"`hidden_dim` must be a multiple of num_heads={num_heads}. Received: hidden_dim={hidden_dim}")
+    check_rate("dropout", dropout)
+    return 4 * hidden_dim if intermediate_dim is None else check_positive_int("intermediate_dim", intermediate_dim)
+
+
 def check_positive_ints(values, *names):
     """``check_positive_int`` on each named argument of ``values`` (a recipe's ``locals()``)."""
     for name in names:
@@ -118,3 +127,67 @@ def check_lengths(values, *names):
         value = values[name]
         if not check_positive_int(name, value) <= LENGTH_LIMIT:
             raise ValueError(f"`{name}` must be an integer in [1, {LENGTH_LIMIT}] (LENGTH_LIMIT). Received: {name}={value!r}")
+
+
+# The weights AdamW does not decay (nanoGPT decays the 2-D and higher weights only): the biases of the
+# dense and attention layers and the layer norms' scales (gamma) and offsets (beta).
+NOT_DECAYED = ("bias", "gamma", "beta")
+
+
+def check_schedule(learning_rate, min_learning_rate, warmup_steps, decay_steps, weight_decay, beta_2, clipnorm):
+    check_positive_number("learning_rate", learning_rate)
+    check_positive_number("min_learning_rate", min_learning_rate)
+    if min_learning_rate > learning_rate:
+        raise ValueError(
+            f"`min_learning_rate` must be at most learning_rate={learning_rate}. Received: min_learning_rate={min_learning_rate}"
+        )
+    if not (_is_integer(warmup_steps) and warmup_steps >= 0):
+        raise ValueError(f"`warmup_steps` must be an integer >= 0. Received: warmup_steps={warmup_steps!r}")
+    if check_positive_int("decay_steps", decay_steps) <= warmup_steps:
+        raise ValueError(
+            f"`warmup_steps` must be below decay_steps={decay_steps} (the cosine runs from warmup_steps to "
+            f"decay_steps). Received: warmup_steps={warmup_steps}"
+        )
+    if weight_decay != 0:
+        check_positive_number("weight_decay", weight_decay)
+    check_rate("beta_2", beta_2)
+    if clipnorm is not None:
+        check_positive_number("clipnorm", clipnorm)
+
+
+@keras.saving.register_keras_serializable(package="seqrecipes")
+class GPTAdamW(keras.optimizers.AdamW):
+    """AdamW that decays the kernels and tables only, as nanoGPT's ``configure_optimizers`` does.
+
+    The biases and the layer norms' gamma and beta (``NOT_DECAYED``, matched in the weight names) are
+    left out of the decoupled weight decay; the exclusion is made in ``__init__``, so an optimizer
+    reloaded from a ``.keras`` file keeps it.
+
+    Args:
+        **kwargs: as ``keras.optimizers.AdamW``.
+
+    Example:
+    >>> import keras
+    >>> optimizer = GPTAdamW(learning_rate=1e-3, weight_decay=0.1)
+    >>> kernel, bias = keras.Variable([[1.0]], name="kernel"), keras.Variable([1.0], name="bias")
+    >>> optimizer._use_weight_decay(kernel), optimizer._use_weight_decay(bias)
+    (True, False)
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.exclude_from_weight_decay(var_names=list(NOT_DECAYED))
+
+
+def gpt_optimizer(learning_rate, min_learning_rate, warmup_steps, decay_steps, weight_decay, beta_2, clipnorm):
+    """nanoGPT's AdamW (``GPTAdamW``): a linear warm-up from 0 to ``learning_rate`` over ``warmup_steps``,
+    a cosine to ``min_learning_rate`` at ``decay_steps`` (then flat), decoupled weight decay on the kernels
+    and tables, clipping by the global gradient norm."""
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps - warmup_steps, alpha=min_learning_rate / learning_rate, warmup_target=learning_rate,
+        warmup_steps=warmup_steps,
+    )  # fmt: skip
+    return GPTAdamW(
+        learning_rate=schedule, weight_decay=weight_decay, beta_1=0.9, beta_2=beta_2, epsilon=1e-8,
+        global_clipnorm=clipnorm,
+    )  # fmt: skip

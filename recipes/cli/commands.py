@@ -166,6 +166,8 @@ def predict(args):
     for i, text in enumerate(args.inputs):
         if "outputs" in outputs:
             answer = as_text(outputs["outputs"][i])
+        elif "filled" in outputs:  # a masked language model: the text with its [MASK] marks filled
+            answer = as_text(outputs["filled"][i])
         elif "vectors" in outputs:  # a word's vector, or "unknown"
             vector = outputs["vectors"][i]
             answer = " ".join(f"{v:.4f}" for v in vector) if outputs["known"][i] else "unknown"

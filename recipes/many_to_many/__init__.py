@@ -4,13 +4,14 @@
     rnn_language_model          the next token at every step, at character or word level
     ngram_language_model        the next token from counts of orders 1..N (seed 004), ARPA in and out
     transformer_language_model  the next token from a decoder-only Transformer (GPT, seed 000)
+    masked_language_model       the masked words from both sides, a Transformer encoder (BERT, seed 000)
 
 The group's catalog in the registry (``recipes/registry.py``); each recipe's code is in ``<recipe>.py``.
 """
 
 from seqrecipes.recipes.registry import register
 
-__all__ = ["ngram_language_model", "rnn_language_model", "sequence_tagger", "transformer_language_model"]
+__all__ = ["masked_language_model", "ngram_language_model", "rnn_language_model", "sequence_tagger", "transformer_language_model"]
 
 register("sequence_tagger", task_type="many-to-many (aligned)", serving="tag", datasets=("conll2003",),
          module=f"{__name__}.sequence_tagger", serving_function="tagger_serving", trainer="tagging")  # fmt: skip
@@ -21,3 +22,5 @@ register("ngram_language_model", task_type="many-to-many (aligned)", serving="ge
 register("transformer_language_model", task_type="many-to-many (aligned)", serving="generate",
          datasets=("tiny_shakespeare",), module=f"{__name__}.transformer_language_model",
          decoder="TransformerLanguageModelDecoder", trainer="text")  # fmt: skip
+register("masked_language_model", task_type="many-to-many (aligned)", serving="tag", datasets=(),
+         module=f"{__name__}.masked_language_model", serving_function="masked_lm_serving")  # fmt: skip

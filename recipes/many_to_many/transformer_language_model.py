@@ -7,9 +7,9 @@ import keras
 from keras import ops
 
 from seqrecipes import layers
-from seqrecipes._checks import _is_integer, check_bool, check_positive_int, check_positive_number, check_rate
+from seqrecipes._checks import check_bool
 from seqrecipes.data import PAD_ID, START_ID
-from seqrecipes.recipes._components import check_lengths, check_positive_ints, saved_arguments, vocabulary_size_of
+from seqrecipes.recipes._components import check_lengths, check_schedule, check_transformer_sizes, gpt_optimizer, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
 from seqrecipes.recipes.decoding.prompts import prompt_ids
 from seqrecipes.recipes.recipe_model import RecipeModel
@@ -17,54 +17,6 @@ from seqrecipes.recipes.training.metrics import Perplexity, TokenAccuracy
 
 # GPT-2's initialization of every kernel and table: N(0, 0.02).
 INITIALIZER_STDDEV = 0.02
-
-# The weights AdamW does not decay (nanoGPT decays the 2-D and higher weights only): the biases of the
-# dense and attention layers and the layer norms' scales (gamma) and offsets (beta).
-NOT_DECAYED = ("bias", "gamma", "beta")
-
-
-@keras.saving.register_keras_serializable(package="seqrecipes")
-class ReversibleEmbedding(keras.layers.Embedding):
-    """A token embedding whose table also gives the output logits (weight tying, Press and Wolf 2017).
-
-    Shapes: B batch, T length, D = ``output_dim``, V = ``input_dim``; E the (V, D) table.
-
-        call(ids)               = E[ids]            (B, T) -> (B, T, D)
-        call(x, reverse=True)   = x E^T             (B, T, D) -> (B, T, V)   (nanoGPT: lm_head.weight = wte.weight)
-
-    One layer called twice in the functional model, so the ``.keras`` file holds E once and reloads
-    with ``safe_mode=True``.
-
-    Args:
-        input_dim, output_dim, **kwargs: as ``keras.layers.Embedding``.
-
-    Call arguments:
-        inputs: ids (B, T), or features (B, T, D) with ``reverse=True``.
-        reverse: whether to project features onto the table (logits) instead of looking ids up.
-
-    Example:
-    >>> import numpy as np
-    >>> layer = ReversibleEmbedding(6, 4)
-    >>> x = layer(np.array([[1, 2]]))
-    >>> tuple(x.shape), tuple(layer(x, reverse=True).shape)
-    ((1, 2, 4), (1, 2, 6))
-
-    References:
-        - Press and Wolf (2017), Using the output embedding to improve language models, EACL.
-    """
-
-    def call(self, inputs, reverse=False):
-        if reverse:
-            return ops.matmul(inputs, ops.transpose(ops.cast(self.embeddings, inputs.dtype)))  # (..., D) @ (D, V)
-        return super().call(inputs)
-
-    def compute_output_shape(self, input_shape, reverse=False):
-        if reverse:
-            return (*input_shape[:-1], self.input_dim)
-        return super().compute_output_shape(input_shape)
-
-    def compute_output_spec(self, inputs, reverse=False):
-        return keras.KerasTensor(self.compute_output_shape(inputs.shape, reverse), dtype=self.compute_dtype)
 
 
 class TransformerLanguageModelDecoder(Decoder):
@@ -164,65 +116,6 @@ def _last_ids(ids, k):
     return ops.where(columns < lengths[:, None], kept, PAD_ID), ops.minimum(lengths, k)
 
 
-def _check_schedule(learning_rate, min_learning_rate, warmup_steps, decay_steps, weight_decay, beta_2, clipnorm):
-    check_positive_number("learning_rate", learning_rate)
-    check_positive_number("min_learning_rate", min_learning_rate)
-    if min_learning_rate > learning_rate:
-        raise ValueError(
-            f"`min_learning_rate` must be at most learning_rate={learning_rate}. Received: min_learning_rate={min_learning_rate}"
-        )
-    if not (_is_integer(warmup_steps) and warmup_steps >= 0):
-        raise ValueError(f"`warmup_steps` must be an integer >= 0. Received: warmup_steps={warmup_steps!r}")
-    if check_positive_int("decay_steps", decay_steps) <= warmup_steps:
-        raise ValueError(
-            f"`warmup_steps` must be below decay_steps={decay_steps} (the cosine runs from warmup_steps to "
-            f"decay_steps). Received: warmup_steps={warmup_steps}"
-        )
-    if weight_decay != 0:
-        check_positive_number("weight_decay", weight_decay)
-    check_rate("beta_2", beta_2)
-    if clipnorm is not None:
-        check_positive_number("clipnorm", clipnorm)
-
-
-@keras.saving.register_keras_serializable(package="seqrecipes")
-class GPTAdamW(keras.optimizers.AdamW):
-    """AdamW that decays the kernels and tables only, as nanoGPT's ``configure_optimizers`` does.
-
-    The biases and the layer norms' gamma and beta (``NOT_DECAYED``, matched in the weight names) are
-    left out of the decoupled weight decay; the exclusion is made in ``__init__``, so an optimizer
-    reloaded from a ``.keras`` file keeps it.
-
-    Args:
-        **kwargs: as ``keras.optimizers.AdamW``.
-
-    Example:
-    >>> import keras
-    >>> optimizer = GPTAdamW(learning_rate=1e-3, weight_decay=0.1)
-    >>> kernel, bias = keras.Variable([[1.0]], name="kernel"), keras.Variable([1.0], name="bias")
-    >>> optimizer._use_weight_decay(kernel), optimizer._use_weight_decay(bias)
-    (True, False)
-    """
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.exclude_from_weight_decay(var_names=list(NOT_DECAYED))
-
-
-def gpt_optimizer(learning_rate, min_learning_rate, warmup_steps, decay_steps, weight_decay, beta_2, clipnorm):
-    """nanoGPT's AdamW (``GPTAdamW``): a linear warm-up from 0 to ``learning_rate`` over ``warmup_steps``,
-    a cosine to ``min_learning_rate`` at ``decay_steps`` (then flat), decoupled weight decay on the kernels
-    and tables, clipping by the global gradient norm."""
-    schedule = keras.optimizers.schedules.CosineDecay(
-        0.0, decay_steps - warmup_steps, alpha=min_learning_rate / learning_rate, warmup_target=learning_rate,
-        warmup_steps=warmup_steps,
-    )  # fmt: skip
-    return GPTAdamW(
-        learning_rate=schedule, weight_decay=weight_decay, beta_1=0.9, beta_2=beta_2, epsilon=1e-8,
-        global_clipnorm=clipnorm,
-    )  # fmt: skip
-
-
 def transformer_language_model(
     *,
     text_vocabulary_size: int = 0,
@@ -320,14 +213,10 @@ def transformer_language_model(
         - Radford et al. (2019), Language models are unsupervised multitask learners (GPT-2).
         - Karpathy, nanoGPT, https://github.com/karpathy/nanoGPT (model.py, train.py).
     """
-    check_positive_ints(locals(), "num_layers", "num_heads", "hidden_dim")
-    if hidden_dim % num_heads:
-        raise ValueError(f"`hidden_dim` must be a multiple of num_heads={num_heads}. Received: hidden_dim={hidden_dim}")
-    intermediate_dim = 4 * hidden_dim if intermediate_dim is None else check_positive_int("intermediate_dim", intermediate_dim)
-    check_rate("dropout", dropout)
+    intermediate_dim = check_transformer_sizes(num_layers, num_heads, hidden_dim, intermediate_dim, dropout)
     check_lengths(locals(), "max_length", "max_output_length")
     check_bool("tie_embeddings", tie_embeddings)
-    _check_schedule(learning_rate, min_learning_rate, warmup_steps, decay_steps, weight_decay, beta_2, clipnorm)
+    check_schedule(learning_rate, min_learning_rate, warmup_steps, decay_steps, weight_decay, beta_2, clipnorm)
     text_vocabulary_size = vocabulary_size_of(text_tokenizer, text_vocabulary_size, "text")
     optimizer = gpt_optimizer(learning_rate, min_learning_rate, warmup_steps, decay_steps, weight_decay, beta_2, clipnorm)
 
@@ -335,7 +224,7 @@ def transformer_language_model(
         return keras.initializers.RandomNormal(stddev=INITIALIZER_STDDEV)
 
     token_ids = keras.Input((None,), dtype="int32", name="token_ids")
-    embedding = ReversibleEmbedding(text_vocabulary_size, hidden_dim, embeddings_initializer=initializer(), name="embedding")
+    embedding = layers.ReversibleEmbedding(text_vocabulary_size, hidden_dim, embeddings_initializer=initializer(), name="embedding")
     x = embedding(token_ids)  # (B, T, D)
     x = keras.layers.Add(name="with_position")([x, layers.PositionEmbedding(max_length, initializer(), name="position")(x)])
     if dropout:

@@ -34,7 +34,7 @@ from seqrecipes.recipes.serving.signatures import GENERATE_SETTINGS
 WORDS = ["the", "cat", "sat", "on", "mat", "a", "dog", "ran"]
 TAGS = ["O", "B-PER", "B-LOC"]
 ALPHABET = "abcdef"
-MAX_LENGTH = 8  # text_classifier / sequence_tagger max_length
+MAX_LENGTH = 8  # text_classifier / sequence_tagger / masked_language_model max_length
 MAX_SOURCE_LENGTH = 12  # encoder-decoders
 CONTEXT_SIZE = 3  # window_language_model
 NGRAM_ORDER = 3  # ngram_language_model: a prompt's last 2 words are its history
@@ -87,6 +87,9 @@ def _build():
         ),  # fmt: skip
         "sequence_tagger": recipes.sequence_tagger(
             max_length=MAX_LENGTH, units=8, embedding_dim=8, text_tokenizer=words, tags_tokenizer=TAGS
+        ),
+        "masked_language_model": recipes.masked_language_model(
+            num_layers=1, num_heads=2, hidden_dim=8, max_length=MAX_LENGTH, text_tokenizer=_word_tokenizer().add_mask_token()
         ),
         "text_classifier": recipes.text_classifier(
             max_length=MAX_LENGTH, encoder="transformer", pooling="mean", units=8, embedding_dim=8, num_heads=2,
@@ -148,6 +151,7 @@ def _serving_cases():
         "transformer_language_model": ("inputs", _strings(CHAR_TEXTS + [long_chars]),
                                        _strings([long_chars[GPT_OUTPUTS - GPT_CONTEXT - 1 :]])),  # fmt: skip
         "sequence_tagger": ("inputs", _strings(WORD_TEXTS + [long_words]), first_words),
+        "masked_language_model": ("inputs", _strings(WORD_TEXTS + ["the [MASK] sat", long_words]), first_words),
         "text_classifier": ("inputs", _strings(WORD_TEXTS + [long_words]), first_words),
         SUBWORD: ("inputs", _strings(WORD_TEXTS + [long_words]), first_words),
         "sequence_regressor": ("series", series, series[-1:, -INPUT_LENGTH:]),
@@ -462,7 +466,8 @@ def test_over_long_inputs_serve_cut_by_the_documented_rule(served, name):
         long_row, cut_row = np.asarray(long[key])[-1:], np.asarray(cut[key])  # (1, ...) each
         if key == "tags":  # (B, T) padded with "" to the batch's longest row: max_length tags for both
             assert long_row.shape == cut_row.shape == (1, MAX_LENGTH)
-            assert set(long_row.ravel()) <= {t.encode() for t in TAGS}
+            allowed = TAGS if name == "sequence_tagger" else WORDS  # a masked LM's tags are its words
+            assert set(long_row.ravel()) <= {t.encode() for t in allowed}
         if long_row.dtype == object:
             np.testing.assert_array_equal(long_row, cut_row)
         else:
