@@ -19,30 +19,19 @@ import numpy as np
 import tensorflow as tf
 
 from seqrecipes._checks import check_bool, check_choice, check_positive_int
+from seqrecipes.data.strings import as_id_tensor
 from seqrecipes.data.vocabulary import END_ID, PAD_ID, START_ID
 
 BAG_MODES = ("count", "binary", "tf_idf")
 _NOT_WORDS = (PAD_ID, START_ID, END_ID)
 
 
-def _dense_ids(ids, name="ids"):
-    """Integer ids, dense (B, T) or ragged, as a dense int64 (B, T) tensor padded with 0.
-
-    A TypeError names ``name`` for anything but integers; a ValueError for another rank.
-    """
-    if isinstance(ids, tf.RaggedTensor):
-        if not ids.dtype.is_integer:
-            raise TypeError(f"`{name}` must be integer token ids. Received: {name}.dtype={ids.dtype.name}")
-        ids = ids.to_tensor(default_value=PAD_ID)
-    else:
-        try:
-            ids = tf.convert_to_tensor(ids)
-        except (TypeError, ValueError):
-            raise TypeError(f"`{name}` must be integer token ids. Received: {name}={ids!r:.80}") from None
-        if not ids.dtype.is_integer:
-            raise TypeError(f"`{name}` must be integer token ids. Received: {name}.dtype={ids.dtype.name}")
+def _dense_ids(ids):
+    """Integer ids, dense (B, T) or ragged (lists too), as a dense int64 (B, T) tensor padded with 0
+    (``strings.as_id_tensor``); a ValueError for another rank."""
+    ids = as_id_tensor(ids)
     if ids.shape.rank != 2:
-        raise ValueError(f"`{name}` must be a batch of id sequences, shape (batch, tokens). Received: {name}.shape={ids.shape}")
+        raise ValueError(f"`ids` must be a batch of id sequences, shape (batch, tokens). Received: ids.shape={ids.shape}")
     return tf.cast(ids, tf.int64)
 
 
@@ -89,8 +78,8 @@ class OneHot(keras.layers.Layer):
 
     def call(self, ids):
         ids = _checked_range(_dense_ids(ids), self.vocabulary_size)
-        words = tf.reduce_all(tf.not_equal(ids[..., None], tf.constant(_NOT_WORDS, tf.int64)), axis=-1)
-        return tf.one_hot(tf.where(words, ids, -1), self.vocabulary_size, dtype=self.compute_dtype)  # -1: all zeros
+        one_hot = tf.one_hot(ids, self.vocabulary_size, dtype=tf.float32) * tf.constant(_word_columns(self.vocabulary_size))
+        return tf.cast(one_hot, self.compute_dtype)  # padding, start and end: zero vectors
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.vocabulary_size,)
@@ -196,8 +185,8 @@ class BagOfWords(keras.layers.Layer):
         for ids in data:
             if isinstance(ids, tuple):
                 ids = ids[0]
-            if ids.shape.rank == 1:
-                ids = ids[None] if isinstance(ids, tf.Tensor) else tf.RaggedTensor.from_tensor(ids[None])
+            if ids.shape.rank == 1:  # one sequence per element
+                ids = ids[None]
             present = self.counts(ids).numpy() > 0
             document_frequency += present.sum(axis=0)
             documents += present.shape[0]

@@ -51,7 +51,7 @@ def word_counts(sequences, vocabulary_size):
     if not isinstance(sequences, tf.data.Dataset):
         sequences = tf.data.Dataset.from_tensor_slices(tf.ragged.constant(list(sequences), dtype=tf.int64)) if len(sequences) else None
     counts = np.zeros(vocabulary_size, np.int64)
-    for ids in () if sequences is None else sequences:
+    for ids in () if sequences is None else sequences.ragged_batch(4096):  # thousands of sequences a step
         ids = ids.flat_values if isinstance(ids, tf.RaggedTensor) else tf.reshape(ids, [-1])
         ids = tf.cast(ids, tf.int64).numpy()
         if ids.size and (ids.min() < 0 or ids.max() >= vocabulary_size):
@@ -67,6 +67,13 @@ def word_counts(sequences, vocabulary_size):
     return counts
 
 
+def _words_only(counts):
+    """``counts`` as float64 (V,), the reserved ids set to 0 (they are never words of a sentence here)."""
+    counts = np.array(counts, np.float64)
+    counts[:_FIRST_WORD] = 0.0
+    return counts
+
+
 def _checked_counts(counts, negative_samples):
     counts = np.asarray(counts)
     if counts.ndim != 1 or counts.size <= _FIRST_WORD or not np.issubdtype(counts.dtype, np.number) or (counts < 0).any():
@@ -74,8 +81,7 @@ def _checked_counts(counts, negative_samples):
             f"`counts` must be the word counts (V,) >= 0 of a vocabulary above {_FIRST_WORD} ids (``data.word_counts``). "
             f"Received: counts of shape {counts.shape}"
         )
-    counts = counts.astype(np.float64)
-    counts[:_FIRST_WORD] = 0.0
+    counts = _words_only(counts)
     words = int((counts > 0).sum())
     if words == 0:
         raise ValueError("`counts` holds no word (an empty corpus): word2vec needs text. Received: 0 words")
@@ -95,9 +101,7 @@ def noise_distribution(counts, power=NOISE_POWER):
     >>> [round(p, 3) for p in data.noise_distribution([0, 0, 0, 0, 16, 1]).tolist()]
     [0.0, 0.0, 0.0, 0.0, 0.889, 0.111]
     """
-    counts = np.asarray(counts, np.float64).copy()
-    counts[:_FIRST_WORD] = 0.0
-    weights = counts**power
+    weights = _words_only(counts) ** power
     return weights / weights.sum()
 
 
@@ -111,8 +115,7 @@ def keep_probabilities(counts, subsample):
     >>> [round(p, 3) for p in data.keep_probabilities([0, 0, 0, 0, 990, 10], 1e-2).tolist()]
     [0.0, 0.0, 0.0, 0.0, 0.111, 1.0]
     """
-    counts = np.asarray(counts, np.float64).copy()
-    counts[:_FIRST_WORD] = 0.0
+    counts = _words_only(counts)
     keep = np.zeros_like(counts)
     seen = counts > 0
     if not subsample:

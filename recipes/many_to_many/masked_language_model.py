@@ -94,8 +94,8 @@ def masked_language_model(
     in, the original ids at the masked positions (0 elsewhere) out; the sparse cross-entropy ignores
     class 0, so only the masked positions count; ``accuracy`` is the share of them predicted. The
     optimizer is AdamW (weight decay on kernels and tables) with a linear warm-up and a cosine decay, as
-    ``transformer_language_model``'s. The tokenizer must hold ``[MASK]`` (``tokenizer.add_mask_token()``);
-    without a tokenizer the last id, V - 1, is taken as the mask id.
+    ``transformer_language_model``'s. The tokenizer must hold ``[MASK]`` (``tokenizer.add_mask_token()``):
+    the masking step and the export take its ``mask_id``; the model itself reads ids only.
 
     Export (``serving="tag"``): ``serving_default`` takes strings in which the literal text ``[MASK]``
     marks a blank (``masked_ids``), keeps their first ``max_length`` ids, and returns ``tags`` (B, T),

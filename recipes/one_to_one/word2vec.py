@@ -198,5 +198,5 @@ def train_word2vec(
         learning_rate=learning_rate, min_learning_rate=min_learning_rate, decay_steps=max(1, steps * epochs),
         steps_per_execution=steps_per_execution, text_tokenizer=tokenizer,
     )  # fmt: skip
-    model.fit(examples, epochs=epochs, verbose=verbose, steps_per_epoch=None)
+    model.fit(examples, epochs=epochs, verbose=verbose)
     return model
