@@ -11,6 +11,8 @@ The groups:
   ``PositionEmbedding``), the tied token table ``ReversibleEmbedding`` and the blocks (``TransformerEncoder``, ``TransformerDecoder``);
 - pooling over time, a sentence vector from a padded sequence (``LastStatePooling``,
   ``MeanPooling``, ``MaxPooling``, ``AttentionPooling``);
+- pretrained representations (ELMo): ``ReverseSequence`` (a backward RNN's view of a padded batch) and
+  ``ScalarMix`` (a learned mix of a language model's layers);
 - counts: ``NGramTable``, a back-off n-gram model (the ARPA rule) over sorted key tables.
 
 Modules whose names start with an underscore are private: shared bases and helpers.
@@ -40,6 +42,8 @@ from seqrecipes.layers.multi_head_attention import MultiHeadAttention
 from seqrecipes.layers.positional_encoding import PositionalEncoding
 from seqrecipes.layers.position_embedding import PositionEmbedding
 from seqrecipes.layers.reversible_embedding import ReversibleEmbedding
+from seqrecipes.layers.reverse_sequence import ReverseSequence
+from seqrecipes.layers.scalar_mix import ScalarMix
 from seqrecipes.layers.transformer_encoder import TransformerEncoder
 from seqrecipes.layers.transformer_decoder import TransformerDecoder
 
@@ -72,6 +76,8 @@ __all__ = [
     "PositionalEncoding",
     "PositionEmbedding",
     "ReversibleEmbedding",
+    "ReverseSequence",
+    "ScalarMix",
     "TransformerEncoder",
     "TransformerDecoder",
     "LastStatePooling",
