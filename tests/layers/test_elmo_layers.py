@@ -34,12 +34,13 @@ def test_reverse_sequence_matches_numpy_and_keeps_padding_and_mask():
 
 def test_reverse_sequence_in_a_masked_model_passes_the_mask_on():
     inputs = keras.Input((None,), dtype="int32")
-    x = keras.layers.Embedding(10, 4, mask_zero=True)(inputs)
-    reversed_x = layers.ReverseSequence()(x)
+    embedding = keras.layers.Embedding(10, 4, mask_zero=True)
+    reversed_x = layers.ReverseSequence()(embedding(inputs))
     assert reversed_x._keras_mask is not None
-    model = keras.Model(inputs, layers.MeanPooling()(reversed_x))
-    ids = np.array([[4, 5, 6, 0, 0]])
-    np.testing.assert_allclose(np.asarray(model(ids)), np.asarray(model(np.array([[6, 5, 4, 0, 0]]))), atol=1e-6)
+    model = keras.Model(inputs, layers.LastStatePooling()(reversed_x))
+    table = np.asarray(embedding.embeddings)
+    # The last real step of a reversed row is its first word; a dropped mask would give the padding's row.
+    np.testing.assert_allclose(np.asarray(model(np.array([[4, 5, 6, 0, 0]]))), table[[4]], atol=1e-6)
 
 
 def test_reverse_sequence_harness():
@@ -70,7 +71,10 @@ def test_scalar_mix_mask_round_trip_and_saved_model(tmp_path):
     model = keras.Model(inputs, layers.MeanPooling()(mixed))
     layer.set_weights([np.array([0.3, -0.2], "float32"), np.float32(2.0)])
     ids = np.array([[4, 5, 0], [6, 0, 0]])
-    np.testing.assert_allclose(np.asarray(model(ids)), np.asarray(model(np.array([[4, 5, 9], [6, 7, 8]]) * (ids != 0))), atol=1e-6)
+    steps = np.asarray(keras.Model(inputs, mixed)(ids))  # (B, T, D), padded steps included
+    real = (ids != 0)[:, :, None]
+    # The pooled vector is the mean over the real steps only: the mix kept the padding mask.
+    np.testing.assert_allclose(np.asarray(model(ids)), (steps * real).sum(1) / real.sum(1), rtol=1e-5, atol=1e-6)
     path = str(tmp_path / "mix.keras")
     model.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True)
