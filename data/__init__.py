@@ -16,7 +16,7 @@ Tokenizers (Keras preprocessing layers made of TensorFlow ops; reserved ids 0 ``
 
 Pipeline steps (functions returning a transform for ``dataset.apply``): ``tokenize``,
 ``truncate_or_pad``, ``batch_with_padding``, ``bucket_by_length``, ``teacher_forcing_shift``,
-``lm_prefixes``, ``lm_windows``, ``series_windows``, ``shuffle``, ``cache``, ``prefetch``.
+``lm_prefixes``, ``lm_windows``, ``bidirectional_lm_targets``, ``series_windows``, ``shuffle``, ``cache``, ``prefetch``.
 
 Batch builders (one ``dataset.apply`` step from raw examples to a recipe's batches):
 ``seq2seq_batches``, ``tagging_batches`` (with ``tag_ids``), ``caption_batches``,
@@ -36,7 +36,7 @@ from seqrecipes.data.batches import caption_batches, seq2seq_batches, tag_ids, t
 from seqrecipes.data.char_tokenizer import CharTokenizer
 from seqrecipes.data.date_translation import DATE_FORMATS, date_translation, format_date, is_test_date
 from seqrecipes.data.handwritten_digits import digit_rows, digit_strips
-from seqrecipes.data.language_model import lm_prefixes, lm_windows
+from seqrecipes.data.language_model import bidirectional_lm_targets, lm_prefixes, lm_windows
 from seqrecipes.data.masking import MASK_SELECTION_RATE, mask_tokens, masked_lm_batches
 from seqrecipes.data.padding import (
     batch_with_padding,
@@ -130,6 +130,7 @@ __all__ = [
     "from_series",
     "is_test_date",
     "keep_probabilities",
+    "bidirectional_lm_targets",
     "lm_prefixes",
     "lm_windows",
     "load_tfds",

@@ -4,6 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from seqrecipes._checks import check_positive_int
+from seqrecipes.data.vocabulary import END_ID, START_ID
 from seqrecipes.data.transforms import checked_ids, dense_elements
 
 
@@ -189,5 +190,45 @@ def lm_windows(window_length, batch_size=None, stride=None, separator_id=None, v
             )
 
         return rows.flat_map(windows)
+
+    return transform
+
+
+def bidirectional_lm_targets(start_id=START_ID, end_id=END_ID, vocabulary_size=None):
+    """Both directions' targets of a bidirectional (ELMo) language model from one token sequence.
+
+    A sequence w_1 .. w_n becomes the inputs ``[START] w_1 .. w_n [END]`` (n + 2 ids) and the
+    targets (n + 2, 2): at step t, column 0 is the next id (the forward LM, reading ids 0..t, predicts
+    ids[t + 1]) and column 1 the previous id (the backward LM, reading ids t..n+1, predicts ids[t - 1]);
+    0 (padding, ignored by the loss) where there is none: the forward target of ``[END]`` and the
+    backward target of ``[START]``. Apply before ``batch_with_padding``.
+
+    Args:
+        start_id, end_id: the ids put around each sequence (``[START]`` 2, ``[END]`` 3).
+        vocabulary_size: when given, every id must be below it (a clear error otherwise).
+
+    Returns:
+        A transform from 1-D int token sequences to ``(inputs (n + 2,), targets (n + 2, 2))``.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> from seqrecipes import data
+    >>> ds = tf.data.Dataset.from_tensors([7, 8]).apply(data.bidirectional_lm_targets())
+    >>> inputs, targets = next(iter(ds))
+    >>> inputs.numpy().tolist(), targets.numpy().tolist()
+    ([2, 7, 8, 3], [[7, 0], [8, 2], [3, 7], [0, 8]])
+    """
+    start_id = _check_id("start_id", start_id, vocabulary_size)
+    end_id = _check_id("end_id", end_id, vocabulary_size)
+
+    def targets(ids):
+        ids = tf.concat([tf.constant([start_id], ids.dtype), ids, tf.constant([end_id], ids.dtype)], axis=0)
+        none = tf.zeros([1], ids.dtype)
+        forward = tf.concat([ids[1:], none], axis=0)  # ids[t + 1]
+        backward = tf.concat([none, ids[:-1]], axis=0)  # ids[t - 1]
+        return ids, tf.stack([forward, backward], axis=1)
+
+    def transform(dataset):
+        return _token_sequences(dataset, "bidirectional_lm_targets", vocabulary_size).map(targets, num_parallel_calls=tf.data.AUTOTUNE)
 
     return transform

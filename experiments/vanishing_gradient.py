@@ -154,7 +154,7 @@ def main(argv=None):
     print(f"{'cell':<10}" + "".join(f"{'T=' + str(t):>10}" for t in lengths))
     for name in CELLS:
         print(f"{name:<10}" + "".join(f"{results[name, t]['mse']:>10.4f}" for t in lengths))
-    print(f"\nratio of ||dL/dh_1|| to ||dL/dh_T|| after training (how much gradient reaches the first step):")
+    print("\nratio of ||dL/dh_1|| to ||dL/dh_T|| after training (how much gradient reaches the first step):")
     for name in CELLS:
         print(f"{name:<10}" + "".join(f"{results[name, t]['grads'][1][0] / results[name, t]['grads'][1][-1]:>10.1e}" for t in lengths))
     print(f"plot: {path}")

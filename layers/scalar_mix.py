@@ -53,7 +53,7 @@ class ScalarMix(keras.layers.Layer):
         self.gamma = self.add_weight(shape=(), initializer="ones", name="gamma")
 
     def call(self, inputs, mask=None):
-        s = ops.softmax(self.layer_weights)  # (J,)
+        s = ops.softmax(self.layer_weights) if len(inputs) > 1 else ops.ones_like(self.layer_weights)  # (J,), 1 for J = 1
         mixed = ops.sum(ops.stack(inputs, axis=0) * ops.cast(s, self.compute_dtype)[:, None, None, None], axis=0)
         return ops.cast(self.gamma, self.compute_dtype) * mixed  # (B, T, D)
 

@@ -9,8 +9,9 @@
     cli/              the ``seqrecipes`` command line and the demo
     registry.py       every recipe with its task type, serving kind and data sets
     recipe_model.py   ``RecipeModel``, the compiled Keras model every recipe returns
-    plots.py          attention heatmaps
+    plots.py          attention heatmaps, word vectors and encoder states in two dimensions (PCA)
     embeddings.py     word vectors out of and into any recipe's ``embedding`` table
+    backbones.py      a pretrained GPT, BERT or ELMo body inside a downstream recipe (fine_tune)
 
 Imports point down: a recipe file imports decoding, serving, training, ``seqrecipes.layers`` and
 ``seqrecipes.data``, never another recipe file; those never import a recipe file (the registry loads
@@ -39,6 +40,7 @@ if not seqrecipes.COMMAND_LINE:
     from seqrecipes.recipes.encoder_decoder.seq2seq import Seq2SeqDecoder, seq2seq
     from seqrecipes.recipes.encoder_decoder.seq2seq_attention import Seq2SeqAttentionDecoder, seq2seq_attention
     from seqrecipes.recipes.encoder_decoder.transformer_seq2seq import TransformerSeq2SeqDecoder, transformer_seq2seq
+    from seqrecipes.recipes.many_to_many.bidirectional_language_model import BidirectionalLanguageModelDecoder, bidirectional_language_model
     from seqrecipes.recipes.many_to_many.masked_language_model import masked_ids, masked_language_model
     from seqrecipes.recipes.many_to_many.ngram_language_model import NGramDecoder, ngram_language_model, read_arpa, write_arpa
     from seqrecipes.recipes.many_to_many.rnn_language_model import RNNLanguageModelDecoder, rnn_language_model
@@ -57,7 +59,8 @@ if not seqrecipes.COMMAND_LINE:
     )
     from seqrecipes.recipes.one_to_one.word2vec import train_word2vec, word2vec
     from seqrecipes.recipes.embeddings import set_embedding, word_vectors
-    from seqrecipes.recipes.plots import hangul_font, plot_alignments
+    from seqrecipes.recipes.backbones import fine_tune, load_backbone
+    from seqrecipes.recipes.plots import encoder_summaries, hangul_font, pca_2d, plot_alignments, plot_points, plot_word_vectors
     from seqrecipes.recipes.recipe_model import RecipeModel
     from seqrecipes.recipes.serving import export, predict
     from seqrecipes.recipes.training import metrics, reset_states_callback, train
@@ -74,6 +77,7 @@ __all__ = [
     "ngram_language_model",
     "transformer_language_model",
     "masked_language_model",
+    "bidirectional_language_model",
     "seq2seq",
     "seq2seq_attention",
     "transformer_seq2seq",
@@ -81,6 +85,7 @@ __all__ = [
     "WindowLanguageModelDecoder",
     "ImageCaptionerDecoder",
     "RNNLanguageModelDecoder",
+    "BidirectionalLanguageModelDecoder",
     "NGramDecoder",
     "TransformerLanguageModelDecoder",
     "Seq2SeqDecoder",
@@ -98,6 +103,9 @@ __all__ = [
     # word vectors in and out of embeddings
     "word_vectors",
     "set_embedding",
+    # fine-tuning a pretrained body in a downstream recipe
+    "fine_tune",
+    "load_backbone",
     # decoding
     "Decoder",
     "greedy_search",
@@ -114,6 +122,10 @@ __all__ = [
     "predict",
     "export",
     "plot_alignments",
+    "plot_points",
+    "plot_word_vectors",
+    "pca_2d",
+    "encoder_summaries",
     "hangul_font",
     # the registry
     "RecipeModel",

@@ -29,22 +29,23 @@ def make_cell(cell, units, name=None, **kwargs):
     return CELLS[check_choice("cell", cell, CELLS)](units, name=name, **kwargs)
 
 
-def recurrent_stack(x, cell, units, num_layers, dropout=0.0, bidirectional=False, stateful=False, sequences=True, dropout_last=True):
+def recurrent_stack(x, cell, units, num_layers, dropout=0.0, bidirectional=False, stateful=False, sequences=True, dropout_last=True, prefix=""):
     """``num_layers`` stacked RNN layers over x (B, T, D), the recurrent encoder of the recipes.
 
     Layer k is ``RNN`` ``rnn_k`` over a new ``cell`` of ``units`` (in a ``Bidirectional`` ``birnn_k`` when
     ``bidirectional``: [h_fwd ; h_bwd]), followed by a ``Dropout`` ``dropout_k`` when ``dropout`` (after the
     last layer only with ``dropout_last``). Every layer returns its sequences but the last, which does only
-    with ``sequences``. Returns (B, T, H) or (B, H); (B, T, 2H) or (B, 2H) when bidirectional.
+    with ``sequences``. Every layer name starts with ``prefix`` (a second stack in one model: ``"backward_"``).
+    Returns (B, T, H) or (B, H); (B, T, 2H) or (B, 2H) when bidirectional.
     """
     for k in range(num_layers):
         last = k == num_layers - 1
-        rnn = layers.RNN(make_cell(cell, units, name="cell"), return_sequences=sequences or not last, stateful=stateful, name=f"rnn_{k}")
+        rnn = layers.RNN(make_cell(cell, units, name="cell"), return_sequences=sequences or not last, stateful=stateful, name=f"{prefix}rnn_{k}")
         if bidirectional:
-            rnn = keras.layers.Bidirectional(rnn, name=f"birnn_{k}")
+            rnn = keras.layers.Bidirectional(rnn, name=f"{prefix}birnn_{k}")
         x = rnn(x)
         if dropout and (dropout_last or not last):
-            x = keras.layers.Dropout(dropout, name=f"dropout_{k}")(x)
+            x = keras.layers.Dropout(dropout, name=f"{prefix}dropout_{k}")(x)
     return x
 
 

@@ -1,4 +1,5 @@
-"""Pictures: attention alignment heatmaps as PNG files, with Hangul labels where a font has them."""
+"""Pictures as PNG files, with Hangul labels where a font has them: attention alignment heatmaps, word vectors
+in two dimensions (PCA), and the encoder's summary vectors of sentences (Cho et al. 2014, seed 004)."""
 
 import importlib.util
 import os
@@ -100,3 +101,110 @@ def plot_alignments(source_tokens, output_tokens, alignments, path, title=None, 
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
+
+
+def pca_2d(points):
+    """The first two principal components of N points (N, D): Y = (X - mean) V_2, V_2 the top two right
+    singular vectors of the centred X; (N, 2), each column's sign fixed so its largest entry is positive.
+
+    Example:
+    >>> import numpy as np
+    >>> y = pca_2d(np.array([[0.0, 0, 0], [2, 0, 0], [4, 0, 1]]))
+    >>> y.shape, bool(abs(y[:, 0]).max() > abs(y[:, 1]).max())
+    ((3, 2), True)
+    """
+    x = np.asarray(points, dtype="float64")
+    if x.ndim != 2 or x.shape[0] < 2:
+        raise ValueError(f"`points` must be (N, D) with at least 2 points. Received: shape={x.shape}")
+    centred = x - x.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    components = vt[:2].T  # (D, <= 2)
+    if components.shape[1] < 2:
+        components = np.pad(components, [[0, 0], [0, 2 - components.shape[1]]])
+    y = centred @ components  # (N, 2)
+    flip = np.sign(y[np.abs(y).argmax(axis=0), [0, 1]])
+    return y * np.where(flip == 0, 1.0, flip)
+
+
+def plot_points(points, labels, path, title=None, font=None, groups=None):
+    """Writes labelled points (N, D) as a PNG scatter of their first two principal components (``pca_2d``).
+
+    Args:
+        points: (N, D) vectors (word vectors, encoder states).
+        labels: N strings written beside the points.
+        path: the PNG file to write (folders are made).
+        title: an optional title.
+        font: ``FontProperties`` for the labels (``hangul_font()`` for Korean).
+        groups: optional N group names; each group gets its own colour and a legend entry.
+
+    Returns:
+        ``path``.
+
+    Example:
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from seqrecipes import recipes
+    >>> path = recipes.plot_points(np.eye(3), ["a", "b", "c"], os.path.join(tempfile.mkdtemp(), "p.png"), groups=["x", "x", "y"])
+    >>> os.path.getsize(path) > 0
+    True
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [str(label) for label in labels]
+    if len(labels) != len(points):
+        raise ValueError(f"Give one label per point ({len(points)}). Received: {len(labels)} labels")
+    y = pca_2d(points)
+    groups = ["points"] * len(labels) if groups is None else [str(g) for g in groups]
+    figure, axes = plt.subplots(figsize=(8, 6.5))
+    for group in dict.fromkeys(groups):
+        chosen = np.array([g == group for g in groups])
+        axes.scatter(y[chosen, 0], y[chosen, 1], s=14, label=group)
+    for (a, b), label in zip(y, labels):
+        axes.annotate(_label(label, font), (a, b), fontsize=8, fontproperties=font, xytext=(3, 2), textcoords="offset points")
+    axes.set_xlabel("principal component 1")
+    axes.set_ylabel("principal component 2")
+    if len(set(groups)) > 1:
+        axes.legend(fontsize=8)
+    if title:
+        axes.set_title(title, fontproperties=font)
+    figure.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def plot_word_vectors(vectors, words, path, title=None, font=None, groups=None):
+    """Writes the PCA picture of some words' vectors (a ``data.WordVectors``: ``recipes.word_vectors(model)``).
+
+    Example:
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from seqrecipes import data, recipes
+    >>> vectors = data.WordVectors(["cat", "dog", "car"], np.eye(3, dtype="float32"))
+    >>> path = recipes.plot_word_vectors(vectors, ["cat", "dog", "car"], os.path.join(tempfile.mkdtemp(), "w.png"))
+    >>> os.path.getsize(path) > 0
+    True
+    """
+    return plot_points(np.stack([vectors[word] for word in words]), words, path, title, font, groups)
+
+
+def encoder_summaries(model, sentences):
+    """The fixed-context ``seq2seq``'s summary of each source sentence: the encoder's last state c (B, H),
+    the vector Cho et al. (2014) project in their figure 4 (h for a GRU, the hidden state of an LSTM).
+
+    Example:
+    >>> from seqrecipes import data, recipes
+    >>> chars = data.CharTokenizer(vocabulary=list("abc"))
+    >>> model = recipes.seq2seq(units=6, embedding_dim=4, source_tokenizer=chars, target_tokenizer=chars)
+    >>> recipes.encoder_summaries(model, ["abc", "ca"]).shape
+    (2, 6)
+    """
+    if model.recipe != "seq2seq":
+        raise ValueError(f"encoder_summaries reads the fixed context of a seq2seq model. Received: a {model.recipe}")
+    decoder = model.decoder
+    state = decoder.encode(decoder.inputs_from_raw(np.asarray(sentences, dtype=object)))
+    return np.asarray(state["cell"][0])

@@ -8,6 +8,7 @@
     alignments.py   attention_alignments: where an attention model looked, for plotting
     scoring.py      score: log p(sentence) (or log p(y | x)) per sentence, per token, and perplexity
     prompts.py      prompt_ids: [START] + a prompt's ids for the language models, cut to MAX_PROMPT_LENGTH
+    recurrent_lm.py RecurrentLanguageModelDecoder: the steps of the recurrent language models' decoders
     _loop.py        the token loop greedy search and sampling share
     _settings.py    Python settings checked, tensor settings clamped
 

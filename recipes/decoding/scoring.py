@@ -47,7 +47,11 @@ def teacher_forced_ids(tokenizer, strings, max_length, start_id, end_id):
     token_in = tf.concat([start, tokens], axis=1)[:, :max_length]  # (B, <= max_length)
     targets = tf.concat([tokens, end], axis=1)[:, :max_length]  # (B, <= max_length)
     lengths = tf.cast(targets.row_lengths(), tf.int32)  # (B,)
-    return token_in.to_tensor(default_value=PAD_ID), targets.to_tensor(default_value=PAD_ID), lengths
+    # The batch size of ``strings`` kept where it is known: some tokenizers' ragged ops lose it, and a
+    # decoder state that has it (from the prompt) would then change shape in the scoring loop.
+    shape = [strings.shape[0], None]
+    token_in, targets = (tf.ensure_shape(ids.to_tensor(default_value=PAD_ID), shape) for ids in (token_in, targets))
+    return token_in, targets, tf.ensure_shape(lengths, shape[:1])
 
 
 def teacher_forced_scores(decoder, state, token_in, targets, lengths):

@@ -5,18 +5,16 @@ optionally ``stateful`` for truncated backpropagation through time over one long
 from typing import Optional
 
 import keras
-from keras import ops
 
 from seqrecipes._checks import check_bool, check_choice, check_rate
-from seqrecipes.data import PAD_ID
-from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_ints, embed, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
-from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
-from seqrecipes.recipes.decoding.prompts import MAX_PROMPT_LENGTH, prompt_ids  # noqa: F401 (MAX_PROMPT_LENGTH: read here by users)
+from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_ints, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
+from seqrecipes.recipes.decoding.prompts import MAX_PROMPT_LENGTH  # noqa: F401 (read here by users)
+from seqrecipes.recipes.decoding.recurrent_lm import RecurrentLanguageModelDecoder
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.training.metrics import Perplexity, TokenAccuracy
 
 
-class RNNLanguageModelDecoder(Decoder):
+class RNNLanguageModelDecoder(RecurrentLanguageModelDecoder):
     """The ``Decoder`` of ``rnn_language_model``: reads the prompt in ``encode``, one cell step per token.
 
     ``encode`` takes prompts (B, L) int ids, ``[START]`` + the prompt's tokens, padded with 0 on the
@@ -27,7 +25,7 @@ class RNNLanguageModelDecoder(Decoder):
     a layer's stored states, so it works for ``stateful`` models at any batch size.
 
     State (batch-first, fixed shapes): ``{"last_token": (B,) int32, "states": one list per layer
-    of the cell states, each (B, H)}``.
+    of the cell states, each (B, H)}``. The steps are ``decoding.RecurrentLanguageModelDecoder``'s.
 
     Example:
     >>> from seqrecipes import data, recipes
@@ -41,41 +39,6 @@ class RNNLanguageModelDecoder(Decoder):
     (2, 7)
     """
 
-    def __init__(self, model):
-        super().__init__(model, max_length=model.arguments["max_output_length"])
-        self.embedding = model.get_layer("embedding")
-        self.rnns = [model.get_layer(f"rnn_{k}") for k in range(model.arguments["num_layers"])]
-        self.output_layer = model.get_layer("logits")
-
-    def encode(self, inputs):
-        ids = ops.cast(inputs, "int32")  # (B, L)
-        lengths = ops.sum(ops.cast(ops.not_equal(ids, PAD_ID), "int32"), axis=1)  # (B,)
-        last = ops.maximum(lengths - 1, 0)  # the index of each row's last real id
-        last_token = ops.take_along_axis(ids, last[:, None], axis=1)[:, 0]  # (B,)
-        mask = ops.arange(ops.shape(ids)[1], dtype="int32")[None, :] < last[:, None]  # (B, L)
-        x = self.embedding(ids)  # (B, L, E)
-        batch = ops.shape(ids)[0]
-        states = []
-        for rnn in self.rnns:
-            # The layer's loop without its stored (stateful) states: (last output, outputs, states).
-            _, x, layer_states = rnn.inner_loop(x, rnn.cell.get_initial_state(batch_size=batch), mask, training=False)
-            states.append(list(layer_states))
-        return {"last_token": last_token, "states": states}
-
-    def step(self, token_ids, state, index):
-        token = ops.where(index == 0, state["last_token"], ops.cast(token_ids, "int32"))  # (B,)
-        x = embed(self.embedding, token)  # (B, E)
-        states = []
-        for rnn, layer_states in zip(self.rnns, state["states"]):
-            x, new_states = rnn.cell(x, layer_states, training=False)  # (B, H)
-            states.append(list(new_states) if isinstance(new_states, (list, tuple)) else [new_states])
-        logits = ban_never_generated(self.output_layer(x))  # (B, V)
-        return logits, {"last_token": state["last_token"], "states": states}
-
-    output_role = "text"
-
-    def inputs_from_raw(self, raw):
-        return prompt_ids(self.model.tokenizer("text"), raw)
 
 
 def rnn_language_model(

@@ -9,11 +9,13 @@ from keras import ops
 
 from seqrecipes._checks import check_bool, check_choice, check_rate
 from seqrecipes.data import PAD_ID, RESERVED_TOKENS, Tokenizer, WordTokenizer
+from seqrecipes.recipes.backbones import backbone_features, check_downstream, fine_tuning_optimizer
 from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_ints, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.training.metrics import TokenAccuracy
 
 NUM_RESERVED = len(RESERVED_TOKENS)
+ENCODERS = ("rnn", "pretrained")
 
 
 def tagger_serving(model):
@@ -54,6 +56,7 @@ def sequence_tagger(
     text_vocabulary_size: int = 0,
     tags_vocabulary_size: int = 0,
     max_length: int = 128,
+    encoder: str = "rnn",
     embedding_dim: int = 64,
     units: int = 64,
     cell: str = "lstm",
@@ -62,6 +65,9 @@ def sequence_tagger(
     dropout: float = 0.0,
     learning_rate: float = 1e-3,
     clipnorm: Optional[float] = 1.0,
+    backbone: Optional[dict] = None,
+    backbone_trainable: bool = True,
+    backbone_learning_rate: Optional[float] = None,
     text_tokenizer=None,
     tags_tokenizer=None,
     name: str = "sequence_tagger",
@@ -74,6 +80,8 @@ def sequence_tagger(
         x_t          = Embedding(w_t)                          (B, T, E), padding (id 0) masked
         h_t          = [h_fwd,t ; h_bwd,t]                     (B, T, 2H): ``num_layers`` BiLSTMs
                                                                (one direction with bidirectional=False)
+                                                               or, with encoder="pretrained", a GPT, BERT
+                                                               or ELMo body (``recipes.fine_tune``)
         p(y_t | w)   = softmax(W h_t + b)                      (B, T, V_tags)
 
     Each tag is predicted on its own (no CRF). Tag ids are the tags tokenizer's ids (a tag name
@@ -92,6 +100,7 @@ def sequence_tagger(
         text_vocabulary_size: the word vocabulary, when no ``text_tokenizer`` is given.
         tags_vocabulary_size: V_tags, when no ``tags_tokenizer`` is given.
         max_length: the most tokens the export tags per sentence.
+        encoder: ``"rnn"`` (the recurrent layers below) or ``"pretrained"`` (``backbone``).
         embedding_dim: E, the word embedding size.
         units: H, the size of each recurrent layer (each direction).
         cell: the recurrent cell: "simple_rnn", "gru", "lstm" (the default), "peephole_lstm",
@@ -101,6 +110,9 @@ def sequence_tagger(
         dropout: dropout rate after the embeddings and each recurrent layer (training only).
         learning_rate: Adam's learning rate.
         clipnorm: gradient clipping by global norm (None: off).
+        backbone, backbone_trainable, backbone_learning_rate: with ``encoder="pretrained"``, the
+            pretrained body {"recipe", "arguments"}, whether its weights learn, and their learning rate
+            (None: ``learning_rate``); see ``recipes.fine_tune``, which sets them and moves the weights in.
         text_tokenizer: a ``seqrecipes.data`` tokenizer of the words; needed for export.
         tags_tokenizer: the tags vocabulary: a tokenizer, or a list of tag names (made into a
             ``WordTokenizer(split_punctuation=False)``, so ``"B-PER"`` stays one tag).
@@ -130,18 +142,25 @@ def sequence_tagger(
     check_lengths(locals(), "max_length")
     check_positive_ints(locals(), "embedding_dim", "units", "num_layers")
     check_choice("cell", cell, CELLS)
+    check_choice("encoder", encoder, ENCODERS)
     check_bool("bidirectional", bidirectional)
     check_rate("dropout", dropout)
     tags_tokenizer = _tags_tokenizer(tags_tokenizer)
     text_vocabulary_size = vocabulary_size_of(text_tokenizer, text_vocabulary_size, "text")
     tags_vocabulary_size = vocabulary_size_of(tags_tokenizer, tags_vocabulary_size, "tags")
-    optimizer = recurrent_optimizer(learning_rate, clipnorm=clipnorm)
+    backbone = check_downstream(encoder, backbone, backbone_trainable, backbone_learning_rate, text_vocabulary_size, max_length)
+    recurrent_optimizer(learning_rate, clipnorm=clipnorm)  # its checks, before anything is built
 
     token_ids = keras.Input((None,), dtype="int32", name="token_ids")
-    x = keras.layers.Embedding(text_vocabulary_size, embedding_dim, mask_zero=True, name="embedding")(token_ids)  # (B, T, E)
-    if dropout:
-        x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
-    x = recurrent_stack(x, cell, units, num_layers, dropout, bidirectional)  # (B, T, 2H) or (B, T, H)
+    if encoder == "pretrained":
+        x, _ = backbone_features(token_ids, backbone, backbone_trainable)  # (B, T, D); the loss skips padded tags
+        if dropout:
+            x = keras.layers.Dropout(dropout, name="backbone_dropout")(x)
+    else:
+        x = keras.layers.Embedding(text_vocabulary_size, embedding_dim, mask_zero=True, name="embedding")(token_ids)  # (B, T, E)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
+        x = recurrent_stack(x, cell, units, num_layers, dropout, bidirectional)  # (B, T, 2H) or (B, T, H)
     logits = keras.layers.Dense(tags_vocabulary_size, name="logits")(x)  # (B, T, V_tags)
     probabilities = keras.layers.Activation("softmax", dtype="float32", name="probabilities")(logits)
 
@@ -149,7 +168,11 @@ def sequence_tagger(
         token_ids, probabilities, recipe="sequence_tagger", arguments=saved_arguments(sequence_tagger, locals()),
         tokenizers={"text": text_tokenizer, "tags": tags_tokenizer}, name=name,
     )  # fmt: skip
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=[TokenAccuracy()])
+    # Padded tags (0) are left out by the mask of the recurrent encoder, and by ignore_class for a
+    # pretrained body (a GPT body carries no mask).
+    loss = keras.losses.SparseCategoricalCrossentropy(ignore_class=PAD_ID if encoder == "pretrained" else None)
+    optimizer = fine_tuning_optimizer(model, learning_rate, backbone_learning_rate, clipnorm)
+    model.compile(optimizer=optimizer, loss=loss, metrics=[TokenAccuracy()])
     return model
 
 

@@ -12,10 +12,11 @@ import tensorflow as tf
 from seqrecipes import layers
 from seqrecipes._checks import check_choice, check_positive_int, check_rate
 from seqrecipes.data import BAG_MODES, PAD_ID, RESERVED_TOKENS, BagOfWords
+from seqrecipes.recipes.backbones import backbone_features, check_downstream, fine_tuning_optimizer
 from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_ints, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.recipe_model import RecipeModel
 
-ENCODERS = ("rnn", "birnn", "transformer", "bag_of_words")
+ENCODERS = ("rnn", "birnn", "transformer", "bag_of_words", "pretrained")
 POOLINGS = {
     "last": layers.LastStatePooling,
     "mean": layers.MeanPooling,
@@ -89,6 +90,9 @@ def text_classifier(
     label_names: Optional[Sequence[str]] = None,
     learning_rate: float = 1e-3,
     clipnorm: Optional[float] = 1.0,
+    backbone: Optional[dict] = None,
+    backbone_trainable: bool = True,
+    backbone_learning_rate: Optional[float] = None,
     text_tokenizer=None,
     labels_tokenizer=None,
     name: str = "text_classifier",
@@ -107,6 +111,8 @@ def text_classifier(
                                              ``data.BagOfWords`` vector of the ids (B, V) is s
                                              (``bag_mode``; TF-IDF L2-normalised), so the model
                                              is a logistic regression on the bag
+                                             "pretrained": a pretrained GPT, BERT or ELMo body
+                                             (``backbone``; ``recipes.fine_tune`` builds it), (B, T, D)
         s         = pooling(h)               "last": LastStatePooling, the state at the last real step
                                              (for "birnn" the final states of both directions,
                                              [h_fwd,T ; h_bwd,1], as seed 004 draws it)
@@ -135,7 +141,7 @@ def text_classifier(
         input_dim: read float feature sequences of this size per step instead of token ids.
         max_length: the longest input: the token models' input length, the Transformer's position
             limit.
-        encoder: ``"rnn"``, ``"birnn"``, ``"transformer"`` or ``"bag_of_words"``.
+        encoder: ``"rnn"``, ``"birnn"``, ``"transformer"``, ``"bag_of_words"`` or ``"pretrained"``.
         pooling: ``"last"``, ``"mean"``, ``"max"`` or ``"attention"`` (not used by "bag_of_words").
         cell: the recurrent cell of the RNN encoders: "simple_rnn", "gru", "lstm", "peephole_lstm",
             "layer_norm_lstm" or "cifg_lstm".
@@ -154,6 +160,9 @@ def text_classifier(
         label_names: the C class names, in class-id order, for the export's ``label``.
         learning_rate: Adam's learning rate.
         clipnorm: gradient clipping by global norm (None: off).
+        backbone, backbone_trainable, backbone_learning_rate: with ``encoder="pretrained"``, the
+            pretrained body {"recipe", "arguments"}, whether its weights learn, and their learning rate
+            (None: ``learning_rate``); see ``recipes.fine_tune``, which sets them and moves the weights in.
         text_tokenizer: a ``seqrecipes.data`` tokenizer of the texts; needed for export.
         labels_tokenizer: instead of ``label_names``, a tokenizer whose vocabulary (after the four
             reserved tokens) lists the class names: class k is its token id k + 4.
@@ -195,12 +204,13 @@ def text_classifier(
             "`embedding_dim` (the Transformer width) must be a multiple of `num_heads`. "
             f"Received: embedding_dim={embedding_dim}, num_heads={num_heads}"
         )
-    if input_dim is not None and encoder == "bag_of_words":
-        raise ValueError(f"A bag of words counts token ids: `encoder='bag_of_words'` cannot read float features. Received: input_dim={input_dim}")
+    if input_dim is not None and encoder in ("bag_of_words", "pretrained"):
+        raise ValueError(f"`encoder={encoder!r}` reads token ids, not float features. Received: input_dim={input_dim}")
     if input_dim is not None:
         check_positive_int("input_dim", input_dim)  # (the text vocabulary is not used: the inputs are features)
     else:
         text_vocabulary_size = vocabulary_size_of(text_tokenizer, text_vocabulary_size, "text")
+    backbone = check_downstream(encoder, backbone, backbone_trainable, backbone_learning_rate, text_vocabulary_size, max_length)
     names = _check_label_names(label_names, labels_tokenizer)
     if num_classes is None:
         num_classes = 2 if names is None else len(names)
@@ -208,12 +218,16 @@ def text_classifier(
         raise ValueError(f"`num_classes` must be at least 2 (a softmax over one class is always 1). Received: num_classes={num_classes}")
     if names is not None and len(names) != num_classes:
         raise ValueError(f"Give one label name per class ({num_classes}). Received: {len(names)} label names {names!r:.200}")
-    optimizer = recurrent_optimizer(learning_rate, clipnorm=clipnorm)
+    recurrent_optimizer(learning_rate, clipnorm=clipnorm)  # its checks, before anything is built
+    mask = {}  # the pretrained body's padding mask for the pooling, {"mask": (B, T)}
 
     # Inputs and embeddings: x (B, T, E), with the padding mask for token ids.
     if encoder == "bag_of_words":
         inputs = keras.Input((max_length,), dtype="int32", name="token_ids")
         x = BagOfWords(text_vocabulary_size, output_mode=bag_mode, normalize=bag_mode == "tf_idf", name="bag_of_words")(inputs)
+    elif encoder == "pretrained":
+        inputs = keras.Input((max_length,), dtype="int32", name="token_ids")
+        x, mask["mask"] = backbone_features(inputs, backbone, backbone_trainable)  # (B, T, D), (B, T)
     elif input_dim is None:
         inputs = keras.Input((max_length,), dtype="int32", name="token_ids")
         x = keras.layers.Embedding(text_vocabulary_size, embedding_dim, mask_zero=True, name="embedding")(inputs)
@@ -232,9 +246,9 @@ def text_classifier(
     if encoder == "bag_of_words":
         pass  # the bag is already one vector per text
     elif pooling == "attention":
-        x = layers.AttentionPooling(attention_units, name="pooling")(x)
+        x = layers.AttentionPooling(attention_units, name="pooling")(x, **mask)
     elif not (encoder == "birnn" and pooling == "last"):
-        x = POOLINGS[pooling](name="pooling")(x)
+        x = POOLINGS[pooling](name="pooling")(x, **mask)
     if dropout:
         x = keras.layers.Dropout(dropout, name="pooled_dropout")(x)
     logits = keras.layers.Dense(num_classes, name="logits")(x)  # (B, C)
@@ -245,7 +259,7 @@ def text_classifier(
         tokenizers={"text": text_tokenizer, "labels": labels_tokenizer}, name=name,
     )  # fmt: skip
     model.compile(
-        optimizer=optimizer,
+        optimizer=fine_tuning_optimizer(model, learning_rate, backbone_learning_rate, clipnorm),
         loss="sparse_categorical_crossentropy",
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )

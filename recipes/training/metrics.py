@@ -19,9 +19,10 @@ from seqrecipes.data import PAD_ID
 from seqrecipes.recipes.serving.predictions import predict
 
 
-def _predicted_ids(y_pred):
-    """Scores (B, T, V) -> ids (B, T) by argmax; ids pass through as int32."""
-    if len(y_pred.shape) == 3:
+def _predicted_ids(y_pred, y_true=None):
+    """Scores (B, T, V) -> ids (B, T) by argmax; ids pass through as int32. With ``y_true``, scores are
+    any y_pred of one more axis than it (a bidirectional LM's (B, T, 2, V) for targets (B, T, 2))."""
+    if len(y_pred.shape) == (3 if y_true is None else len(y_true.shape) + 1):
         return ops.cast(ops.argmax(y_pred, axis=-1), "int32")
     return ops.cast(y_pred, "int32")
 
@@ -127,7 +128,7 @@ class TokenAccuracy(keras.metrics.Metric):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_true = ops.cast(y_true, "int32")
-        hits = ops.cast(ops.equal(_predicted_ids(y_pred), y_true), self.dtype)
+        hits = ops.cast(ops.equal(_predicted_ids(y_pred, y_true), y_true), self.dtype)
         weights = _weights(y_true, sample_weight, self.pad_id, self.dtype)
         self.correct.assign_add(ops.sum(hits * weights))
         self.count.assign_add(ops.sum(weights))

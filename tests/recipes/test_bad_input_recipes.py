@@ -31,6 +31,7 @@ TINY = {
     "ngram_language_model": dict(sentences=[[4, 5], [6]], order=2, text_vocabulary_size=8),
     "transformer_language_model": dict(num_layers=1, num_heads=1, hidden_dim=4, max_length=8, text_vocabulary_size=8),
     "masked_language_model": dict(num_layers=1, num_heads=1, hidden_dim=4, max_length=8, text_vocabulary_size=8),
+    "bidirectional_language_model": dict(units=4, embedding_dim=4, num_layers=1, text_vocabulary_size=8),
     "window_language_model": dict(units=4, embedding_dim=4, context_size=2, text_vocabulary_size=8),
     "word2vec": dict(embedding_dim=4, window=2, negative_samples=2, text_vocabulary_size=8),
     "text_classifier": dict(units=4, embedding_dim=4, max_length=4, text_vocabulary_size=8),

@@ -39,7 +39,7 @@ def test_every_entry_resolves_to_its_builder_decoder_and_serving_function():
 
 def test_one_recipe_a_file_named_after_it_in_the_group_of_its_task_type():
     builtin = [info for info in recipes.list_recipes() if info.module.startswith("seqrecipes.recipes.")]
-    assert len(builtin) == 13
+    assert len(builtin) == 14
     files = {path.stem for group in GROUPS.values() for path in (RECIPES / group).glob("[!_]*.py")}
     assert files == {info.name for info in builtin}
     for info in builtin:

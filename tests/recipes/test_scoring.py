@@ -232,3 +232,13 @@ CASES = [
 @pytest.mark.parametrize("case", params(CASES))
 def test_bad_input_gets_a_clear_answer(case):
     expect_clear(case)
+
+
+def test_one_sentence_of_words_scores_as_it_does_in_a_batch():
+    # A word tokenizer's ragged ops lose the batch size a one-string batch has; the scoring loop kept it
+    # from the prompt's state and failed ("enters the loop with shape (1, 8)") before the fix.
+    words = data.WordTokenizer(vocabulary=["the", "cat", "sat"])
+    lm = recipes.rnn_language_model(units=8, embedding_dim=4, text_tokenizer=words)
+    alone = recipes.score(lm, ["the cat sat"])["log_prob"]
+    batched = recipes.score(lm, ["the cat sat", "cat"])["log_prob"]
+    np.testing.assert_allclose(alone[0], batched[0], rtol=1e-5)

@@ -42,6 +42,7 @@ GPT_CONTEXT, GPT_OUTPUTS = 16, 8  # transformer_language_model: a prompt is read
 INPUT_LENGTH = 12  # sequence_regressor
 IMAGE_SIZE = 16
 SUBWORD = "text_classifier_subword"  # a text_classifier with a WordPiece tokenizer (TensorFlow Text ops)
+FINE_TUNED = "text_classifier_fine_tuned"  # a text_classifier on a GPT body (recipes.fine_tune)
 
 LONG_WORDS = [WORDS[i % len(WORDS)] for i in range(7 * 50)]  # 350 word tokens, over every word limit
 LONG_CHARS = (ALPHABET * 60)[:300]  # 300 character tokens, over every character limit
@@ -50,7 +51,7 @@ CHAR_TEXTS = ["abc", "", "fedcba", "ab?", "eeee"]
 
 
 def _recipe(name):
-    return "text_classifier" if name == SUBWORD else name
+    return "text_classifier" if name in (SUBWORD, FINE_TUNED) else name
 
 
 def _word_tokenizer():
@@ -76,6 +77,9 @@ def _build():
         "rnn_language_model": recipes.rnn_language_model(
             units=16, embedding_dim=8, max_output_length=10, text_tokenizer=chars
         ),
+        "bidirectional_language_model": recipes.bidirectional_language_model(
+            units=8, embedding_dim=8, num_layers=1, max_output_length=10, text_tokenizer=chars
+        ),
         "word2vec": recipes.word2vec(embedding_dim=8, window=2, negative_samples=2, text_tokenizer=words),
         "ngram_language_model": recipes.ngram_language_model(
             [" ".join(WORDS), "the cat sat on the mat", "a dog ran"], order=NGRAM_ORDER, max_output_length=8,
@@ -100,6 +104,10 @@ def _build():
             max_length=MAX_LENGTH, encoder="rnn", pooling="last", cell="gru", units=8, embedding_dim=8,
             text_tokenizer=data.SubwordTokenizer(vocabulary=WORDS + ["z", "##e", "##b", "##r", "##a"]),
             label_names=["negative", "positive"],
+        ),  # fmt: skip
+        FINE_TUNED: recipes.fine_tune(
+            recipes.transformer_language_model(num_layers=1, num_heads=2, hidden_dim=8, max_length=GPT_CONTEXT, text_tokenizer=words),
+            "text_classifier", max_length=MAX_LENGTH, pooling="last", label_names=["negative", "positive"],
         ),  # fmt: skip
         "sequence_regressor": recipes.sequence_regressor(input_length=INPUT_LENGTH, horizon=3, units=8),
         "seq2seq": recipes.seq2seq(
@@ -144,6 +152,7 @@ def _serving_cases():
         "window_language_model": ("inputs", _strings(WORD_TEXTS + [long_words]),
                                   _strings([" ".join(LONG_WORDS[-CONTEXT_SIZE:])])),  # fmt: skip
         "rnn_language_model": ("inputs", _strings(CHAR_TEXTS + [long_chars]), None),  # under its 4096-id prompt limit
+        "bidirectional_language_model": ("inputs", _strings(CHAR_TEXTS + [long_chars]), None),  # the forward LM's decoder
         "word2vec": ("inputs", _strings(WORDS[:3] + ["zebra", "", long_words]), None),  # one word each, looked up whole
         "ngram_language_model": ("inputs", _strings(WORD_TEXTS + [long_words]),
                                  _strings([" ".join(LONG_WORDS[1 - NGRAM_ORDER :])])),  # fmt: skip
@@ -154,6 +163,7 @@ def _serving_cases():
         "masked_language_model": ("inputs", _strings(WORD_TEXTS + ["the [MASK] sat", long_words]), first_words),
         "text_classifier": ("inputs", _strings(WORD_TEXTS + [long_words]), first_words),
         SUBWORD: ("inputs", _strings(WORD_TEXTS + [long_words]), first_words),
+        FINE_TUNED: ("inputs", _strings(WORD_TEXTS + [long_words]), first_words),
         "sequence_regressor": ("series", series, series[-1:, -INPUT_LENGTH:]),
         "seq2seq": encoder_decoder,
         "seq2seq_attention": encoder_decoder,
@@ -476,7 +486,7 @@ def test_over_long_inputs_serve_cut_by_the_documented_rule(served, name):
 
 def test_generating_recipes_export_both_signatures(exported):
     models, paths, _ = exported
-    assert GENERATING == ["window_language_model", "rnn_language_model", "ngram_language_model",
+    assert GENERATING == ["window_language_model", "rnn_language_model", "bidirectional_language_model", "ngram_language_model",
                           "transformer_language_model", "seq2seq", "seq2seq_attention", "transformer_seq2seq", "image_captioner"]  # fmt: skip
     for name, path in paths.items():
         signatures = _signature_defs(path)
