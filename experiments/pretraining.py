@@ -10,13 +10,13 @@ Data (``--data``, default ``../shared/data``):
 
 - unlabelled: the Korean sides of ``korean-english/`` (the park news and jhe sentences) and ``chatbot-ko/``
   (questions and answers), without the test questions and test sentences of the two tasks below;
-- (a) POS tagging: ``korean-english/jhe-koen-{dev,eval}.ko.pos`` (1,440 sentences, one word a line); a word's
+- (a) POS tagging: ``korean-english/jhe-koen-{dev,eval}.ko.pos`` (1,440 sentences, one word a line, BOS and EOS marking each sentence's ends); a word's
   tag is the Sejong tag of its first morpheme ("당신/NP+은/JX" -> NP); a permutation with seed 0, 80% to train,
   20% to test; a word tokenizer (whitespace words, ``min_frequency=2`` on the unlabelled text); token accuracy
   on the test words; ``sequence_tagger``;
 - (b) classification: ``chatbot-ko/ChatbotData.csv`` questions, labels 0/1/2, the split of
   ``chatbot_classification.py`` (seed 0, 80/20); a syllable tokenizer; macro-F1 on the test questions;
-  ``text_classifier`` with mean pooling; against the TF-IDF character 1-3-gram logistic regression
+  ``text_classifier`` with mean pooling over the first 40 syllables; against the TF-IDF character 1-3-gram logistic regression
   (scikit-learn) fitted on all training questions.
 
 Sizes: GPT and BERT 2 blocks of width 128 (4 heads), 64 positions; ELMo 2 LSTM layers of 128 per direction
@@ -28,8 +28,7 @@ Prints a table and writes ``--out`` (default ``experiments/pretraining.png``): a
 (classification) against labelled examples, solid lines pretrained, dashed from scratch. The last lines are one
 per goal: ``goal NAME: ... met`` or ``... not met``.
 
-Run: ``TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python experiments/pretraining.py`` (``--pretrain-epochs 1 --steps 50``
-for a quick check).
+Run: ``TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python experiments/pretraining.py`` (``--quick`` to check that it runs).
 """
 
 import argparse
@@ -48,7 +47,8 @@ from sklearn.metrics import f1_score  # noqa: E402
 
 from seqrecipes import data, recipes  # noqa: E402
 
-MAX_LENGTH = 64
+MAX_LENGTH = 64  # the pretrained Transformers' positions and the tagger's longest sentence
+QUESTION_LENGTH = 40  # the classifier's max_length: 99.9% of the questions are at most 42 syllables
 SIZES = (100, 1000, None)  # None: all
 FAMILIES = {
     "GPT": ("transformer_language_model", dict(num_layers=2, num_heads=4, hidden_dim=128, max_length=MAX_LENGTH, dropout=0.1)),
@@ -76,13 +76,16 @@ def pos_sentences(folder):
         with open(os.path.join(folder, "korean-english", name), encoding="utf-8") as file:
             for line in file:
                 fields = line.rstrip("\n").split("\t")
-                if not line.strip():
-                    if words:
-                        sentences.append((words, tags))
-                    words, tags = [], []
+                if len(fields) != 3:
                     continue
+                if fields[1] == "BOS" and words:  # the second column marks a sentence's first and last word
+                    sentences.append((words, tags))
+                    words, tags = [], []
                 words.append(fields[0])
-                tags.append(first_tag(fields[-1]))
+                tags.append(first_tag(fields[2]))
+                if fields[1] == "EOS":
+                    sentences.append((words, tags))
+                    words, tags = [], []
         if words:
             sentences.append((words, tags))
     return sentences
@@ -136,11 +139,11 @@ def _plan(n, steps):
 
 def fine_tune_classifier(lm, texts, labels, test_texts, steps, seed=0):
     keras.utils.set_random_seed(seed)
-    model = recipes.fine_tune(lm, "text_classifier", num_classes=3, max_length=MAX_LENGTH, pooling="mean", dropout=0.1,
+    model = recipes.fine_tune(lm, "text_classifier", num_classes=3, max_length=QUESTION_LENGTH, pooling="mean", dropout=0.1,
                               backbone_learning_rate=3e-4)  # fmt: skip
     tokenizer = model.tokenizer("text")
     batch, epochs = _plan(len(texts), steps)
-    pairs = tf.data.Dataset.from_tensor_slices((texts, labels)).apply(data.tokenize(tokenizer)).apply(data.truncate_or_pad(MAX_LENGTH))
+    pairs = tf.data.Dataset.from_tensor_slices((texts, labels)).apply(data.tokenize(tokenizer)).apply(data.truncate_or_pad(QUESTION_LENGTH))
     model.fit(pairs.cache().shuffle(len(texts), seed=seed).batch(batch), epochs=epochs, verbose=0)
     return recipes.predict(model, test_texts)["scores"].argmax(axis=1)
 
@@ -208,7 +211,10 @@ def main():
     parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--families", default=",".join(FAMILIES))
     parser.add_argument("--out", default="experiments/pretraining.png")
+    parser.add_argument("--quick", action="store_true", help="2,000 unlabelled lines, 1 epoch, 20 steps: to check that it runs")
     args = parser.parse_args()
+    if args.quick:
+        args.pretrain_epochs, args.steps = 1, 20
     families = args.families.split(",")
 
     sentences = pos_sentences(args.data)
@@ -219,6 +225,8 @@ def main():
     cls_train, cls_test = [questions[i] for i in q_train], [questions[i] for i in q_test]
     held_out = set(cls_test) | {" ".join(words) for words, _ in pos_test}
     lines = unlabelled_text(args.data, held_out)
+    if args.quick:
+        lines = lines[:: len(lines) // 2000][:2000]
     print(f"unlabelled: {len(lines)} lines; tagging: {len(pos_train)} training and {len(pos_test)} test sentences; "
           f"classification: {len(cls_train)} training and {len(cls_test)} test questions", flush=True)  # fmt: skip
 
@@ -227,8 +235,9 @@ def main():
         "tagging": data.WordTokenizer(split_punctuation=False, min_frequency=2).adapt(lines + [" ".join(w) for w, _ in pos_train]),
         "classification": data.CharTokenizer().adapt(lines),
     }
-    for tokenizer in tokenizers.values():
+    for task, tokenizer in tokenizers.items():
         tokenizer.add_mask_token()
+        print(f"{task}: {type(tokenizer).__name__}, {tokenizer.vocabulary_size()} tokens", flush=True)
     results = {}
     rng = np.random.default_rng(0)
     for task, tokenizer in tokenizers.items():
