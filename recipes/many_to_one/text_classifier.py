@@ -205,7 +205,7 @@ def text_classifier(
             f"Received: embedding_dim={embedding_dim}, num_heads={num_heads}"
         )
     if input_dim is not None and encoder in ("bag_of_words", "pretrained"):
-        raise ValueError(f"`encoder={encoder!r}` reads token ids, not float features. Received: input_dim={input_dim}")
+        raise ValueError(f"`encoder={encoder!r}` reads token ids: it cannot read float features. Received: input_dim={input_dim}")
     if input_dim is not None:
         check_positive_int("input_dim", input_dim)  # (the text vocabulary is not used: the inputs are features)
     else:
