@@ -36,15 +36,18 @@ import csv
 import glob
 import os
 import re
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
 
+import chatbot_classification  # noqa: E402  (the split and the TF-IDF baseline of chatbot-ko)
 from seqrecipes import data, recipes  # noqa: E402
 
 MAX_LENGTH = 64  # the pretrained Transformers' positions and the tagger's longest sentence
@@ -91,10 +94,11 @@ def pos_sentences(folder):
     return sentences
 
 
-def chatbot(folder):
+def chatbot_lines(folder):
+    """The questions and the answers of chatbot-ko (unlabelled text)."""
     with open(os.path.join(folder, "chatbot-ko", "ChatbotData.csv"), encoding="utf-8", newline="") as file:
         rows = list(csv.DictReader(file))
-    return [row["Q"] for row in rows], [row["A"] for row in rows], np.array([int(row["label"]) for row in rows])
+    return [row["Q"] for row in rows] + [row["A"] for row in rows]
 
 
 def unlabelled_text(folder, held_out):
@@ -102,8 +106,7 @@ def unlabelled_text(folder, held_out):
     for path in sorted(glob.glob(os.path.join(folder, "korean-english", "*.ko"))):
         with open(path, encoding="utf-8") as file:
             lines += [line.strip() for line in file if line.strip()]
-    questions, answers, _ = chatbot(folder)
-    lines += questions + answers
+    lines += chatbot_lines(folder)
     return [line for line in lines if line not in held_out]
 
 
@@ -170,15 +173,6 @@ def fine_tune_tagger(lm, sentences, test_sentences, steps, seed=0):
     return correct / total
 
 
-def tfidf_baseline(texts, labels, test_texts):
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3))
-    classifier = LogisticRegression(max_iter=2000).fit(vectorizer.fit_transform(texts), labels)
-    return classifier.predict(vectorizer.transform(test_texts))
-
-
 def plot(results, baseline, path):
     import matplotlib
 
@@ -220,9 +214,7 @@ def main():
     sentences = pos_sentences(args.data)
     train_idx, test_idx = split(len(sentences))
     pos_train, pos_test = [sentences[i] for i in train_idx], [sentences[i] for i in test_idx]
-    questions, _, labels = chatbot(args.data)
-    q_train, q_test = split(len(questions))
-    cls_train, cls_test = [questions[i] for i in q_train], [questions[i] for i in q_test]
+    cls_train, train_labels, cls_test, test_labels = chatbot_classification.load(args.data)  # its split
     held_out = set(cls_test) | {" ".join(words) for words, _ in pos_test}
     lines = unlabelled_text(args.data, held_out)
     if args.quick:
@@ -230,7 +222,7 @@ def main():
     print(f"unlabelled: {len(lines)} lines; tagging: {len(pos_train)} training and {len(pos_test)} test sentences; "
           f"classification: {len(cls_train)} training and {len(cls_test)} test questions", flush=True)  # fmt: skip
 
-    baseline = f1_score(labels[q_test], tfidf_baseline(cls_train, labels[q_train], cls_test), average="macro")
+    baseline = f1_score(test_labels, chatbot_classification.baseline(cls_train, train_labels, cls_test)[0], average="macro")
     tokenizers = {
         "tagging": data.WordTokenizer(split_punctuation=False, min_frequency=2).adapt(lines + [" ".join(w) for w, _ in pos_train]),
         "classification": data.CharTokenizer().adapt(lines),
@@ -239,7 +231,6 @@ def main():
         tokenizer.add_mask_token()
         print(f"{task}: {type(tokenizer).__name__}, {tokenizer.vocabulary_size()} tokens", flush=True)
     results = {}
-    rng = np.random.default_rng(0)
     for task, tokenizer in tokenizers.items():
         for family in families:
             pretrained = pretrain(family, tokenizer, lines, args.pretrain_epochs)
@@ -248,13 +239,14 @@ def main():
                 for size in SIZES:
                     t0 = time.perf_counter()
                     if task == "tagging":
-                        chosen = pos_train if size is None else [pos_train[i] for i in rng.permutation(len(pos_train))[:size]]
+                        # The same subset of a size for every family and start (a seed per size).
+                        chosen = pos_train if size is None else [pos_train[i] for i in np.random.default_rng(size).permutation(len(pos_train))[:size]]
                         value = fine_tune_tagger(lm, chosen, pos_test, args.steps)
                         n = len(chosen)
                     else:
                         chosen = np.arange(len(cls_train)) if size is None else np.random.default_rng(size).permutation(len(cls_train))[:size]
-                        predicted = fine_tune_classifier(lm, [cls_train[i] for i in chosen], labels[q_train][chosen], cls_test, args.steps)
-                        value = f1_score(labels[q_test], predicted, average="macro")
+                        predicted = fine_tune_classifier(lm, [cls_train[i] for i in chosen], train_labels[chosen], cls_test, args.steps)
+                        value = f1_score(test_labels, predicted, average="macro")
                         n = len(chosen)
                     results[task, family, start, n] = value
                     print(f"  {task:<14} {family:<5} {start:<10} n={n:<5} {value:.4f}  ({time.perf_counter() - t0:.0f} s)", flush=True)

@@ -93,7 +93,7 @@ def cho_states(folder, minutes, quick, out, font=None, seed=0):
     labels = [s[:28] if groups[:i].count(groups[i]) < 3 else "" for i, s in enumerate(chosen)]  # three per subject
     path = recipes.plot_points(summaries, labels, os.path.join(out, "encoder_states_pca.png"),
                                title="seq2seq encoder summaries c of Multi30k sentences (PCA)", groups=groups)  # fmt: skip
-    return path, _grouping(recipes.pca_2d(summaries), groups), untrained
+    return path, _grouping(recipes.pca_2d(summaries), groups), untrained, _chance(groups)
 
 
 def _grouping(points, groups):
@@ -102,6 +102,13 @@ def _grouping(points, groups):
     distances = ((points[:, None] - points[None]) ** 2).sum(-1)
     np.fill_diagonal(distances, np.inf)
     return float((groups[distances.argmin(1)] == groups).mean())
+
+
+def _chance(groups):
+    """That share for a nearest point drawn at random among the others: mean over points of (group size - 1) / (N - 1)."""
+    groups = np.asarray(groups)
+    sizes = np.array([(groups == g).sum() for g in groups])
+    return float(((sizes - 1) / (len(groups) - 1)).mean())
 
 
 def main():
@@ -142,13 +149,14 @@ def main():
     word_path = recipes.plot_word_vectors(w2v, words, os.path.join(args.out, "word_vectors_pca.png"),
                                           title="word2vec on WikiText-2 valid (PCA)", groups=groups)  # fmt: skip
     word_grouping = _grouping(recipes.pca_2d(np.stack([w2v[w] for w in words])), groups)
-    print(f"picture: {word_path}; nearest point in the same group: {word_grouping:.2f} (chance {1 / len(GROUPS):.2f})")
-    state_path, state_grouping, untrained = cho_states(args.data, args.minutes, args.quick, args.out)
+    word_chance = _chance(groups)
+    print(f"picture: {word_path}; nearest point in the same group: {word_grouping:.2f} (chance {word_chance:.2f})")
+    state_path, state_grouping, untrained, state_chance = cho_states(args.data, args.minutes, args.quick, args.out)
     print(f"picture: {state_path}; nearest point in the same subject: {state_grouping:.2f} (the untrained encoder "
-          f"{untrained:.2f}, chance {1 / len(SUBJECTS):.2f})")  # fmt: skip
+          f"{untrained:.2f}, chance {state_chance:.2f})")  # fmt: skip
 
     print(f"goal word_groups_cluster: {word_grouping:.2f} of the words' nearest points in their group (target > chance "
-          f"{1 / len(GROUPS):.2f}) {'met' if word_grouping > 1 / len(GROUPS) else 'not met'}")  # fmt: skip
+          f"{word_chance:.2f}) {'met' if word_grouping > word_chance else 'not met'}")  # fmt: skip
     print(f"goal sentence_summaries_cluster: {state_grouping:.2f} (target > the untrained encoder's {untrained:.2f}) "
           f"{'met' if state_grouping > untrained else 'not met'}")  # fmt: skip
 

@@ -49,6 +49,15 @@ def recurrent_stack(x, cell, units, num_layers, dropout=0.0, bidirectional=False
     return x
 
 
+def embedded_tokens(token_ids, vocabulary_size, embedding_dim, dropout=0.0):
+    """x (B, T, E) of token ids (B, T): the ``embedding`` table (padding id 0 masked), then a Dropout
+    ``embedding_dropout`` when ``dropout``: the input of the recurrent recipes."""
+    x = keras.layers.Embedding(vocabulary_size, embedding_dim, mask_zero=True, name="embedding")(token_ids)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
+    return x
+
+
 def recurrent_optimizer(learning_rate=1e-3, clipnorm=1.0):
     """Adam with gradient clipping by global norm, on by default for recurrent recipes.
 

@@ -98,8 +98,8 @@ def backbone_features(token_ids, backbone, trainable=True):
     (same names, so ``load_backbone`` finds each one in the pretrained model); ELMo's layers are mixed by a
     ``layers.ScalarMix`` named ``"scalar_mix"`` outside it. The mask is ids != 0, whether the body
     propagates one or not (GPT's causal blocks keep padding on the right out of every real step).
+    ``backbone`` is the one ``check_downstream`` returned.
     """
-    backbone = check_backbone(backbone)
     pretrained = get_recipe(backbone["recipe"]).function(**backbone["arguments"])
     if backbone["recipe"] == "transformer_language_model":
         outputs = pretrained.get_layer("final_norm").output

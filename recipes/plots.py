@@ -72,11 +72,7 @@ def plot_alignments(source_tokens, output_tokens, alignments, path, title=None, 
     >>> os.path.getsize(path) > 0
     True
     """
-    import matplotlib  # here: matplotlib is needed only for pictures, and with the Agg backend
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     alignments = np.asarray(alignments, dtype="float32")
     if alignments.shape != (len(output_tokens), len(source_tokens)):
         raise ValueError(
@@ -96,6 +92,20 @@ def plot_alignments(source_tokens, output_tokens, alignments, path, title=None, 
     if title:
         axes.set_title(title, fontproperties=font)
     figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, label="attention weight")
+    return _save(plt, figure, path)
+
+
+def _pyplot():
+    import matplotlib  # here: matplotlib is needed only for pictures, and with the Agg backend
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(plt, figure, path):
+    """Writes ``figure`` to the PNG ``path`` (folders made) and closes it; returns ``path``."""
     figure.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     figure.savefig(path, dpi=110)
@@ -148,11 +158,7 @@ def plot_points(points, labels, path, title=None, font=None, groups=None):
     >>> os.path.getsize(path) > 0
     True
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     labels = [str(label) for label in labels]
     if len(labels) != len(points):
         raise ValueError(f"Give one label per point ({len(points)}). Received: {len(labels)} labels")
@@ -170,11 +176,7 @@ def plot_points(points, labels, path, title=None, font=None, groups=None):
         axes.legend(fontsize=8)
     if title:
         axes.set_title(title, fontproperties=font)
-    figure.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return _save(plt, figure, path)
 
 
 def plot_word_vectors(vectors, words, path, title=None, font=None, groups=None):

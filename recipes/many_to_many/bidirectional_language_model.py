@@ -15,7 +15,7 @@ from keras import ops
 from seqrecipes import layers
 from seqrecipes._checks import check_choice, check_rate
 from seqrecipes.data import PAD_ID
-from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_ints, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
+from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_ints, embedded_tokens, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.decoding.recurrent_lm import RecurrentLanguageModelDecoder
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.training.metrics import Perplexity, TokenAccuracy
@@ -118,9 +118,7 @@ def bidirectional_language_model(
     optimizer = recurrent_optimizer(learning_rate, clipnorm=clipnorm)
 
     token_ids = keras.Input((None,), dtype="int32", name="token_ids")
-    x = keras.layers.Embedding(text_vocabulary_size, embedding_dim, mask_zero=True, name="embedding")(token_ids)  # (B, T, E)
-    if dropout:
-        x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
+    x = embedded_tokens(token_ids, text_vocabulary_size, embedding_dim, dropout)  # (B, T, E)
     forward = recurrent_stack(x, cell, units, num_layers, dropout)  # (B, T, H), layers rnn_j
     backward = recurrent_stack(layers.ReverseSequence(name="reverse_inputs")(x), cell, units, num_layers, dropout, prefix="backward_")
     backward = layers.ReverseSequence(name="reverse_outputs")(backward)  # (B, T, H): h_bwd,t back at step t

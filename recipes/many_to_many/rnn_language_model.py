@@ -7,7 +7,7 @@ from typing import Optional
 import keras
 
 from seqrecipes._checks import check_bool, check_choice, check_rate
-from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_ints, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
+from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_ints, embedded_tokens, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.decoding.prompts import MAX_PROMPT_LENGTH  # noqa: F401 (read here by users)
 from seqrecipes.recipes.decoding.recurrent_lm import RecurrentLanguageModelDecoder
 from seqrecipes.recipes.recipe_model import RecipeModel
@@ -138,9 +138,7 @@ def rnn_language_model(
     optimizer = recurrent_optimizer(learning_rate, clipnorm=clipnorm)
 
     token_ids = keras.Input((None,), batch_size=batch_size if stateful else None, dtype="int32", name="token_ids")
-    x = keras.layers.Embedding(text_vocabulary_size, embedding_dim, mask_zero=True, name="embedding")(token_ids)  # (B, T, E)
-    if dropout:
-        x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
+    x = embedded_tokens(token_ids, text_vocabulary_size, embedding_dim, dropout)  # (B, T, E)
     x = recurrent_stack(x, cell, units, num_layers, dropout, stateful=stateful)  # (B, T, H)
     logits = keras.layers.Dense(text_vocabulary_size, name="logits")(x)  # (B, T, V)
     probabilities = keras.layers.Activation("softmax", dtype="float32", name="probabilities")(logits)

@@ -10,7 +10,7 @@ from keras import ops
 from seqrecipes._checks import check_bool, check_choice, check_rate
 from seqrecipes.data import PAD_ID, RESERVED_TOKENS, Tokenizer, WordTokenizer
 from seqrecipes.recipes.backbones import backbone_features, check_downstream, fine_tuning_optimizer
-from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_ints, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
+from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_ints, embedded_tokens, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.training.metrics import TokenAccuracy
 
@@ -157,9 +157,7 @@ def sequence_tagger(
         if dropout:
             x = keras.layers.Dropout(dropout, name="backbone_dropout")(x)
     else:
-        x = keras.layers.Embedding(text_vocabulary_size, embedding_dim, mask_zero=True, name="embedding")(token_ids)  # (B, T, E)
-        if dropout:
-            x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
+        x = embedded_tokens(token_ids, text_vocabulary_size, embedding_dim, dropout)  # (B, T, E)
         x = recurrent_stack(x, cell, units, num_layers, dropout, bidirectional)  # (B, T, 2H) or (B, T, H)
     logits = keras.layers.Dense(tags_vocabulary_size, name="logits")(x)  # (B, T, V_tags)
     probabilities = keras.layers.Activation("softmax", dtype="float32", name="probabilities")(logits)
