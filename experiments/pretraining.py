@@ -16,7 +16,8 @@ Data (``--data``, default ``../shared/data``):
   on the test words; ``sequence_tagger``;
 - (b) classification: ``chatbot-ko/ChatbotData.csv`` questions, labels 0/1/2, the split of
   ``chatbot_classification.py`` (seed 0, 80/20); a syllable tokenizer; macro-F1 on the test questions;
-  ``text_classifier`` with mean pooling over the first 40 syllables; against the TF-IDF character 1-3-gram logistic regression
+  ``text_classifier`` with mean pooling over the first 40 syllables, the body's features plus syllable-bigram
+  embeddings (``ngrams=2``, as the recipe's own encoders have by default); against the TF-IDF character 1-3-gram logistic regression
   (scikit-learn) fitted on all training questions.
 
 Sizes: GPT and BERT 2 blocks of width 128 (4 heads), 64 positions; ELMo 2 LSTM layers of 128 per direction
@@ -28,12 +29,15 @@ Prints a table and writes ``--out`` (default ``experiments/pretraining.png``): a
 (classification) against labelled examples, solid lines pretrained, dashed from scratch. The last lines are one
 per goal: ``goal NAME: ... met`` or ``... not met``.
 
-Run: ``TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python experiments/pretraining.py`` (``--quick`` to check that it runs).
+Run: ``TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python experiments/pretraining.py`` (``--quick`` to check that it runs;
+``--tasks classification`` for one task; ``--results cells.json`` keeps every finished cell, so a stopped run
+started again with it resumes where it stopped).
 """
 
 import argparse
 import csv
 import glob
+import json
 import os
 import re
 import sys
@@ -143,7 +147,7 @@ def _plan(n, steps):
 def fine_tune_classifier(lm, texts, labels, test_texts, steps, seed=0):
     keras.utils.set_random_seed(seed)
     model = recipes.fine_tune(lm, "text_classifier", num_classes=3, max_length=QUESTION_LENGTH, pooling="mean", dropout=0.1,
-                              backbone_learning_rate=3e-4)  # fmt: skip
+                              ngrams=2, backbone_learning_rate=3e-4)  # fmt: skip
     tokenizer = model.tokenizer("text")
     batch, epochs = _plan(len(texts), steps)
     pairs = tf.data.Dataset.from_tensor_slices((texts, labels)).apply(data.tokenize(tokenizer)).apply(data.truncate_or_pad(QUESTION_LENGTH))
@@ -184,7 +188,8 @@ def plot(results, baseline, path):
         for i, family in enumerate(FAMILIES):
             for start, style in (("pretrained", "-"), ("scratch", "--")):
                 points = sorted((n, v) for (t, f, s, n), v in results.items() if (t, f, s) == (task, family, start))
-                ax.plot(*zip(*points), style, marker="o", color=f"C{i}", label=f"{family} {start}")
+                if points:
+                        ax.plot(*zip(*points), style, marker="o", color=f"C{i}", label=f"{family} {start}")
         if task == "classification":
             ax.axhline(baseline, color="gray", linestyle=":", label="TF-IDF + logistic regression (all)")
         ax.set_xscale("log")
@@ -204,6 +209,9 @@ def main():
     parser.add_argument("--pretrain-epochs", type=int, default=4)
     parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--families", default=",".join(FAMILIES))
+    parser.add_argument("--tasks", default="tagging,classification", help="the tasks, in the order they run")
+    parser.add_argument("--results", help="a JSON file of finished cells: read at the start (those cells are not run again) "
+                        "and written after every cell, so a stopped run resumes")  # fmt: skip
     parser.add_argument("--out", default="experiments/pretraining.png")
     parser.add_argument("--quick", action="store_true", help="2,000 unlabelled lines, 1 epoch, 20 steps: to check that it runs")
     args = parser.parse_args()
@@ -231,12 +239,24 @@ def main():
         tokenizer.add_mask_token()
         print(f"{task}: {type(tokenizer).__name__}, {tokenizer.vocabulary_size()} tokens", flush=True)
     results = {}
-    for task, tokenizer in tokenizers.items():
+    if args.results and os.path.exists(args.results):
+        with open(args.results) as file:
+            for key, value in json.load(file).items():
+                task, family, start, n = key.split("|")
+                results[task, family, start, int(n)] = value
+        print(f"{len(results)} cells read from {args.results}", flush=True)
+    sizes = {"tagging": len(pos_train), "classification": len(cls_train)}
+    for task in args.tasks.split(","):
+        tokenizer = tokenizers[task]
         for family in families:
+            if all((task, family, start, size or sizes[task]) in results for start in ("pretrained", "scratch") for size in SIZES):
+                continue
             pretrained = pretrain(family, tokenizer, lines, args.pretrain_epochs)
             for start in ("pretrained", "scratch"):
                 lm = pretrained if start == "pretrained" else untrained(family, tokenizer)
                 for size in SIZES:
+                    if (task, family, start, size or sizes[task]) in results:
+                        continue
                     t0 = time.perf_counter()
                     if task == "tagging":
                         # The same subset of a size for every family and start (a seed per size).
@@ -249,6 +269,9 @@ def main():
                         value = f1_score(test_labels, predicted, average="macro")
                         n = len(chosen)
                     results[task, family, start, n] = value
+                    if args.results:
+                        with open(args.results, "w") as file:
+                            json.dump({"|".join(map(str, key)): v for key, v in results.items()}, file, indent=0)
                     print(f"  {task:<14} {family:<5} {start:<10} n={n:<5} {value:.4f}  ({time.perf_counter() - t0:.0f} s)", flush=True)
 
     print(f"\n{'task':<15} {'family':<6} {'examples':>8} {'scratch':>9} {'pretrained':>11} {'gain':>8}")
@@ -265,7 +288,7 @@ def main():
     helped = [g for g in gains if g[3] > 0]
     print(f"goal pretraining_helps: {len(helped)} of {len(gains)} (task, family, size) cells gain from pretraining "
           f"(target all) {'met' if len(helped) == len(gains) else 'not met'}")  # fmt: skip
-    best = max(v for (t, f, s, n), v in results.items() if t == "classification" and s == "pretrained" and n == len(cls_train))
+    best = max((v for (t, f, s, n), v in results.items() if t == "classification" and s == "pretrained" and n == len(cls_train)), default=float("nan"))
     print(f"goal fine_tuned_beats_tfidf: best fine-tuned macro-F1 {best:.4f} vs TF-IDF {baseline:.4f} "
           f"(target > baseline) {'met' if best > baseline else 'not met'}")  # fmt: skip
 

@@ -13,7 +13,8 @@ The groups:
   ``MeanPooling``, ``MaxPooling``, ``AttentionPooling``);
 - pretrained representations (ELMo): ``ReverseSequence`` (a backward RNN's view of a padded batch) and
   ``ScalarMix`` (a learned mix of a language model's layers);
-- counts: ``NGramTable``, a back-off n-gram model (the ARPA rule) over sorted key tables.
+- n-grams: ``NGramEmbedding`` (hashed n-gram features of token ids, fastText) and ``NGramTable``, a
+  back-off n-gram model (the ARPA rule) over sorted key tables.
 
 Modules whose names start with an underscore are private: shared bases and helpers.
 """
@@ -53,7 +54,8 @@ from seqrecipes.layers.mean_pooling import MeanPooling
 from seqrecipes.layers.max_pooling import MaxPooling
 from seqrecipes.layers.attention_pooling import AttentionPooling
 
-# Counts
+# N-grams
+from seqrecipes.layers.ngram_embedding import NGramEmbedding
 from seqrecipes.layers.ngram_table import NGramTable
 
 __all__ = [
@@ -84,5 +86,6 @@ __all__ = [
     "MeanPooling",
     "MaxPooling",
     "AttentionPooling",
+    "NGramEmbedding",
     "NGramTable",
 ]

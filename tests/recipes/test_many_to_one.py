@@ -167,8 +167,8 @@ def test_a_bag_of_words_classifier_learns_ignores_the_order_saves_and_exports(tm
 
 def test_birnn_last_pools_the_final_state_of_each_direction():
     model = recipes.text_classifier(
-        text_vocabulary_size=12, max_length=6, encoder="birnn", pooling="last", units=4, embedding_dim=4
-    )
+        text_vocabulary_size=12, max_length=6, encoder="birnn", pooling="last", units=4, embedding_dim=4, ngrams=1
+    )  # tokens only: the RNN reads the embedding as it is
     birnn = model.get_layer("birnn_0")
     ids = np.array([[5, 6, 7, 0, 0, 0]], "int32")
     embedded = model.get_layer("embedding")(ids)
@@ -298,6 +298,14 @@ def test_regressor_export_keeps_the_last_window_and_matches_python(regressor, se
         ({"dropout": -0.1}, r"dropout=-0.1"),
         ({"encoder": "bag_of_words", "bag_mode": "tfidf"}, r"bag_mode='tfidf'"),
         ({"encoder": "bag_of_words", "input_dim": 3}, r"cannot read float features. Received: input_dim=3"),
+        ({"ngrams": 0}, r"`ngrams` must be a positive integer. Received: ngrams=0"),
+        ({"ngrams": 2, "ngram_buckets": 0}, r"ngram_buckets=0"),
+        ({"ngrams": 2, "ngram_buckets": 1}, r"at least 2 \(bucket 0 is padding\). Received: ngram_buckets=1"),
+        ({"ngram_buckets": 2**31 + 1}, r"at most 2\*\*31. Received: ngram_buckets=2147483649"),
+        ({"ngrams": 2, "input_dim": 3}, r"cannot read float features. Received: ngrams=2, input_dim=3"),
+        ({"ngrams": 3, "encoder": "bag_of_words"}, r"encoder='bag_of_words' has none of. Received: ngrams=3"),
+        ({"backbone_learning_rate": 1e-4}, r"read by encoder='pretrained' only. Received: encoder='birnn', backbone_learning_rate=0.0001"),
+        ({"backbone_trainable": False}, r"read by encoder='pretrained' only. Received: encoder='birnn', backbone_trainable=False"),
     ],
 )
 def test_classifier_bad_arguments_are_named(arguments, match):
