@@ -14,7 +14,8 @@ The groups:
 - pretrained representations (ELMo): ``ReverseSequence`` (a backward RNN's view of a padded batch) and
   ``ScalarMix`` (a learned mix of a language model's layers);
 - n-grams: ``NGramEmbedding`` (hashed n-gram features of token ids, fastText) and ``NGramTable``, a
-  back-off n-gram model (the ARPA rule) over sorted key tables.
+  back-off n-gram model (the ARPA rule) over sorted key tables;
+- sequence labelling: ``CRF``, a linear-chain conditional random field over a tagger's per-step scores.
 
 Modules whose names start with an underscore are private: shared bases and helpers.
 """
@@ -58,6 +59,9 @@ from seqrecipes.layers.attention_pooling import AttentionPooling
 from seqrecipes.layers.ngram_embedding import NGramEmbedding
 from seqrecipes.layers.ngram_table import NGramTable
 
+# Sequence labelling
+from seqrecipes.layers.crf import CRF
+
 __all__ = [
     "RecurrentCell",
     "SimpleRNNCell",
@@ -88,4 +92,5 @@ __all__ = [
     "AttentionPooling",
     "NGramEmbedding",
     "NGramTable",
+    "CRF",
 ]
