@@ -48,11 +48,22 @@ class RecipeModel(keras.Model):
     ('text_classifier', True, ['good', 'bad'])
     """
 
-    def __init__(self, inputs, outputs, recipe, arguments, tokenizers=None, **kwargs):
+    def __init__(self, inputs, outputs, recipe, arguments, tokenizers=None, model_loss=None, **kwargs):
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         self.recipe = recipe
         self.arguments = dict(arguments)
         self.tokenizers = {role: t for role, t in (tokenizers or {}).items() if t is not None}
+        self.model_loss = model_loss
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Keras's compiled loss, or the recipe's ``model_loss(model, x, y, y_pred)`` (a scalar) for a loss
+        that reads the model's own layers, such as a CRF tagger's transitions; plus the layers' losses."""
+        if self.model_loss is None:
+            return super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        loss = self.model_loss(self, x, y, y_pred)
+        for extra in self.losses:
+            loss = loss + self._aggregate_additional_loss(extra)
+        return loss
 
     @property
     def info(self):

@@ -7,6 +7,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from seqrecipes import layers
 from seqrecipes._checks import check_bool, check_choice, check_rate
 from seqrecipes.data import PAD_ID, RESERVED_TOKENS, Tokenizer, WordTokenizer
 from seqrecipes.recipes.backbones import backbone_features, check_downstream, fine_tuning_optimizer
@@ -26,17 +27,16 @@ def tagger_serving(model):
     def serve(strings):
         ids = text_tokenizer.tokenize_ragged(strings)[:, :max_length].to_tensor(default_value=PAD_ID)  # (B, T)
         ids = tf.pad(ids, [[0, 0], [0, tf.maximum(1 - tf.shape(ids)[1], 0)]])  # at least one step
-        probabilities = model(ids, training=False)  # (B, T, V_tags)
-        predicted = tf.argmax(probabilities[:, :, NUM_RESERVED:], axis=-1, output_type=tf.int32) + NUM_RESERVED
-        tags = tags_tokenizer.ids_to_tokens(predicted)  # (B, T)
+        tags = tags_tokenizer.ids_to_tokens(tf.maximum(predict_tags(model, ids), NUM_RESERVED))  # (B, T)
         return {"tags": tf.where(ids != PAD_ID, tags, tf.zeros_like(tags))}
 
     return serve
 
 
 def predict_tags(model, token_ids):
-    """Tag ids (B, T) int32 for token ids (B, T): the most probable real tag (ids >= 4) per token,
-    0 at padding; what the export returns as names.
+    """Tag ids (B, T) int32 for token ids (B, T): the most probable real tag (ids >= 4) per token
+    (with ``crf=True``, of the most probable tag sequence: Viterbi), 0 at padding; what the export
+    returns as names.
 
     Example:
     >>> import numpy as np
@@ -46,9 +46,28 @@ def predict_tags(model, token_ids):
     >>> bool(np.all(tags[:, :2] >= 4)), int(tags[0, 2])
     (True, 0)
     """
-    probabilities = model(token_ids, training=False)
-    predicted = ops.cast(ops.argmax(probabilities[:, :, NUM_RESERVED:], axis=-1), "int32") + NUM_RESERVED
-    return ops.where(ops.not_equal(token_ids, PAD_ID), predicted, 0)
+    scores = model(token_ids, training=False)  # (B, T, V_tags): probabilities, or a CRF's emissions
+    real = ops.not_equal(token_ids, PAD_ID)  # (B, T)
+    if model.arguments.get("crf"):
+        reserved = ops.arange(ops.shape(scores)[-1]) < NUM_RESERVED  # (V_tags,): never decoded
+        predicted, _ = model.get_layer("crf").decode(ops.where(reserved, -1e4, ops.cast(scores, "float32")), real)
+    else:
+        predicted = ops.cast(ops.argmax(scores[:, :, NUM_RESERVED:], axis=-1), "int32") + NUM_RESERVED
+    return ops.where(real, predicted, 0)
+
+
+def crf_loss(model, token_ids, tags, emissions):
+    """The CRF tagger's loss: -log p(y | x) summed over the batch's sentences, per real token.
+
+    Tags (B, T) must have the token ids' shape; padding (id 0) is left out by the mask of the ids."""
+    same_shape = tf.debugging.assert_equal(
+        tf.shape(tags), tf.shape(token_ids), message="sequence_tagger(crf=True): the tags (B, T) must have the shape of the token ids (x below: the tags shape, y: the token ids shape)"
+    )
+    with tf.control_dependencies([same_shape]):  # before the CRF reads them
+        tags = tf.identity(tags)
+    real = ops.not_equal(token_ids, PAD_ID)
+    negative_log_likelihood = -model.get_layer("crf").log_likelihood(emissions, tags, real)  # (B,)
+    return ops.sum(negative_log_likelihood) / ops.maximum(ops.sum(ops.cast(real, "float32")), 1.0)
 
 
 def sequence_tagger(
@@ -63,6 +82,7 @@ def sequence_tagger(
     num_layers: int = 1,
     bidirectional: bool = True,
     dropout: float = 0.0,
+    crf: bool = False,
     learning_rate: float = 1e-3,
     clipnorm: Optional[float] = 1.0,
     backbone: Optional[dict] = None,
@@ -84,7 +104,14 @@ def sequence_tagger(
                                                                or ELMo body (``recipes.fine_tune``)
         p(y_t | w)   = softmax(W h_t + b)                      (B, T, V_tags)
 
-    Each tag is predicted on its own (no CRF). Tag ids are the tags tokenizer's ids (a tag name
+    Each tag is predicted on its own; with ``crf=True`` the scores x_t = W h_t + b (B, T, V_tags) are
+    the emissions of a linear-chain CRF (``layers.CRF``, Huang et al. 2015, Lample et al. 2016):
+
+        p(y_1..y_L | w) = exp(b[y_1] + sum_t x_t[y_t] + sum_t A[y_{t-1}, y_t] + e[y_L]) / Z(x)
+
+    trained on -log p(y | w) per real token (the forward algorithm's log Z), decoded by Viterbi in
+    the graph (``predict_tags`` and the export); the model's output is then x, not probabilities.
+    Tag ids are the tags tokenizer's ids (a tag name
     k-th in its vocabulary has id k + 4); the loss and the ``token_accuracy`` metric skip padded
     tokens. ``data.tagging_batches`` makes batches from (tokens, tags) sentences such as
     ``data.conll_file`` gives; ``predict_tags`` returns the best real tag per token.
@@ -108,6 +135,7 @@ def sequence_tagger(
         num_layers: stacked (bidirectional) recurrent layers.
         bidirectional: read the sentence both ways (the default) or left to right only.
         dropout: dropout rate after the embeddings and each recurrent layer (training only).
+        crf: a CRF over the tag scores (at least 2 real tags), instead of one softmax per token.
         learning_rate: Adam's learning rate.
         clipnorm: gradient clipping by global norm (None: off).
         backbone, backbone_trainable, backbone_learning_rate: with ``encoder="pretrained"``, the
@@ -119,8 +147,8 @@ def sequence_tagger(
         name: the model name.
 
     Returns:
-        A compiled ``RecipeModel`` (Adam with clipping, sparse categorical cross-entropy,
-        token accuracy).
+        A compiled ``RecipeModel`` (Adam with clipping, sparse categorical cross-entropy or with
+        ``crf=True`` the CRF's negative log-likelihood, token accuracy).
 
     Example:
     >>> import tensorflow as tf
@@ -144,10 +172,16 @@ def sequence_tagger(
     check_choice("cell", cell, CELLS)
     check_choice("encoder", encoder, ENCODERS)
     check_bool("bidirectional", bidirectional)
+    check_bool("crf", crf)
     check_rate("dropout", dropout)
     tags_tokenizer = _tags_tokenizer(tags_tokenizer)
     text_vocabulary_size = vocabulary_size_of(text_tokenizer, text_vocabulary_size, "text")
     tags_vocabulary_size = vocabulary_size_of(tags_tokenizer, tags_vocabulary_size, "tags")
+    if crf and tags_vocabulary_size - NUM_RESERVED < 2:
+        raise ValueError(
+            f"crf=True needs at least 2 tags besides the {NUM_RESERVED} reserved ids (a CRF with one tag has nothing to choose). "
+            f"Received: tags_vocabulary_size={tags_vocabulary_size}"
+        )
     backbone = check_downstream(encoder, backbone, backbone_trainable, backbone_learning_rate, text_vocabulary_size, max_length)
     recurrent_optimizer(learning_rate, clipnorm=clipnorm)  # its checks, before anything is built
 
@@ -160,15 +194,18 @@ def sequence_tagger(
         x = embedded_tokens(token_ids, text_vocabulary_size, embedding_dim, dropout)  # (B, T, E)
         x = recurrent_stack(x, cell, units, num_layers, dropout, bidirectional)  # (B, T, 2H) or (B, T, H)
     logits = keras.layers.Dense(tags_vocabulary_size, name="logits")(x)  # (B, T, V_tags)
-    probabilities = keras.layers.Activation("softmax", dtype="float32", name="probabilities")(logits)
+    if crf:  # the emissions x_t, the CRF's weights in the graph
+        outputs = keras.layers.Activation("linear", dtype="float32", name="emissions")(layers.CRF(tags_vocabulary_size, name="crf")(logits))
+    else:
+        outputs = keras.layers.Activation("softmax", dtype="float32", name="probabilities")(logits)
 
     model = RecipeModel(
-        token_ids, probabilities, recipe="sequence_tagger", arguments=saved_arguments(sequence_tagger, locals()),
-        tokenizers={"text": text_tokenizer, "tags": tags_tokenizer}, name=name,
+        token_ids, outputs, recipe="sequence_tagger", arguments=saved_arguments(sequence_tagger, locals()),
+        tokenizers={"text": text_tokenizer, "tags": tags_tokenizer}, name=name, model_loss=crf_loss if crf else None,
     )  # fmt: skip
     # Padded tags (0) are left out by the mask of the recurrent encoder, and by ignore_class for a
     # pretrained body (a GPT body carries no mask).
-    loss = keras.losses.SparseCategoricalCrossentropy(ignore_class=PAD_ID if encoder == "pretrained" else None)
+    loss = None if crf else keras.losses.SparseCategoricalCrossentropy(ignore_class=PAD_ID if encoder == "pretrained" else None)
     optimizer = fine_tuning_optimizer(model, learning_rate, backbone_learning_rate, clipnorm)
     model.compile(optimizer=optimizer, loss=loss, metrics=[TokenAccuracy()])
     return model

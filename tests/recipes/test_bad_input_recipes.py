@@ -66,7 +66,7 @@ def _cases():
             cases.append(raises(f"{recipe}-clipnorm=nan", _build(recipe, clipnorm=float("nan")), ValueError, "clipnorm"))
         if "dropout" in parameters:
             cases.append(raises(f"{recipe}-dropout=nan", _build(recipe, dropout=float("nan")), ValueError, "dropout"))
-        for flag in ("bidirectional", "reverse_source", "stateful", "share_embeddings", "position_embedding", "tie_embeddings", "backbone_trainable"):
+        for flag in ("bidirectional", "reverse_source", "stateful", "share_embeddings", "position_embedding", "tie_embeddings", "backbone_trainable", "crf"):
             if flag in parameters:
                 cases.append(raises(f"{recipe}-{flag}='no'", _build(recipe, **{flag: "no"}), ValueError, flag))
         for length in LENGTHS:
