@@ -22,6 +22,7 @@ import tensorflow as tf
 from keras import ops
 
 from seqrecipes.data import PAD_ID
+from seqrecipes.recipes.training.losses import token_loss
 from seqrecipes.recipes._components import saved_arguments
 from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
 from seqrecipes.recipes.recipe_model import RecipeModel
@@ -45,7 +46,7 @@ def compiled_model(recipe, values, source, target_in, logits, optimizer):
                         arguments=arguments, tokenizers=tokenizers, name=values["name"])  # fmt: skip
     model.compile(
         optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=PAD_ID),
+        loss=token_loss(values["label_smoothing"]),
         metrics=[TokenAccuracy()],
     )
     return model

@@ -68,6 +68,7 @@ def seq2seq(
     dropout: float = 0.0,
     max_source_length: int = 64,
     max_target_length: int = 32,
+    label_smoothing: float = 0.0,
     learning_rate: float = 3e-3,
     clipnorm: float = 1.0,
     source_tokenizer=None,
@@ -104,6 +105,8 @@ def seq2seq(
         max_source_length: the longest source serving reads (longer inputs keep their first
             ``max_source_length`` tokens).
         max_target_length: the most tokens generation writes.
+        label_smoothing: epsilon of the label-smoothed token loss (``training.losses.LabelSmoothingCrossentropy``:
+            (1 - epsilon) onehot(y) + epsilon / V as the target, padding left out); 0: plain cross-entropy.
         learning_rate: Adam's learning rate.
         clipnorm: gradient clipping by global norm (None: off).
         source_tokenizer, target_tokenizer: ``seqrecipes.data`` tokenizers; needed for serving.

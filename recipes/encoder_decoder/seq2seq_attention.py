@@ -96,6 +96,7 @@ def seq2seq_attention(
     dropout: float = 0.0,
     max_source_length: int = 64,
     max_target_length: int = 32,
+    label_smoothing: float = 0.0,
     learning_rate: float = 3e-3,
     clipnorm: float = 1.0,
     source_tokenizer=None,
@@ -136,7 +137,7 @@ def seq2seq_attention(
             "luong_general" use U.
         dropout: dropout rate on the embeddings and on h~ (training only).
         source_vocabulary_size, target_vocabulary_size, max_source_length, max_target_length,
-            learning_rate, clipnorm, source_tokenizer, target_tokenizer, name: as in ``seq2seq``.
+            label_smoothing, learning_rate, clipnorm, source_tokenizer, target_tokenizer, name: as in ``seq2seq``.
 
     Returns:
         A compiled ``RecipeModel`` with the inputs and logits of ``seq2seq``'s; ``model.decoder`` is a

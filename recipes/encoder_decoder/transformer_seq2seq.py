@@ -122,6 +122,7 @@ def transformer_seq2seq(
     normalize_first: bool = False,
     max_source_length: int = 64,
     max_target_length: int = 32,
+    label_smoothing: float = 0.0,
     learning_rate: float = 1e-3,
     source_tokenizer=None,
     target_tokenizer=None,
@@ -156,6 +157,8 @@ def transformer_seq2seq(
             after the last encoder and the last decoder block).
         max_target_length: the longest decoder input (the learned positions' limit) and the most
             tokens generation writes.
+        label_smoothing: epsilon of the label-smoothed token loss (``training.losses.LabelSmoothingCrossentropy``:
+            (1 - epsilon) onehot(y) + epsilon / V as the target, padding left out); 0: plain cross-entropy.
         learning_rate: Adam's learning rate (beta_2 0.98, epsilon 1e-9, as in the paper).
         source_vocabulary_size, target_vocabulary_size, max_source_length, source_tokenizer,
             target_tokenizer, name: as in ``seq2seq``.

@@ -14,7 +14,7 @@ from keras import ops
 
 from seqrecipes import layers
 from seqrecipes._checks import check_choice, check_rate
-from seqrecipes.data import PAD_ID
+from seqrecipes.recipes.training.losses import token_loss
 from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_ints, embedded_tokens, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.decoding.recurrent_lm import RecurrentLanguageModelDecoder
 from seqrecipes.recipes.recipe_model import RecipeModel
@@ -45,6 +45,7 @@ def bidirectional_language_model(
     num_layers: int = 2,
     dropout: float = 0.1,
     max_output_length: int = 64,
+    label_smoothing: float = 0.0,
     learning_rate: float = 1e-3,
     clipnorm: Optional[float] = 1.0,
     text_tokenizer=None,
@@ -84,6 +85,8 @@ def bidirectional_language_model(
         num_layers: L, stacked layers per direction.
         dropout: dropout rate after the embeddings and each recurrent layer (training only).
         max_output_length: the longest continuation decoding writes, [END] included.
+        label_smoothing: epsilon of the label-smoothed token loss (``training.losses.LabelSmoothingCrossentropy``:
+            (1 - epsilon) onehot(y) + epsilon / V as the target, padding left out); 0: plain cross-entropy.
         learning_rate: Adam's learning rate.
         clipnorm: gradient clipping by global norm (None: off).
         text_tokenizer: a ``seqrecipes.data`` tokenizer; needed for export.
@@ -131,7 +134,7 @@ def bidirectional_language_model(
         token_ids, logits, recipe="bidirectional_language_model",
         arguments=saved_arguments(bidirectional_language_model, locals()), tokenizers={"text": text_tokenizer}, name=name,
     )  # fmt: skip
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=PAD_ID)
+    loss = token_loss(label_smoothing)
     metrics = [Perplexity(from_logits=True), TokenAccuracy(name="accuracy")]
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     return model

@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from seqrecipes import layers
 from seqrecipes.data import PAD_ID, RESERVED_TOKENS
+from seqrecipes.recipes.training.losses import token_loss
 from seqrecipes.recipes._components import check_lengths, check_schedule, check_transformer_sizes, gpt_optimizer, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.training.metrics import TokenAccuracy
@@ -70,6 +71,7 @@ def masked_language_model(
     intermediate_dim: Optional[int] = None,
     dropout: float = 0.1,
     max_length: int = 64,
+    label_smoothing: float = 0.0,
     learning_rate: float = 1e-3,
     min_learning_rate: float = 1e-4,
     warmup_steps: int = 100,
@@ -105,6 +107,8 @@ def masked_language_model(
         text_vocabulary_size: V, when no ``text_tokenizer`` is given.
         num_layers, num_heads, hidden_dim, intermediate_dim (None: 4 D), dropout: the encoder.
         max_length: the learned positions, the longest sequence.
+        label_smoothing: epsilon of the label-smoothed token loss (``training.losses.LabelSmoothingCrossentropy``:
+            (1 - epsilon) onehot(y) + epsilon / V as the target, padding left out); 0: plain cross-entropy.
         learning_rate, min_learning_rate, warmup_steps, decay_steps, weight_decay, beta_2, clipnorm: AdamW
             and its schedule (as ``transformer_language_model``).
         text_tokenizer: a ``seqrecipes.data`` tokenizer with ``[MASK]``; needed for export.
@@ -162,6 +166,6 @@ def masked_language_model(
         tokenizers={"text": text_tokenizer}, name=name,
     )  # fmt: skip
     optimizer = gpt_optimizer(learning_rate, min_learning_rate, warmup_steps, decay_steps, weight_decay, beta_2, clipnorm)
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=PAD_ID)
+    loss = token_loss(label_smoothing)
     model.compile(optimizer=optimizer, loss=loss, metrics=[TokenAccuracy(name="accuracy")], jit_compile=True)
     return model

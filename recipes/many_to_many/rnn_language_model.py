@@ -7,6 +7,7 @@ from typing import Optional
 import keras
 
 from seqrecipes._checks import check_bool, check_choice, check_rate
+from seqrecipes.recipes.training.losses import token_loss
 from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_ints, embedded_tokens, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.decoding.prompts import MAX_PROMPT_LENGTH  # noqa: F401 (read here by users)
 from seqrecipes.recipes.decoding.recurrent_lm import RecurrentLanguageModelDecoder
@@ -52,6 +53,7 @@ def rnn_language_model(
     stateful: bool = False,
     batch_size: int = 32,
     max_output_length: int = 64,
+    label_smoothing: float = 0.0,
     learning_rate: float = 1e-3,
     clipnorm: Optional[float] = 1.0,
     text_tokenizer=None,
@@ -99,6 +101,8 @@ def rnn_language_model(
         stateful: keep the recurrent states between batches (truncated BPTT).
         batch_size: the fixed batch size of a stateful model (ignored otherwise).
         max_output_length: the longest continuation decoding writes, [END] included.
+        label_smoothing: epsilon of the label-smoothed token loss (``training.losses.LabelSmoothingCrossentropy``:
+            (1 - epsilon) onehot(y) + epsilon / V as the target, padding left out); 0: plain cross-entropy.
         learning_rate: Adam's learning rate.
         clipnorm: gradient clipping by global norm (None: off); on by default, for the exploding
             gradients of BPTT.
@@ -148,5 +152,5 @@ def rnn_language_model(
         tokenizers={"text": text_tokenizer}, name=name,
     )  # fmt: skip
     metrics = [Perplexity(), TokenAccuracy(name="accuracy")]  # the token accuracy over the real positions
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=metrics)
+    model.compile(optimizer=optimizer, loss=token_loss(label_smoothing, from_logits=False, ignore_class=None), metrics=metrics)
     return model

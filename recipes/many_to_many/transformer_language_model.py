@@ -9,6 +9,7 @@ from keras import ops
 from seqrecipes import layers
 from seqrecipes._checks import check_bool
 from seqrecipes.data import PAD_ID, START_ID
+from seqrecipes.recipes.training.losses import token_loss
 from seqrecipes.recipes._components import check_lengths, check_schedule, check_transformer_sizes, gpt_optimizer, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
 from seqrecipes.recipes.decoding.prompts import prompt_ids
@@ -126,6 +127,7 @@ def transformer_language_model(
     dropout: float = 0.0,
     max_length: int = 64,
     tie_embeddings: bool = True,
+    label_smoothing: float = 0.0,
     learning_rate: float = 1e-3,
     min_learning_rate: float = 1e-4,
     warmup_steps: int = 100,
@@ -181,6 +183,8 @@ def transformer_language_model(
         dropout: the rate of the embedding, attention-weight and residual dropouts (training only).
         max_length: the context: the learned positions, the longest sequence trained or generated.
         tie_embeddings: logits from the token table (x E^T) instead of a separate output matrix.
+        label_smoothing: epsilon of the label-smoothed token loss (``training.losses.LabelSmoothingCrossentropy``:
+            (1 - epsilon) onehot(y) + epsilon / V as the target, padding left out); 0: plain cross-entropy.
         learning_rate, min_learning_rate, warmup_steps, decay_steps: the schedule above.
         weight_decay: AdamW's decoupled weight decay (>= 0).
         beta_2: AdamW's second-moment decay, in [0, 1).
@@ -246,6 +250,6 @@ def transformer_language_model(
         tokenizers={"text": text_tokenizer}, name=name,
     )  # fmt: skip
     metrics = [Perplexity(from_logits=True), TokenAccuracy(name="accuracy")]
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=PAD_ID)
+    loss = token_loss(label_smoothing)
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=True)  # XLA: see the docstring
     return model

@@ -12,6 +12,7 @@ from keras import ops
 
 from seqrecipes import layers
 from seqrecipes._checks import check_bool, check_choice, check_rate
+from seqrecipes.recipes.training.losses import token_loss
 from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_ints, embed, make_cell, recurrent_optimizer, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
 from seqrecipes.recipes.recipe_model import RecipeModel
@@ -76,6 +77,7 @@ def image_captioner(
     attention_units: int = 64,
     position_embedding: bool = True,
     dropout: float = 0.0,
+    label_smoothing: float = 0.0,
     learning_rate: float = 1e-3,
     clipnorm: Optional[float] = 1.0,
     target_tokenizer=None,
@@ -124,6 +126,8 @@ def image_captioner(
         attention_units: the hidden size of the Bahdanau score network.
         position_embedding: add a learned vector per feature-map position to the memory.
         dropout: dropout rate on h~_t before the output layer (training only).
+        label_smoothing: epsilon of the label-smoothed token loss (``training.losses.LabelSmoothingCrossentropy``:
+            (1 - epsilon) onehot(y) + epsilon / V as the target, padding left out); 0: plain cross-entropy.
         learning_rate: Adam's learning rate.
         clipnorm: gradient clipping by global norm (None: off).
         target_tokenizer: a ``seqrecipes.data`` tokenizer of the captions (``WordTokenizer``);
@@ -190,7 +194,7 @@ def image_captioner(
         {"image": image, "target_in": target_in}, probabilities, recipe="image_captioner",
         arguments=saved_arguments(image_captioner, locals()), tokenizers={"target": target_tokenizer}, name=name,
     )  # fmt: skip
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=[TokenAccuracy()])
+    model.compile(optimizer=optimizer, loss=token_loss(label_smoothing, from_logits=False, ignore_class=None), metrics=[TokenAccuracy()])
     return model
 
 

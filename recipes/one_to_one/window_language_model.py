@@ -12,6 +12,7 @@ from keras import ops
 
 from seqrecipes._checks import check_bool, check_positive_number, check_rate
 from seqrecipes.data import START_ID
+from seqrecipes.recipes.training.losses import token_loss
 from seqrecipes.recipes._components import check_lengths, check_positive_ints, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
 from seqrecipes.recipes.recipe_model import RecipeModel
@@ -99,6 +100,7 @@ def window_language_model(
     direct_connections: bool = False,
     dropout: float = 0.0,
     max_output_length: int = 32,
+    label_smoothing: float = 0.0,
     learning_rate: float = 1e-3,
     text_tokenizer=None,
     name: str = "window_language_model",
@@ -135,6 +137,8 @@ def window_language_model(
             output (the paper found they speed up training).
         dropout: dropout rate on the concatenated embeddings and on the hidden layer (training only).
         max_output_length: the longest continuation decoding writes, [END] included.
+        label_smoothing: epsilon of the label-smoothed token loss (``training.losses.LabelSmoothingCrossentropy``:
+            (1 - epsilon) onehot(y) + epsilon / V as the target, padding left out); 0: plain cross-entropy.
         learning_rate: Adam's learning rate.
         text_tokenizer: a ``seqrecipes.data`` tokenizer (``WordTokenizer``, or ``CharTokenizer``
             for a character model); needed for ``data.window_batches`` and export.
@@ -186,5 +190,5 @@ def window_language_model(
         tokenizers={"text": text_tokenizer}, name=name,
     )  # fmt: skip
     metrics = [Perplexity(), keras.metrics.SparseCategoricalAccuracy(name="accuracy")]  # one next word per context
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", metrics=metrics)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=token_loss(label_smoothing, from_logits=False, ignore_class=None), metrics=metrics)
     return model

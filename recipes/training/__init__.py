@@ -5,6 +5,8 @@ divergence guard), its callbacks, the token-id check of ``RecipeModel.fit``, and
     callbacks.py   the divergence guard (NaN or exploding loss, non-finite weights), backup and checkpoint
                    callbacks, reset_states_callback
     token_ids.py   the check that token ids at fit and evaluate are inside their vocabularies
+    losses.py      token_loss and LabelSmoothingCrossentropy: the generating recipes' loss, label-smoothed
+                   with ``label_smoothing``
     metrics.py     Perplexity, TokenAccuracy, ExactMatch, TaggingF1 (Keras metrics); bleu, exact_match,
                    generation_scores (on decoded strings)
 """

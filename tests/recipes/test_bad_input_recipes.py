@@ -66,6 +66,8 @@ def _cases():
             cases.append(raises(f"{recipe}-clipnorm=nan", _build(recipe, clipnorm=float("nan")), ValueError, "clipnorm"))
         if "dropout" in parameters:
             cases.append(raises(f"{recipe}-dropout=nan", _build(recipe, dropout=float("nan")), ValueError, "dropout"))
+        for value in (-0.1, 1.0, float("nan"), "0.1") if "label_smoothing" in parameters else ():
+            cases.append(raises(f"{recipe}-label_smoothing={value!r}", _build(recipe, label_smoothing=value), ValueError, "label_smoothing"))
         for flag in ("bidirectional", "reverse_source", "stateful", "share_embeddings", "position_embedding", "tie_embeddings", "backbone_trainable", "crf"):
             if flag in parameters:
                 cases.append(raises(f"{recipe}-{flag}='no'", _build(recipe, **{flag: "no"}), ValueError, flag))
