@@ -116,15 +116,17 @@ def main():
         runs = [ours(kind, train_texts, train_labels, test_texts, args.epochs, seed) for seed in (seeds if kind.startswith("chars") else seeds[:1])]
         f1s = [f1_score(test_labels, predicted, average="macro") for predicted, _, _ in runs]
         results[kind] = float(np.mean(f1s))
+        if kind == "chars":
+            seed_f1s = f1s
         each = " ".join(f"{f:.4f}" for f in f1s) if len(f1s) > 1 else ""
         rows.append((f"text_classifier defaults, {kind}", results[kind], each, np.mean([r[1] for r in runs]), "/".join(str(r[2]) for r in runs)))
         print(f"  {kind}: {results[kind]:.4f} {each}", flush=True)
     print(f"\n{'model':<62} {'macro-F1':>9} {'(each seed)':>22} {'seconds':>9} {'x baseline':>11} {'epochs':>9}")
     for name, f1, each, seconds, epochs in rows:
         print(f"{name:<62} {f1:>9.4f} {each:>22} {seconds:>9.1f} {seconds / base_seconds:>10.0f}x {epochs:>9}")
-    met = results["chars"] >= base_f1
-    print(f"goal scratch_defaults_match_tfidf: chars, mean of {len(seeds)} seeds {results['chars']:.4f} vs TF-IDF {base_f1:.4f} "
-          f"(target >= baseline) {'met' if met else 'not met'}")  # fmt: skip
+    met = min(seed_f1s) >= base_f1  # every seed, not only their mean: the mean's margin is smaller than their spread
+    print(f"goal scratch_defaults_match_tfidf: chars, the worst of {len(seeds)} seeds {min(seed_f1s):.4f} (mean {results['chars']:.4f}) "
+          f"vs TF-IDF {base_f1:.4f} (target >= baseline) {'met' if met else 'not met'}")  # fmt: skip
 
 
 if __name__ == "__main__":

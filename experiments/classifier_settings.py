@@ -8,7 +8,8 @@ training seconds, epochs run. Each setting changes the defaults in the arguments
 dropout, tokens only). The TF-IDF character 1-3-gram logistic regression of ``chatbot_classification.py``
 scores 0.846 on the same split.
 
-The last line is the goal: ``goal best_setting_matches_tfidf: ... met`` or ``... not met``.
+The last line is the goal, judged on the defaults (the best setting is printed before it): ``goal defaults_match_tfidf: ... met`` or
+``... not met``.
 
 Run: ``TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python experiments/classifier_settings.py [SETTING ...]``.
 """
@@ -83,8 +84,10 @@ def main():
         scores[setting], seconds, epochs = run(setting, train_texts, train_labels, test_texts, test_labels)
         print(f"{setting:<32} macro-F1 {scores[setting]:.4f}  {seconds:.0f} s  {epochs} epochs", flush=True)
     best = max(scores, key=scores.get)
-    print(f"goal best_setting_matches_tfidf: {best} {scores[best]:.4f} vs TF-IDF {base_f1:.4f} (target >= baseline) "
-          f"{'met' if scores[best] >= base_f1 else 'not met'}")  # fmt: skip
+    print(f"(best of {len(scores)} settings, one seed: {best} {scores[best]:.4f}; a best-of-many pick, so not the goal)")
+    if "defaults" in scores:  # the goal judges the defaults, not the luckiest setting
+        print(f"goal defaults_match_tfidf: defaults {scores['defaults']:.4f} vs TF-IDF {base_f1:.4f} (target >= baseline) "
+              f"{'met' if scores['defaults'] >= base_f1 else 'not met'}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -189,7 +189,7 @@ def plot(results, baseline, path):
             for start, style in (("pretrained", "-"), ("scratch", "--")):
                 points = sorted((n, v) for (t, f, s, n), v in results.items() if (t, f, s) == (task, family, start))
                 if points:
-                        ax.plot(*zip(*points), style, marker="o", color=f"C{i}", label=f"{family} {start}")
+                    ax.plot(*zip(*points), style, marker="o", color=f"C{i}", label=f"{family} {start}")
         if task == "classification":
             ax.axhline(baseline, color="gray", linestyle=":", label="TF-IDF + logistic regression (all)")
         ax.set_xscale("log")

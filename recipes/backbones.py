@@ -63,9 +63,10 @@ def check_downstream(encoder, backbone, trainable, learning_rate, text_vocabular
     if encoder != "pretrained":
         if backbone is not None:
             raise ValueError(f"`backbone` is read by encoder='pretrained' only. Received: encoder={encoder!r} and a backbone")
-        for name, value, default in (("backbone_learning_rate", learning_rate, None), ("backbone_trainable", trainable, True)):
-            if (value is not None) if default is None else (value != default):
-                raise ValueError(f"`{name}` is read by encoder='pretrained' only. Received: encoder={encoder!r}, {name}={value!r}")
+        if learning_rate is not None:
+            raise ValueError(f"`backbone_learning_rate` is read by encoder='pretrained' only. Received: encoder={encoder!r}, backbone_learning_rate={learning_rate!r}")
+        if not trainable:
+            raise ValueError(f"`backbone_trainable` is read by encoder='pretrained' only. Received: encoder={encoder!r}, backbone_trainable={trainable!r}")
         return None
     if backbone is None:
         raise ValueError("encoder='pretrained' needs a `backbone` (recipes.fine_tune gives it). Received: backbone=None")
