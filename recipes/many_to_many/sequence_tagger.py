@@ -59,12 +59,8 @@ def predict_tags(model, token_ids):
 def crf_loss(model, token_ids, tags, emissions):
     """The CRF tagger's loss: -log p(y | x) summed over the batch's sentences, per real token.
 
-    Tags (B, T) must have the token ids' shape; padding (id 0) is left out by the mask of the ids."""
-    same_shape = tf.debugging.assert_equal(
-        tf.shape(tags), tf.shape(token_ids), message="sequence_tagger(crf=True): the tags (B, T) must have the shape of the token ids (x below: the tags shape, y: the token ids shape)"
-    )
-    with tf.control_dependencies([same_shape]):  # before the CRF reads them
-        tags = tf.identity(tags)
+    Tags (B, T) have the token ids' shape (``RecipeModel.fit`` checks it in the data set); padding (id 0) is
+    left out by the mask of the ids."""
     real = ops.not_equal(token_ids, PAD_ID)
     negative_log_likelihood = -model.get_layer("crf").log_likelihood(emissions, tags, real)  # (B,)
     return ops.sum(negative_log_likelihood) / ops.maximum(ops.sum(ops.cast(real, "float32")), 1.0)

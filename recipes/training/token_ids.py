@@ -113,6 +113,9 @@ def check_arrays(model, x, y=None, limits=None):
             raise ValueError(_message(name, limit, what, int(ids[at]), f" at {list(at)}"))
 
 
+TAG_SHAPE_MESSAGE = "sequence_tagger: the tags (B, T) must have the shape of the token ids (x below: the tags shape, y: the token ids shape)"
+
+
 def checked_dataset(model, dataset, limits=None):
     """``dataset`` (of ``(x, y[, sample_weight])`` batches or ``x`` alone) with its token ids asserted in range;
     ``raised_error`` turns the assertion of a bad batch into the ValueError."""
@@ -127,6 +130,8 @@ def checked_dataset(model, dataset, limits=None):
                 limit = tf.cast(limits[name][0], ids.dtype)
                 bad = tf.boolean_mask(ids, (ids < 0) | (ids >= limit))
                 tf.debugging.Assert(tf.size(bad) == 0, [MARKER, name, limits[name][0], bad[:1]])
+        if model.recipe == "sequence_tagger" and y is not None:  # here, before the step: its loss and metrics run in any order
+            tf.debugging.assert_equal(tf.shape(y), tf.shape(x), message=TAG_SHAPE_MESSAGE)
         return element if is_tuple else element[0]
 
     return dataset.map(check)
