@@ -188,6 +188,7 @@ def generate(args):
         )
     decoder = model.decoder
     settings = {name: getattr(args, name) for name in generate_parameters()}
+    settings.update({name: "\n".join(value) for name, value in settings.items() if isinstance(value, list)})
     try:
         result = generate_outputs(decoder, decoder.inputs_from_raw(tf.constant(args.inputs)), **settings)
     except ValueError as error:

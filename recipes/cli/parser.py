@@ -192,6 +192,9 @@ def _parser():
     generate.add_argument("--model", required=True, help="a .keras file of a generating text recipe")
     for setting, (kind, default, meaning) in generate_parameters().items():
         flag = f"--{setting.replace('_', '-')}"  # the ranges are checked by generate; here only the number's form
+        if kind is str:  # phrases: the flag once per phrase, joined one per line for generate
+            generate.add_argument(flag, type=_text(flag), action="append", default=[], help=f"{meaning}; repeat the flag for more")
+            continue
         parse = _integer(flag) if kind is int else _number(flag)
         generate.add_argument(flag, type=parse, default=default, help=f"{meaning} (default %(default)s)")
     generate.add_argument("inputs", type=_text("inputs"), nargs="+", help="input strings, UTF-8 (prompts for language models)")

@@ -5,6 +5,7 @@
     sampling.py     sample: temperature, top-k and top-p (nucleus) filtering, under a seed
     beam.py         beam_search: GNMT length and coverage penalties, the n-best with scores
     generation.py   generate: one entry point choosing among the three; settings may be scalar tensors
+    controls.py     min_length, no_repeat_ngram_size, repetition_penalty, banned: the step logits controlled
     alignments.py   attention_alignments: where an attention model looked, for plotting
     scoring.py      score: log p(sentence) (or log p(y | x)) per sentence, per token, and perplexity
     prompts.py      prompt_ids: [START] + a prompt's ids for the language models, cut to MAX_PROMPT_LENGTH

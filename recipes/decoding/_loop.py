@@ -11,6 +11,7 @@ from keras import ops
 
 from seqrecipes.data import PAD_ID
 from seqrecipes.recipes.decoding._settings import is_number
+from seqrecipes.recipes.decoding.controls import apply_controls
 from seqrecipes.recipes.decoding.decoder import sequence_lengths
 
 NEG_INF = float("-inf")
@@ -20,8 +21,11 @@ def argmax(logits, t=None):
     return ops.cast(ops.argmax(logits, axis=-1), "int32")
 
 
-def token_loop(decoder, state, max_length, buffer_length, choose):
+def token_loop(decoder, state, max_length, buffer_length, choose, controls=None):
     """One token per row and step until every row has ended or after max_length steps.
+
+    ``choose`` sees the logits after the decoding ``controls`` (``controls.apply_controls``); the
+    score is read from the model's own distribution.
 
     Returns ids (R, buffer_length) int32 (PAD after each row's end token and after max_length)
     and scores (R,) float32, the sum of log softmax(logits) at the chosen tokens, end included.
@@ -38,7 +42,8 @@ def token_loop(decoder, state, max_length, buffer_length, choose):
     def body(t, token, finished, ids, scores, state):
         logits, state = decoder.step(token, state, t)
         logits = ops.cast(logits, "float32")  # (R, V)
-        next_token = ops.where(finished, ops.full_like(token, PAD_ID), choose(logits, t))
+        controlled = apply_controls(logits, ids, t, controls, decoder.end_id)
+        next_token = ops.where(finished, ops.full_like(token, PAD_ID), choose(controlled, t))
         log_probabilities = ops.log_softmax(logits, axis=-1)  # (R, V)
         picked = ops.take_along_axis(log_probabilities, next_token[:, None], axis=1)[:, 0]  # (R,)
         scores = scores + ops.where(finished, 0.0, picked)

@@ -23,7 +23,13 @@ MAX_NUM_RESULTS = 10_000
 
 # What a non-finite float tensor setting becomes: the defaults of ``decoding.generate`` (a test
 # holds them equal).
-TENSOR_DEFAULTS = {"temperature": 0.0, "top_p": 1.0, "length_penalty": 0.6, "coverage_penalty": 0.0}
+TENSOR_DEFAULTS = {
+    "temperature": 0.0,
+    "top_p": 1.0,
+    "length_penalty": 0.6,
+    "coverage_penalty": 0.0,
+    "repetition_penalty": 1.0,
+}
 
 
 def check_max_length(max_length, limit):
@@ -78,7 +84,13 @@ def int_setting(name, value, low, high=None, high_name=None):
                 f"`{name}` must be an integer {_bounds(low, high, high_name=high_name)}. Received: {name}={value!r}"
             )
         return int(value)
-    tensor = ops.maximum(scalar_setting(name, value, "int32"), low)
+    tensor = scalar_setting(name, value, "int32")
+    # A constant (tf.constant(3) inside a tf.function) is read as the Python number it clamps to, so that
+    # the shapes it sets stay static (a while loop's carry would otherwise change shape).
+    static = tf.get_static_value(tensor)
+    if static is not None:
+        return max(int(static), low) if high is None else min(max(int(static), low), high)
+    tensor = ops.maximum(tensor, low)
     return tensor if high is None else ops.minimum(tensor, high)
 
 

@@ -5,13 +5,22 @@ from keras import ops
 
 from seqrecipes.recipes.decoding._loop import NEG_INF, repeat_state, result_dict, write_column
 from seqrecipes.recipes.decoding._settings import MAX_BEAM_WIDTH, float_setting, int_setting, is_number, max_length_setting
+from seqrecipes.recipes.decoding.controls import apply_controls, control_settings
 
 # Coverage sums below this count as this in the coverage penalty (log 0 would kill a hypothesis).
 COVERAGE_FLOOR = 1e-20
 
 
 def beam_search(
-    decoder, inputs, *, beam_width=4, num_results=1, max_length=None, length_penalty=0.6, coverage_penalty=0.0
+    decoder,
+    inputs,
+    *,
+    beam_width=4,
+    num_results=1,
+    max_length=None,
+    length_penalty=0.6,
+    coverage_penalty=0.0,
+    **controls,
 ):
     """Beam search over log-probabilities with the GNMT length and coverage penalties, in one graph.
 
@@ -49,6 +58,8 @@ def beam_search(
         max_length: the most tokens per hypothesis, in [1, ``decoder.max_length``]; defaults to it.
         length_penalty: alpha, a finite number >= 0; 0 ranks by log P alone.
         coverage_penalty: beta, a finite number >= 0; 0 is off.
+        **controls: ``min_length``, ``no_repeat_ngram_size``, ``repetition_penalty``, ``banned``
+            (``decoding.controls``; defaults: off); log P is then that of the controlled logits.
 
     Returns:
         {"ids": (B, N, L) int32, "scores": (B, N) float32, "lengths": (B, N) int32}: the n-best
@@ -77,7 +88,8 @@ def beam_search(
           https://arxiv.org/abs/1609.08144
     """
     settings = beam_settings(decoder, beam_width, num_results, max_length, length_penalty, coverage_penalty)
-    return beam_search_state(decoder, decoder.encode(inputs), **settings)
+    controls = control_settings(decoder, **controls)
+    return beam_search_state(decoder, decoder.encode(inputs), **settings, controls=controls)
 
 
 def beam_settings(decoder, beam_width, num_results, max_length, length_penalty, coverage_penalty):
@@ -105,7 +117,7 @@ def _length_penalty(length, alpha):
 
 
 def beam_search_state(
-    decoder, state, *, beam_width, num_results, max_length, buffer_length, length_penalty, coverage_penalty
+    decoder, state, *, beam_width, num_results, max_length, buffer_length, length_penalty, coverage_penalty, controls=None
 ):
     K, N, end_id = beam_width, num_results, decoder.end_id
     alignments = decoder.alignments(state)
@@ -148,7 +160,9 @@ def beam_search_state(
     def body(c):
         t = c["t"]
         logits, state = decoder.step(c["token"], c["state"], t)
-        log_p = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)  # (B*K, V)
+        history = ops.reshape(c["alive_ids"], (batch * K, -1))
+        logits = apply_controls(ops.cast(logits, "float32"), history, t, controls, end_id)
+        log_p = ops.log_softmax(logits, axis=-1)  # (B*K, V)
         vocabulary = ops.shape(log_p)[-1]
         total = c["alive_log_p"][:, :, None] + ops.reshape(log_p, (batch, K, vocabulary))  # (B, K, V): log P(y_1..t)
         scores = total / _length_penalty(t + 1, length_penalty)  # (B, K, V)

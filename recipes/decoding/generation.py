@@ -5,6 +5,7 @@ from typing import Optional
 from seqrecipes.recipes.decoding._loop import branch
 from seqrecipes.recipes.decoding._settings import is_number
 from seqrecipes.recipes.decoding.beam import beam_search_state, beam_settings
+from seqrecipes.recipes.decoding.controls import control_settings
 from seqrecipes.recipes.decoding.sampling import sample_state, sampling_settings
 
 
@@ -21,6 +22,10 @@ def generate(
     seed: int = 0,
     length_penalty: float = 0.6,
     coverage_penalty: float = 0.0,
+    min_length: int = 0,
+    no_repeat_ngram_size: int = 0,
+    repetition_penalty: float = 1.0,
+    banned: str = "",
 ):
     """Greedy search, sampling or beam search, chosen by the settings, in one graph.
 
@@ -28,7 +33,8 @@ def generate(
     ``length_penalty``, ``coverage_penalty``); else ``temperature > 0`` -> ``sample``
     (``temperature``, ``top_k``, ``top_p``, ``seed``, ``num_results``); else greedy search (one
     result per input; it equals ``greedy_search``). Settings the chosen strategy does not use are
-    checked but ignored.
+    checked but ignored. The decoding controls (``min_length``, ``no_repeat_ngram_size``,
+    ``repetition_penalty``, ``banned``; ``decoding.controls`` defines them) apply to all three.
 
     Every setting may be a Python number or a scalar tensor (the export's ``generate`` signature
     feeds them per request). Python numbers are checked and a bad one (out of range, NaN or inf,
@@ -38,7 +44,10 @@ def generate(
     >= 0 (0 and values over the vocabulary keep every token), top_p into [0, 1] (0 keeps only the
     most probable token), length_penalty >= 0, coverage_penalty >= 0 (and ignored for a decoder
     without alignments); a NaN or infinite float tensor is first replaced by the setting's default
-    below (temperature 0, top_p 1, length_penalty 0.6, coverage_penalty 0). An export clamps
+    below (temperature 0, top_p 1, length_penalty 0.6, coverage_penalty 0, repetition_penalty 1);
+    min_length and no_repeat_ngram_size are clamped into [0, ``decoder.max_length``],
+    repetition_penalty into [0.01, 100], and a ``banned`` string tensor's unusable phrases (empty,
+    with an unknown word, longer than max_length) are ignored. An export clamps
     beam_width and num_results further, to the limits it stores (``recipes.export``). With tensor
     settings the strategy is picked with ``keras.ops.cond``, and N (and L for a tensor max_length)
     are then not known until run time.
@@ -58,6 +67,10 @@ def generate(
         seed: the sampling seed; the same seed gives the same samples.
         length_penalty: alpha of beam search's GNMT length penalty (0: none).
         coverage_penalty: beta of beam search's GNMT coverage penalty (decoders with attention only).
+        min_length: the fewest tokens before the end token (0: no minimum).
+        no_repeat_ngram_size: no n-gram of this size is written twice (0: off).
+        repetition_penalty: CTRL's penalty on tokens already written, > 0 (1: off; > 1 repeats less).
+        banned: phrases never written, one per line, in the output's text (Python: or token id lists).
 
     Returns:
         {"ids": (B, N, L) int32, "scores": (B, N) float32, "lengths": (B, N) int32}: N results per
@@ -89,6 +102,7 @@ def generate(
         decoder, beam_width, _for_beam(num_results, beam_width), max_length, length_penalty, coverage_penalty
     )
     sampling_options = sampling_settings(decoder, max_length, temperature, top_k, top_p, seed, num_results)
+    controls = control_settings(decoder, min_length, no_repeat_ngram_size, repetition_penalty, banned)
     greedy_only = is_number(beam_width) and beam_width < 2 and is_number(temperature) and temperature == 0
     if greedy_only and is_number(num_results) and num_results != 1:
         raise ValueError(
@@ -98,14 +112,14 @@ def generate(
     state = decoder.encode(inputs)
 
     def beam():
-        return beam_search_state(decoder, state, **beam_options)
+        return beam_search_state(decoder, state, **beam_options, controls=controls)
 
     def sampling():
-        return sample_state(decoder, state, **sampling_options)
+        return sample_state(decoder, state, **sampling_options, controls=controls)
 
     def greedy():
         settings = dict(sampling_options, temperature=0.0, num_results=1)
-        return sample_state(decoder, state, **settings)
+        return sample_state(decoder, state, **settings, controls=controls)
 
     def not_beam():
         return branch(sampling_options["temperature"] > 0, sampling, greedy)

@@ -2,10 +2,11 @@
 
 from seqrecipes.recipes.decoding._loop import argmax, token_loop
 from seqrecipes.recipes.decoding._settings import check_max_length
+from seqrecipes.recipes.decoding.controls import control_settings
 from seqrecipes.recipes.decoding.decoder import sequence_lengths
 
 
-def greedy_search(decoder, inputs, max_length=None):
+def greedy_search(decoder, inputs, max_length=None, **controls):
     """Greedy decoding in one graph: at each step the most probable next token.
 
     The loop stops when every sequence has produced ``decoder.end_id`` or after ``max_length``
@@ -15,6 +16,8 @@ def greedy_search(decoder, inputs, max_length=None):
         decoder: a ``Decoder``.
         inputs: the batch ``decoder.encode`` takes.
         max_length: at most ``decoder.max_length``; defaults to it.
+        **controls: ``min_length``, ``no_repeat_ngram_size``, ``repetition_penalty``, ``banned``
+            (``decoding.controls``; defaults: off).
 
     Returns:
         (ids, lengths): ids (B, max_length) int32, the end token included where produced; lengths
@@ -29,6 +32,7 @@ def greedy_search(decoder, inputs, max_length=None):
     ((2, 32), (2,))
     """
     max_length = check_max_length(max_length, decoder.max_length)
-    ids, _ = token_loop(decoder, decoder.encode(inputs), max_length, max_length, argmax)
+    controls = control_settings(decoder, **controls)
+    ids, _ = token_loop(decoder, decoder.encode(inputs), max_length, max_length, argmax, controls)
     return ids, sequence_lengths(ids, decoder.end_id)
 

@@ -13,9 +13,12 @@ from seqrecipes.recipes.decoding._settings import (
     max_length_setting,
     seed_setting,
 )
+from seqrecipes.recipes.decoding.controls import control_settings
 
 
-def sample(decoder, inputs, *, max_length=None, temperature=1.0, top_k=0, top_p=1.0, seed=0, num_results=1):
+def sample(
+    decoder, inputs, *, max_length=None, temperature=1.0, top_k=0, top_p=1.0, seed=0, num_results=1, **controls
+):
     """Temperature sampling in one graph, with optional top-k and top-p (nucleus) filtering.
 
     At step t, with logits z (V,) and temperature T, the next token is drawn from
@@ -41,6 +44,8 @@ def sample(decoder, inputs, *, max_length=None, temperature=1.0, top_k=0, top_p=
         top_p: in (0, 1]; 1 keeps every token.
         seed: an integer; the same seed gives the same samples.
         num_results: N in [1, 10000] (``MAX_NUM_RESULTS``) samples per input.
+        **controls: ``min_length``, ``no_repeat_ngram_size``, ``repetition_penalty``, ``banned``
+            (``decoding.controls``; defaults: off), applied to the logits before the temperature.
 
     Returns:
         {"ids": (B, N, L) int32, "scores": (B, N) float32, "lengths": (B, N) int32}: the samples
@@ -72,7 +77,7 @@ def sample(decoder, inputs, *, max_length=None, temperature=1.0, top_k=0, top_p=
           https://arxiv.org/abs/1904.09751
     """
     settings = sampling_settings(decoder, max_length, temperature, top_k, top_p, seed, num_results)
-    return sample_state(decoder, decoder.encode(inputs), **settings)
+    return sample_state(decoder, decoder.encode(inputs), **settings, controls=control_settings(decoder, **controls))
 
 
 def sampling_settings(decoder, max_length, temperature, top_k, top_p, seed, num_results):
@@ -88,10 +93,12 @@ def sampling_settings(decoder, max_length, temperature, top_k, top_p, seed, num_
     }
 
 
-def sample_state(decoder, state, *, max_length, buffer_length, temperature, top_k, top_p, seed, num_results):
+def sample_state(
+    decoder, state, *, max_length, buffer_length, temperature, top_k, top_p, seed, num_results, controls=None
+):
     state = repeat_state(state, num_results)  # (B*N, ...): row b*N + n is sample n of input b
     choose = _sampler(temperature, top_k, top_p, seed)
-    ids, scores = token_loop(decoder, state, max_length, buffer_length, choose)
+    ids, scores = token_loop(decoder, state, max_length, buffer_length, choose, controls)
     return results(ids, scores, num_results, max_length, decoder.end_id)
 
 

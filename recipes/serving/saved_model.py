@@ -9,7 +9,8 @@ as assets (``assets/*.vocab``). Only core TensorFlow ops are used (and TensorFlo
 stock TF Serving runs the result. Generating recipes (serving kinds "generate" and "caption") return {"outputs": strings (B,)}
 from ``serving_default`` (greedy decoding) and get a second signature, ``generate``: the same raw
 input plus the scalar settings ``GENERATE_SETTINGS`` (beam width, number of results, maximum
-length, temperature, top-k, top-p, seed, length and coverage penalties), returning the n-best
+length, temperature, top-k, top-p, seed, length and coverage penalties, and the decoding controls
+min_length, no_repeat_ngram_size, repetition_penalty and banned), returning the n-best
 {"outputs": strings (B, N), "scores": (B, N)}; see ``generate_function``. They also get a third
 (unless ``score_signature=False``), ``score``: sentences in (language models: "inputs";
 encoder-decoders and captioners: "inputs" or "images" and "targets"), {"log_prob", "token_log_probs",
@@ -22,10 +23,13 @@ Every size a request can set is bounded by a limit stored in the export:
   ``DEFAULT_MAX_NUM_RESULTS``); the SavedModel holds them as the int32 variables
   ``max_beam_width`` and ``max_num_results`` (``tf.saved_model.load(path).max_beam_width``).
 - ``max_length`` is clamped into [1, the model's output limit], itself at most 4096.
-- ``temperature``, ``top_p``, ``length_penalty`` and ``coverage_penalty``: NaN or inf is replaced by
-  the default of ``recipes.generate`` (0, 1, 0.6 and 0: a non-finite request decodes greedily, or
-  with the default penalties), then clamped into range (temperature >= 0, top_p into [0, 1], the
-  penalties >= 0).
+- ``temperature``, ``top_p``, ``length_penalty``, ``coverage_penalty`` and ``repetition_penalty``: NaN
+  or inf is replaced by the default of ``recipes.generate`` (0, 1, 0.6, 0 and 1: a non-finite request
+  decodes greedily, or with the default penalties), then clamped into range (temperature >= 0, top_p
+  into [0, 1], the GNMT penalties >= 0, repetition_penalty into [0.01, 100]).
+- ``min_length`` and ``no_repeat_ngram_size`` are clamped into [0, the model's output limit]; of the
+  ``banned`` string (phrases, one per line) the first 256 lines are read and those no output can hold
+  (empty, with a word the output vocabulary lacks, longer than the output limit) ignored.
 - The raw input must have the signature's shape (strings: rank 1, (B,)); ``tf.saved_model.load``
   signatures check it in the graph and fail with "Shape of tensor inputs ... is not compatible",
   the TF1 loader when it feeds the placeholder.

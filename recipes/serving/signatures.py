@@ -52,7 +52,9 @@ def input_signature(model):
 
 
 def _dtype(annotation):
-    """int32 for an ``int`` (or ``Optional[int]``) setting, float32 for a ``float`` one."""
+    """int32 for an ``int`` (or ``Optional[int]``) setting, string for a ``str`` one, float32 for a ``float`` one."""
+    if annotation is str:
+        return tf.string
     return tf.int32 if annotation is int or int in typing.get_args(annotation) else tf.float32
 
 

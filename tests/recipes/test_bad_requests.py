@@ -229,6 +229,17 @@ REQUESTS = {
     "length_penalty NaN": ("generate", TWO, dict(BEAM, length_penalty=NAN)),
     "length_penalty inf": ("generate", TWO, dict(BEAM, length_penalty=INF)),
     "coverage_penalty inf": ("generate", TWO, dict(BEAM, coverage_penalty=INF)),
+    "min_length 2**31-1, beam": ("generate", TWO, dict(BEAM, min_length=2**31 - 1)),
+    "no_repeat_ngram_size 2**31-1, beam": ("generate", TWO, dict(BEAM, no_repeat_ngram_size=2**31 - 1)),
+    "no_repeat_ngram_size -5": ("generate", TWO, dict(GREEDY, no_repeat_ngram_size=-5)),
+    "min_length -5": ("generate", TWO, dict(GREEDY, min_length=-5)),
+    "repetition_penalty NaN": ("generate", TWO, dict(GREEDY, repetition_penalty=NAN)),
+    "repetition_penalty -1": ("generate", TWO, dict(SAMPLING, repetition_penalty=-1.0)),
+    "repetition_penalty 0": ("generate", TWO, dict(SAMPLING, repetition_penalty=0.0)),
+    "repetition_penalty 0.01": ("generate", TWO, dict(SAMPLING, repetition_penalty=0.01)),
+    # (The requests travel in the child's command line: some 10 kB each at most.)
+    "banned 3000 phrases, beam": ("generate", TWO, dict(BEAM, banned="\n".join(ALPHABET[i % 6] * (1 + i % 3) for i in range(3000)))),
+    "banned unusable phrases": ("generate", TWO, dict(GREEDY, banned="\n\n\u00e9\u00e9\n" + "a" * 2000)),
     "2-D batch": ("serving_default", [["ab", "c"], ["a", "b"]], None),
     "2-D batch, generate": ("generate", [["ab", "c"], ["a", "b"]], dict(GREEDY)),
     # The references the non-finite requests must equal (their settings' defaults).
@@ -378,6 +389,22 @@ def _worst_requests(loader):
                 _as("beam length_penalty 0.6", loader)),  # fmt: skip
         answers(f"{loader}: coverage_penalty inf is the default 0", _answer(loader, "coverage_penalty inf"),
                 _as("beam coverage_penalty 0", loader)),  # fmt: skip
+        answers(f"{loader}: min_length 2**31-1 is the model's limit", _answer(loader, "min_length 2**31-1, beam"),
+                _answered([2, 2])),  # fmt: skip
+        answers(f"{loader}: no_repeat_ngram_size 2**31-1 is the model's limit",
+                _answer(loader, "no_repeat_ngram_size 2**31-1, beam"), _answered([2, 2])),  # fmt: skip
+        answers(f"{loader}: no_repeat_ngram_size -5 is 0", _answer(loader, "no_repeat_ngram_size -5"), _as("greedy", loader)),
+        answers(f"{loader}: min_length -5 is 0", _answer(loader, "min_length -5"), _as("greedy", loader)),
+        answers(f"{loader}: repetition_penalty NaN is the default 1", _answer(loader, "repetition_penalty NaN"),
+                _as("greedy", loader)),  # fmt: skip
+        answers(f"{loader}: repetition_penalty -1 is 0.01", _answer(loader, "repetition_penalty -1"),
+                _as("repetition_penalty 0.01", loader)),  # fmt: skip
+        answers(f"{loader}: repetition_penalty 0 is 0.01", _answer(loader, "repetition_penalty 0"),
+                _as("repetition_penalty 0.01", loader)),  # fmt: skip
+        answers(f"{loader}: 3000 banned phrases are cut to the first 256", _answer(loader, "banned 3000 phrases, beam"),
+                _answered([2, 2])),  # fmt: skip
+        answers(f"{loader}: empty, unknown and over-long banned phrases are ignored",
+                _answer(loader, "banned unusable phrases"), _as("greedy", loader)),  # fmt: skip
         answers(f"{loader}: a 2-D batch to serving_default is refused", _answer(loader, "2-D batch"), _refused(loader)),
         answers(f"{loader}: a 2-D batch to generate is refused", _answer(loader, "2-D batch, generate"),
                 _refused(loader)),  # fmt: skip

@@ -116,6 +116,22 @@ def test_generate_prints_the_n_best_with_scores_and_samples_reproducibly(trained
     assert re.search(r"seqrecipes generate: error: .*num_results.*Received: num_results=2", capsys.readouterr().err)
 
 
+def test_generate_takes_the_decoding_controls_and_banned_phrases_one_per_flag(trained, capsys):
+    path = str(trained / "seq2seq_attention.keras")
+    model = commands.load_model(path)
+    vocabulary = model.tokenizer("target").get_vocabulary()[4:]
+    phrases = [vocabulary[0], vocabulary[1] + vocabulary[2]]
+    argv = ["generate", "--model", path, "--min-length", "3", "--no-repeat-ngram-size", "2", "--repetition-penalty",
+            "1.5", "--banned", phrases[0], "--banned", phrases[1], "abc"]  # fmt: skip
+    assert cli.main(argv) == 0
+    (row,) = [line.split("\t") for line in capsys.readouterr().out.strip().splitlines()]
+    settings = dict(min_length=3, no_repeat_ngram_size=2, repetition_penalty=1.5, banned="\n".join(phrases))
+    expected = recipes.generate(model.decoder, model.decoder.inputs_from_raw(["abc"]), **settings)
+    assert row[3] == model.decoder.detokenize(expected["ids"]).numpy()[0, 0].decode()
+    assert cli.main(["generate", "--model", path, "--banned", phrases[0], "--banned", "", "abc"]) == 2
+    assert re.search(r"seqrecipes generate: error: `banned` must hold no empty phrase", capsys.readouterr().err)
+
+
 def test_list_reads_the_layers_summaries_from_the_sources_as_python_sees_them():
     from seqrecipes import layers
 
@@ -133,7 +149,7 @@ def test_generate_flags_are_the_settings_of_recipes_generate():
     assert list(read) == [p.name for p in parameters] == [name for name, _ in signatures.GENERATE_SETTINGS]
     for p, (name, dtype) in zip(parameters, signatures.GENERATE_SETTINGS):
         kind, default, meaning = read[name]
-        assert default == p.default and meaning and dtype == (tf.int32 if kind is int else tf.float32)
+        assert default == p.default and meaning and dtype == {int: tf.int32, str: tf.string, float: tf.float32}[kind]
 
 
 def _command_line(*argv):

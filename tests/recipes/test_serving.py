@@ -268,18 +268,26 @@ def _python_generate(model, feeds):
     settings["max_length"] = min(settings["max_length"], decoder.max_length)
     if type(decoder).alignments is recipes.Decoder.alignments:  # no attention: the export ignores it
         settings["coverage_penalty"] = 0.0
+    # Phrases as the export reads them (a string tensor: the unusable ones ignored); Python strings are checked.
+    settings["banned"] = tf.constant(feeds["banned"])
     (raw,) = [value for key, value in feeds.items() if key not in settings]
     result = recipes.generate(decoder, decoder.inputs_from_raw(tf.constant(raw)), **settings)
     return {"outputs": decoder.detokenize(result["ids"]).numpy(), "scores": result["scores"].numpy()}  # (B, N)
 
 
 GREEDY = dict(beam_width=1, num_results=1, temperature=0.0, top_k=0, top_p=1.0, seed=0, length_penalty=0.6,
-              coverage_penalty=0.0)  # fmt: skip
+              coverage_penalty=0.0, min_length=0, no_repeat_ngram_size=0, repetition_penalty=1.0, banned="")  # fmt: skip
+# Banned phrases for the word and the character tokenizers: each export ignores those it cannot write.
+BANNED = "the\ncat sat\nab\nc\nzzz-unknown"
+CONTROLS = dict(min_length=3, no_repeat_ngram_size=2, repetition_penalty=1.5, banned=BANNED)
 GENERATE_REQUESTS = {
     "greedy": GREEDY,
     "beam search": dict(GREEDY, beam_width=3, num_results=2, length_penalty=0.6, coverage_penalty=0.2),
     "sampling": dict(GREEDY, num_results=2, temperature=0.8, top_k=3, top_p=0.9, seed=5),
     "max_length over the limit": dict(GREEDY, max_length=1000),
+    "greedy with controls": dict(GREEDY, **CONTROLS),
+    "beam search with controls": dict(GREEDY, beam_width=3, num_results=2, **CONTROLS),
+    "sampling with controls": dict(GREEDY, num_results=2, temperature=0.8, seed=5, **dict(CONTROLS, repetition_penalty=0.7)),
 }
 
 
