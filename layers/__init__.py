@@ -5,8 +5,10 @@ The groups:
   layer-normalised and CIFG variants, over the base ``RecurrentCell``) and the sequence layers
   that run them over time (``RNN`` for any cell; ``SimpleRNN``, ``GRU``, ``LSTM`` with Keras's
   arguments);
-- attention for recurrent decoders (``BahdanauAttention``, ``LuongAttention``) and the decoder
-  that uses it (``AttentionDecoderCell``, ``AttentionDecoder``);
+- attention for recurrent decoders (``BahdanauAttention``, ``LuongAttention``), the decoder steps
+  that use it (``BahdanauDecoderCell``: Bahdanau's wiring, attention with the previous state and the
+  context into the recurrence; ``AttentionDecoderCell``: Luong's, attention after the step and input
+  feeding), the sequence layer over either (``AttentionDecoder``) and their output unit ``Maxout``;
 - the Transformer: ``MultiHeadAttention``, position tables (``PositionalEncoding``,
   ``PositionEmbedding``), the tied token table ``ReversibleEmbedding`` and the blocks (``TransformerEncoder``, ``TransformerDecoder``);
 - pooling over time, a sentence vector from a padded sequence (``LastStatePooling``,
@@ -37,7 +39,9 @@ from seqrecipes.layers.lstm import LSTM
 from seqrecipes.layers.bahdanau_attention import BahdanauAttention
 from seqrecipes.layers.luong_attention import LuongAttention
 from seqrecipes.layers.attention_decoder_cell import AttentionDecoderCell
+from seqrecipes.layers.bahdanau_decoder_cell import BahdanauDecoderCell
 from seqrecipes.layers.attention_decoder import AttentionDecoder
+from seqrecipes.layers.maxout import Maxout
 
 # Transformer
 from seqrecipes.layers.multi_head_attention import MultiHeadAttention
@@ -77,7 +81,9 @@ __all__ = [
     "BahdanauAttention",
     "LuongAttention",
     "AttentionDecoderCell",
+    "BahdanauDecoderCell",
     "AttentionDecoder",
+    "Maxout",
     "MultiHeadAttention",
     "PositionalEncoding",
     "PositionEmbedding",

@@ -108,16 +108,20 @@ class AttentionDecoderCell(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         # Created here, not in build(): its input size (H_v + H_s) is known only once the memory is seen,
         # which for keras.layers.RNN is in get_initial_state, after the cell itself may have been built.
-        self.attention_dense = keras.layers.Dense(
-            units,
+        self.attention_dense = self._output_layer()
+        self._cell_takes_training = "training" in inspect.signature(self.cell.call).parameters
+        self._num_cell_states = len(_flat_state_sizes(self.cell.state_size))
+
+    def _output_layer(self):
+        """W_c: h~_t = tanh(W_c [c_t ; s_t])."""
+        return keras.layers.Dense(
+            self.units,
             activation="tanh",
             use_bias=False,
             kernel_initializer=clone_initializer(self.kernel_initializer),
             dtype=self.dtype_policy,
             name="attention_dense",
         )
-        self._cell_takes_training = "training" in inspect.signature(self.cell.call).parameters
-        self._num_cell_states = len(_flat_state_sizes(self.cell.state_size))
 
     @property
     def state_size(self):

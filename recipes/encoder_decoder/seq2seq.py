@@ -37,6 +37,9 @@ class Seq2SeqDecoder(SourceDecoder):
         if self.context_every_step:
             self.context_projection = model.get_layer("context_projection")
             self.input_projection = model.get_layer("decoder_input_projection")
+            self.deep_output = model.get_layer("deep_output")
+            self.deep_output_context = model.get_layer("deep_output_context")
+            self.maxout = model.get_layer("maxout")
 
     def encode(self, inputs):
         ids = ops.cast(inputs, "int32")  # (B, S)
@@ -45,13 +48,17 @@ class Seq2SeqDecoder(SourceDecoder):
         state = {"cell": list(states)}
         if self.context_every_step:
             state["context"] = self.context_projection(states[0])  # (B, U): W_c c
+            state["output_context"] = self.deep_output_context(states[0])  # (B, 2U): O_c c
         return state
 
     def step(self, token_ids, state, index):
-        x = embed(self.target_embedding, token_ids)  # (B, E)
+        y = embed(self.target_embedding, token_ids)  # (B, E)
+        x = y
         if self.context_every_step:
-            x = self.input_projection(x) + state["context"]  # (B, U): W_y y_{t-1} + W_c c
+            x = self.input_projection(y) + state["context"]  # (B, U): W_y y_{t-1} + W_c c
         output, cell_states = self.cell(x, state["cell"])  # (B, U)
+        if self.context_every_step:  # Cho's output: maxout(O_h s_t + O_y y_{t-1} + O_c c + b)
+            output = self.maxout(self.deep_output(ops.concatenate([output, y], axis=-1)) + state["output_context"])
         new_state = dict(state, cell=list(cell_states))
         return next_token_logits(self.logits, output), new_state
 
@@ -83,7 +90,13 @@ def seq2seq(
         s_0           = states                                 they initialise the decoder
         s_t           = Cell(embed(y_{t-1}), s_{t-1})          context_every_step=False (Sutskever)
         s_t           = Cell(W_y embed(y_{t-1}) + W_c c, s_{t-1})  context_every_step=True (Cho)
-        logits_t      = W_o s_t + b_o                          (B, T, V); softmax in the loss
+        o_t           = s_t                                    context_every_step=False
+        o_t           = maxout(O_h s_t + O_y embed(y_{t-1}) + O_c c + b)   context_every_step=True
+        logits_t      = W_o o_t + b_o                          (B, T, V); softmax in the loss
+
+    With ``context_every_step`` the context reaches every step twice, as in Cho et al. (2014,
+    appendix A.1.2): in the recurrence and in the output g(y_{t-1}, s_t, c), a maxout over pairs of
+    a 2U-wide linear map (``layers.Maxout``).
 
     The whole source must squeeze through c (the first state of the encoder cell: h for GRU, h of
     (h, c) for LSTM), which is the bottleneck attention removes: accuracy drops on sources longer
@@ -100,7 +113,8 @@ def seq2seq(
         units: U, the size of the recurrent states.
         embedding_dim: E, the size of the source and target embeddings.
         reverse_source: read the source backwards (Sutskever et al.).
-        context_every_step: also feed the context c to every decoder step (Cho et al.).
+        context_every_step: also feed the context c to every decoder step and to the output layer
+            (Cho et al.).
         dropout: dropout rate on the embeddings and on the decoder outputs (training only).
         max_source_length: the longest source serving reads (longer inputs keep their first
             ``max_source_length`` tokens).
@@ -152,7 +166,7 @@ def seq2seq(
     _, *states = encoder(x)  # the final states; states[0] is the context c (B, U)
 
     y = keras.layers.Embedding(target_vocabulary_size, embedding_dim, mask_zero=True, name="target_embedding")(target_in)
-    y = keras.layers.Dropout(dropout, name="target_dropout")(y)
+    y = embedded = keras.layers.Dropout(dropout, name="target_dropout")(y)
     if context_every_step:
         context = keras.layers.Dense(units, use_bias=False, name="context_projection")(states[0])  # (B, U)
         context = keras.layers.Reshape((1, units), name="context_over_time")(context)  # (B, 1, U)
@@ -160,6 +174,13 @@ def seq2seq(
         y = keras.layers.Add(name="decoder_inputs")([y, context])  # (B, T, U), c broadcast over T
     decoder = layers.RNN(make_cell(cell, units, name="decoder_cell"), return_sequences=True, name="decoder")
     outputs = decoder(y, initial_state=list(states))  # (B, T, U)
+    if context_every_step:  # Cho's output layer g(y_{t-1}, s_t, c)
+        deep = keras.layers.Concatenate(name="deep_output_inputs")([outputs, embedded])  # (B, T, U + E)
+        deep = keras.layers.Dense(2 * units, name="deep_output")(deep)  # O_h s_t + O_y y_{t-1} + b
+        output_context = keras.layers.Dense(2 * units, use_bias=False, name="deep_output_context")(states[0])
+        output_context = keras.layers.Reshape((1, 2 * units), name="deep_output_context_over_time")(output_context)
+        deep = keras.layers.Add(name="deep_output_sum")([deep, output_context])  # (B, T, 2U)
+        outputs = layers.Maxout(2, name="maxout")(deep)  # (B, T, U)
     outputs = keras.layers.Dropout(dropout, name="output_dropout")(outputs)
     logits = keras.layers.Dense(target_vocabulary_size, name="logits")(outputs)  # (B, T, V)
 

@@ -110,15 +110,24 @@ def seq2seq_attention(
 
         h_1 .. h_S          = Encoder(embed(x))                  (B, S, U): [h_fwd ; h_bwd], U/2 each
         s_0                 = the encoder's final states           ([fwd ; bwd] when bidirectional)
-        s_t                 = Cell([embed(y_{t-1}) ; h~_{t-1}], s_{t-1})      input feeding
-        c_t, alpha_t        = attention(s_t, h_1 .. h_S)           alpha_t (B, S) sums to 1 over real tokens
-        h~_t                = tanh(W_c [c_t ; s_t])
-        logits_t            = W_o h~_t + b_o                       (B, T, V)
 
-    attention: "bahdanau" e_j = v^T tanh(W s_t + U h_j); "luong_dot" e_j = s_t^T h_j;
-    "luong_general" e_j = s_t^T W_a h_j; "luong_concat" e_j = v_a^T tanh(W_1 s_t + W_2 h_j).
-    The decoder is ``seqrecipes.layers.AttentionDecoder`` over an ``AttentionDecoderCell``; the
-    alignments alpha (B, T, S) of a generated output come from ``recipes.attention_alignments``.
+    then, with attention="bahdanau", Bahdanau's decoder (``layers.BahdanauDecoderCell``):
+
+        c_t, alpha_t        = attention(s_{t-1}, h_1 .. h_S)       the previous state asks
+        s_t                 = Cell([embed(y_{t-1}) ; c_t], s_{t-1})           the context enters the recurrence
+        o_t                 = maxout(W_o' [embed(y_{t-1}) ; s_t ; c_t] + b_o')   (B, U), g(y_{t-1}, s_t, c_t)
+
+    and with the "luong_*" scores, Luong's input-feeding decoder (``layers.AttentionDecoderCell``):
+
+        s_t                 = Cell([embed(y_{t-1}) ; o_{t-1}], s_{t-1})       input feeding
+        c_t, alpha_t        = attention(s_t, h_1 .. h_S)           the new state asks
+        o_t                 = tanh(W_c [c_t ; s_t])                h~_t
+
+    and in both, alpha_t (B, S) sums to 1 over the real source tokens and logits_t = W_o o_t + b_o
+    (B, T, V). The scores: "bahdanau" e_j = v^T tanh(W s + U h_j); "luong_dot" e_j = s^T h_j;
+    "luong_general" e_j = s^T W_a h_j; "luong_concat" e_j = v_a^T tanh(W_1 s + W_2 h_j). The
+    decoder is ``seqrecipes.layers.AttentionDecoder`` over the cell; the alignments alpha (B, T, S) of
+    a generated output come from ``recipes.attention_alignments``.
 
     Defaults are tuned for the date-format task (``data.date_translation``, character tokens): with
     Adam at 3e-3 (clipnorm 1) and batches of 64 from 20,000 pairs, 400 steps give 99.9-100% exact
@@ -184,9 +193,9 @@ def seq2seq_attention(
         states, bidirectional, lambda i, f, b: keras.layers.Concatenate(name=f"initial_state_{i}")([f, b])
     )
     attention_layer = _attention_layer(attention, units, attention_units)  # made before the cell: their seeds
-    decoder_cell = layers.AttentionDecoderCell(
-        make_cell(cell, units, name="decoder_cell"), attention_layer, units=units, name="attention_decoder_cell"
-    )
+    # Bahdanau's wiring for his score, Luong's (attention after the step, input feeding) for Luong's scores.
+    cell_class = layers.BahdanauDecoderCell if attention == "bahdanau" else layers.AttentionDecoderCell
+    decoder_cell = cell_class(make_cell(cell, units, name="decoder_cell"), attention_layer, units=units, name="attention_decoder_cell")
     y = keras.layers.Embedding(target_vocabulary_size, embedding_dim, mask_zero=True, name="target_embedding")(target_in)
     y = keras.layers.Dropout(dropout, name="target_dropout")(y)
     outputs = layers.AttentionDecoder(decoder_cell, name="decoder")(y, memory, initial_state=states)  # (B, T, U)

@@ -186,6 +186,31 @@ def test_decoder_steps_equal_the_teacher_forced_pass(name, overrides):
     assert np.all(steps[:, :, list(recipes.decoding.NEVER_GENERATED)] <= -1e8)  # [PAD] and [START] never come out
 
 
+def test_chos_output_layer_matches_numpy():
+    # o_t = maxout(O_h s_t + O_y y_{t-1} + O_c c + b), logits = W_o o_t + b_o (Cho et al. 2014, A.1.2).
+    keras.utils.set_random_seed(4)
+    model = _build("seq2seq", cell="gru", context_every_step=True)
+    decoder = model.decoder
+    source = np.array([[4, 5, 6, 0], [7, 8, 9, 5]], "int32")
+    state = decoder.encode(source)
+    token = np.array([2, 6], "int32")
+    logits, _ = decoder.step(tf.constant(token), state, tf.constant(0))
+    c = np.asarray(state["cell"][0], "float64")  # the context: the encoder's final state
+    y = np.asarray(model.get_layer("target_embedding")(token), "float64")
+    x = decoder.input_projection(y.astype("float32")) + decoder.context_projection(c.astype("float32"))
+    s, _ = decoder.cell(x, state["cell"])  # the GRU step (checked against NumPy in the layer tests)
+    weight = {name: np.asarray(model.get_layer(name).get_weights()[0], "float64") for name in
+              ("deep_output", "deep_output_context", "logits")}  # fmt: skip
+    deep = np.concatenate([np.asarray(s, "float64"), y], -1) @ weight["deep_output"]
+    deep += model.get_layer("deep_output").get_weights()[1] + c @ weight["deep_output_context"]
+    o = deep.reshape(2, -1, 2).max(-1)  # (B, U)
+    expected = o @ weight["logits"] + model.get_layer("logits").get_weights()[1]
+    generated = np.setdiff1d(np.arange(expected.shape[-1]), recipes.decoding.NEVER_GENERATED)
+    np.testing.assert_allclose(np.asarray(logits)[:, generated], expected[:, generated], atol=1e-5)
+    plain = _build("seq2seq", cell="gru", context_every_step=False)
+    assert "maxout" in [layer.name for layer in model.layers] and "maxout" not in [layer.name for layer in plain.layers]
+
+
 def test_reverse_source_reverses_only_the_real_tokens():
     keras.utils.set_random_seed(5)
     reversing = _build("seq2seq", cell="gru", reverse_source=True, context_every_step=False)
