@@ -5,7 +5,8 @@
                       serving function); the package's ``__init__`` is its catalog in the registry
     decoding/         the ``Decoder`` contract; greedy search, sampling, beam search, generate, alignments
     serving/          export for TF Serving, its signatures and warm-up requests, predict
-    training/         train (checkpoints, exact resume, early stopping, divergence guard), callbacks, metrics
+    training/         train (checkpoints, exact resume, early stopping, divergence guard), checkpoint averaging,
+                      callbacks, metrics
     cli/              the ``seqrecipes`` command line and the demo
     registry.py       every recipe with its task type, serving kind and data sets
     recipe_model.py   ``RecipeModel``, the compiled Keras model every recipe returns
@@ -63,7 +64,7 @@ if not seqrecipes.COMMAND_LINE:
     from seqrecipes.recipes.plots import encoder_summaries, hangul_font, pca_2d, plot_alignments, plot_points, plot_word_vectors
     from seqrecipes.recipes.recipe_model import RecipeModel
     from seqrecipes.recipes.serving import export, predict
-    from seqrecipes.recipes.training import metrics, reset_states_callback, train
+    from seqrecipes.recipes.training import average_checkpoints, epoch_checkpoints, metrics, reset_states_callback, train
 
 __all__ = [
     # the recipes, by task type
@@ -117,6 +118,8 @@ __all__ = [
     "attention_alignments",
     # training, serving, pictures
     "train",
+    "average_checkpoints",
+    "epoch_checkpoints",
     "reset_states_callback",
     "metrics",
     "predict",

@@ -2,6 +2,7 @@
 divergence guard), its callbacks, the token-id check of ``RecipeModel.fit``, and the metrics of sequence models.
 
     trainer.py     train
+    averaging.py   average_checkpoints, epoch_checkpoints: the mean of a run's last k epoch weights
     callbacks.py   the divergence guard (NaN or exploding loss, non-finite weights), backup and checkpoint
                    callbacks, reset_states_callback
     token_ids.py   the check that token ids at fit and evaluate are inside their vocabularies
@@ -12,7 +13,8 @@ divergence guard), its callbacks, the token-id check of ``RecipeModel.fit``, and
 """
 
 from seqrecipes.recipes.training import metrics
+from seqrecipes.recipes.training.averaging import average_checkpoints, epoch_checkpoints
 from seqrecipes.recipes.training.callbacks import reset_states_callback
 from seqrecipes.recipes.training.trainer import train
 
-__all__ = ["metrics", "reset_states_callback", "train"]
+__all__ = ["average_checkpoints", "epoch_checkpoints", "metrics", "reset_states_callback", "train"]

@@ -2,6 +2,7 @@
 exact resume, a ``.keras`` checkpoint per epoch, and the state reset of stateful (truncated BPTT) models."""
 
 import logging
+import glob
 import math
 import os
 
@@ -120,12 +121,14 @@ class EpochCheckpoint(keras.callbacks.Callback):
     """Saves the whole model (with its optimizer state) as a ``.keras`` file after every epoch
     whose loss is finite; the file is written beside the old one and then renamed over it, so a
     kill during saving leaves the previous checkpoint intact; a failed write (a full disk) raises an
-    OSError naming the checkpoint."""
+    OSError naming the checkpoint. With ``keep`` = k > 0 the weights of the last k epochs are kept
+    beside it too, ``epoch-NNNN.weights.h5`` (for ``average_checkpoints``)."""
 
-    def __init__(self, filepath, guard):
+    def __init__(self, filepath, guard, keep=0):
         super().__init__()
         self.filepath = filepath
         self.guard = guard
+        self.keep = keep  # also keep the weights of the last ``keep`` epochs (epoch-NNNN.weights.h5)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.guard.terminated or not _finite(logs):
@@ -143,6 +146,12 @@ class EpochCheckpoint(keras.callbacks.Callback):
             os.replace(partial, self.filepath)
 
         _wrote(self.filepath, write)
+        if self.keep:
+            folder = os.path.dirname(self.filepath) or "."
+            weights = os.path.join(folder, f"epoch-{epoch + 1:04d}.weights.h5")
+            _wrote(weights, lambda: self.model.save_weights(weights))
+            for old in sorted(glob.glob(os.path.join(folder, "epoch-*.weights.h5")))[: -self.keep]:
+                os.remove(old)
 
 
 def _finite(logs):

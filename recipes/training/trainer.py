@@ -5,6 +5,8 @@
     run_dir/backup/                 the training state after the last finished epoch (weights,
                                     optimizer state, epoch number): a killed run resumes there
     run_dir/checkpoints/last.keras  the whole model (optimizer state included) after each epoch
+    run_dir/checkpoints/epoch-NNNN.weights.h5   with keep_checkpoints=k, the weights of the last k
+                                    epochs (``average_checkpoints`` averages them)
     run_dir/logs/                   TensorBoard logs (``tensorboard --logdir run_dir/logs``)
 
 plus early stopping with the best weights restored, and a divergence guard that stops at the first
@@ -58,6 +60,7 @@ def train(
     tensorboard=True,
     verbose="auto",
     callbacks=None,
+    keep_checkpoints=0,
     **fit_kwargs,
 ):
     """Trains ``model`` with ``model.fit``, checkpointing, resuming, early stopping and a divergence guard.
@@ -102,6 +105,8 @@ def train(
         tensorboard: write TensorBoard logs under ``run_dir/logs``.
         verbose: as ``model.fit`` (``"auto"``: a progress bar when interactive).
         callbacks: more Keras callbacks, run after these.
+        keep_checkpoints: k >= 0; also keep the weights after each of the last k epochs,
+            ``run_dir/checkpoints/epoch-NNNN.weights.h5``, for ``average_checkpoints`` (0: none).
         **fit_kwargs: passed on to ``model.fit`` (``steps_per_epoch``, ``class_weight``, ...).
 
     Returns:
@@ -125,6 +130,8 @@ def train(
     (2, None)
     """
     check_positive_int("epochs", epochs)
+    if isinstance(keep_checkpoints, bool) or not isinstance(keep_checkpoints, int) or keep_checkpoints < 0:
+        raise ValueError(f"`keep_checkpoints` must be an integer >= 0. Received: keep_checkpoints={keep_checkpoints!r}")
     if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 0):
         raise ValueError(f"`patience` must be None or an integer >= 0. Received: patience={patience!r}")
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
@@ -145,7 +152,7 @@ def train(
     run_callbacks = [
         guard,
         BackupAndRestore(backup_dir, guard),
-        EpochCheckpoint(os.path.join(run_dir, "checkpoints", "last.keras"), guard),
+        EpochCheckpoint(os.path.join(run_dir, "checkpoints", "last.keras"), guard, keep=keep_checkpoints),
     ]
     stopping = None
     if patience is not None:
