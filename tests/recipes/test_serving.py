@@ -285,7 +285,6 @@ GENERATE_REQUESTS = {
     "beam search": dict(GREEDY, beam_width=3, num_results=2, length_penalty=0.6, coverage_penalty=0.2),
     "sampling": dict(GREEDY, num_results=2, temperature=0.8, top_k=3, top_p=0.9, seed=5),
     "max_length over the limit": dict(GREEDY, max_length=1000),
-    "greedy with controls": dict(GREEDY, **CONTROLS),
     "beam search with controls": dict(GREEDY, beam_width=3, num_results=2, **CONTROLS),
     "sampling with controls": dict(GREEDY, num_results=2, temperature=0.8, seed=5, **dict(CONTROLS, repetition_penalty=0.7)),
 }
