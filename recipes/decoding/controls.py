@@ -80,7 +80,7 @@ def _repetition_penalty(value):
     low, high = REPETITION_PENALTY_RANGE
     if _is_python(value):
         return float_setting("repetition_penalty", value, low=0.0, high=high, low_open=True)
-    return ops.clip(float_setting("repetition_penalty", value, low=low, high=high), low, high)
+    return float_setting("repetition_penalty", value, low=low, high=high)  # clamped into [low, high]
 
 
 def banned_setting(decoder, banned):
@@ -107,8 +107,13 @@ def banned_setting(decoder, banned):
     )
 
 
+def _tokenizer_or_none(decoder):
+    """The decoder's output tokenizer, or None (no model, or a model built from vocabulary sizes alone)."""
+    return None if decoder.model is None else decoder.model.tokenizers.get(decoder.output_role)
+
+
 def _output_tokenizer(decoder):
-    tokenizer = None if decoder.model is None else decoder.model.tokenizer(decoder.output_role)
+    tokenizer = _tokenizer_or_none(decoder)
     if tokenizer is None:
         raise ValueError(
             "`banned` phrases need a decoder whose model has an output tokenizer; pass token id lists instead. "
@@ -140,9 +145,8 @@ def _python_phrases(decoder, banned):
 
 
 def _id_sequences(decoder, banned):
-    size = None
-    if decoder.model is not None and decoder.model.tokenizer(decoder.output_role) is not None:
-        size = decoder.model.tokenizer(decoder.output_role).vocabulary_size()
+    tokenizer = _tokenizer_or_none(decoder)
+    size = None if tokenizer is None else tokenizer.vocabulary_size()
     rows = []
     for i, row in enumerate(banned):
         ok = isinstance(row, (list, tuple, np.ndarray)) and len(row) > 0

@@ -269,3 +269,12 @@ def test_phrases_need_an_output_tokenizer():
     with pytest.raises(ValueError, match=r"`banned` phrases need a decoder whose model has an output tokenizer"):
         recipes.greedy_search(TableDecoder(_table(0)), tf.constant([0]), banned="a")
 
+
+
+def test_a_model_built_from_vocabulary_sizes_takes_id_lists_but_not_phrases():
+    model = recipes.seq2seq(source_vocabulary_size=10, target_vocabulary_size=10, units=8, embedding_dim=4)
+    source = np.array([[4, 5, 6]], "int32")
+    ids, _ = recipes.greedy_search(model.decoder, source, banned=[[4], [5, 6]])
+    assert 4 not in ids.numpy()[0].tolist()
+    with pytest.raises(ValueError, match=r"`banned` phrases need a decoder whose model has an output tokenizer"):
+        recipes.greedy_search(model.decoder, source, banned="a")
