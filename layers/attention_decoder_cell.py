@@ -147,15 +147,24 @@ class AttentionDecoderCell(keras.layers.Layer):
         """How many leading states change from step to step (the rest is the memory, keys and mask)."""
         return self._num_cell_states + 2
 
+    def _check_step_input(self, shape):
+        if len(shape) != 2:
+            raise ValueError(
+                f"`inputs` of {type(self).__name__} must have rank 2 (B, D_x), one step. Received: inputs.shape={shape}"
+            )
+
+    def _check_memory(self, shape):
+        if len(shape) != 3:
+            raise ValueError(
+                f"The memory of {type(self).__name__} must have rank 3 (B, S, H_v). Received: memory.shape={shape}"
+            )
+
     def _cell_output_size(self):
         size = getattr(self.cell, "output_size", None)
         return size if size is not None else _flat_state_sizes(self.cell.state_size)[0]
 
     def build(self, inputs_shape, states_shape=None):
-        if len(inputs_shape) != 2:
-            raise ValueError(
-                f"`inputs` of AttentionDecoderCell must have rank 2 (B, D_x), one step. Received: inputs.shape={inputs_shape}"
-            )
+        self._check_step_input(inputs_shape)
         if not self.cell.built:
             self.cell.build((inputs_shape[0], inputs_shape[-1] + self.units))
         if states_shape is not None:
@@ -163,10 +172,7 @@ class AttentionDecoderCell(keras.layers.Layer):
 
     def _build_memory(self, memory_shape):
         """Builds the attention and W_c for a memory of shape (B, S, H_v); does nothing once built."""
-        if len(memory_shape) != 3:
-            raise ValueError(
-                f"The memory of AttentionDecoderCell must have rank 3 (B, S, H_v). Received: memory.shape={memory_shape}"
-            )
+        self._check_memory(memory_shape)
         B, H_s = memory_shape[0], self._cell_output_size()
         if not self.attention.built:
             self.attention.build((B, H_s), tuple(memory_shape))
@@ -201,25 +207,31 @@ class AttentionDecoderCell(keras.layers.Layer):
         return cell_states + [h_tilde, alpha, memory, ops.cast(keys, self.compute_dtype), mask]
 
     def call(self, inputs, states, training=None):
-        if len(inputs.shape) != 2:
-            raise ValueError(
-                f"`inputs` of AttentionDecoderCell must have rank 2 (B, D_x), one step. Received: inputs.shape={inputs.shape}"
-            )
+        self._check_step_input(inputs.shape)
         states = list(states)
         n = self._num_cell_states
-        cell_states = states[:n]
-        h_tilde_tm1, _, memory, keys, memory_mask = states[n:]
+        output_tm1, _, memory, keys, memory_mask = states[n:]
+        output, alpha, new_cell_states = self._step(inputs, states[:n], output_tm1, memory, keys, memory_mask, training)
+        dtype = output_tm1.dtype
+        new_states = [ops.cast(s, dtype) for s in new_cell_states]
+        new_states += [ops.cast(output, dtype), ops.cast(alpha, dtype), memory, keys, memory_mask]
+        return output, new_states
+
+    def _step(self, inputs, cell_states, h_tilde_tm1, memory, keys, memory_mask, training):
+        """Luong's step: (h~_t, alpha_t, the wrapped cell's new states)."""
         x_t = ops.concatenate([inputs, ops.cast(h_tilde_tm1, inputs.dtype)], axis=-1)  # (B, D_x + U)
-        cell_kwargs = {"training": training} if self._cell_takes_training else {}
-        s_t, new_cell_states = self.cell(x_t, cell_states, **cell_kwargs)  # (B, H_s)
-        if not isinstance(new_cell_states, (list, tuple)):
-            new_cell_states = [new_cell_states]
+        s_t, new_cell_states = self._run_cell(x_t, cell_states, training)  # (B, H_s)
         c_t, alpha_t = self.attention(s_t, memory, mask=memory_mask > 0.5, keys=keys)  # (B, H_v), (B, S)
         h_tilde_t = self.attention_dense(ops.concatenate([c_t, ops.cast(s_t, c_t.dtype)], axis=-1))  # (B, U)
-        dtype = h_tilde_tm1.dtype
-        new_states = [ops.cast(s, dtype) for s in new_cell_states]
-        new_states += [ops.cast(h_tilde_t, dtype), ops.cast(alpha_t, dtype), memory, keys, memory_mask]
-        return h_tilde_t, new_states
+        return h_tilde_t, alpha_t, new_cell_states
+
+    def _run_cell(self, x, cell_states, training):
+        """The wrapped cell's step: (its output (B, H_s), its new states as a list)."""
+        cell_kwargs = {"training": training} if self._cell_takes_training else {}
+        output, new_cell_states = self.cell(x, cell_states, **cell_kwargs)
+        if not isinstance(new_cell_states, (list, tuple)):
+            new_cell_states = [new_cell_states]
+        return output, list(new_cell_states)
 
     def compute_output_shape(self, inputs_shape, states_shape):
         return (inputs_shape[0], self.units), [tuple(s) for s in states_shape]

@@ -73,20 +73,14 @@ class BahdanauDecoderCell(AttentionDecoderCell):
         )
 
     def build(self, inputs_shape, states_shape=None):
-        if len(inputs_shape) != 2:
-            raise ValueError(
-                f"`inputs` of BahdanauDecoderCell must have rank 2 (B, D_x), one step. Received: inputs.shape={inputs_shape}"
-            )
+        self._check_step_input(inputs_shape)
         self._input_size = inputs_shape[-1]
         if states_shape is not None:
             self._build_memory(states_shape[self.num_loop_states])
 
     def _build_memory(self, memory_shape):
         """Builds the attention, the cell (input D_x + H_v) and the output layer once D_x and H_v are known."""
-        if len(memory_shape) != 3:
-            raise ValueError(
-                f"The memory of BahdanauDecoderCell must have rank 3 (B, S, H_v). Received: memory.shape={memory_shape}"
-            )
+        self._check_memory(memory_shape)
         B, H_s, H_v = memory_shape[0], self._cell_output_size(), memory_shape[-1]
         if not self.attention.built:
             self.attention.build((B, H_s), tuple(memory_shape))
@@ -98,26 +92,13 @@ class BahdanauDecoderCell(AttentionDecoderCell):
         if not self.attention_dense.built:
             self.attention_dense.build((B, D_x + H_s + H_v))
 
-    def call(self, inputs, states, training=None):
-        if len(inputs.shape) != 2:
-            raise ValueError(
-                f"`inputs` of BahdanauDecoderCell must have rank 2 (B, D_x), one step. Received: inputs.shape={inputs.shape}"
-            )
-        states = list(states)
-        n = self._num_cell_states
-        cell_states = states[:n]
-        t_tm1, _, memory, keys, memory_mask = states[n:]
+    def _step(self, inputs, cell_states, t_tm1, memory, keys, memory_mask, training):
+        """Bahdanau's step: (t_i, alpha_i, the wrapped cell's new states)."""
         s_tm1 = cell_states[0]  # (B, H_s): s_{i-1}, the hidden state
         c_i, alpha_i = self.attention(s_tm1, memory, mask=memory_mask > 0.5, keys=keys)  # (B, H_v), (B, S)
         x_i = ops.concatenate([inputs, ops.cast(c_i, inputs.dtype)], axis=-1)  # (B, D_x + H_v)
-        cell_kwargs = {"training": training} if self._cell_takes_training else {}
-        s_i, new_cell_states = self.cell(x_i, cell_states, **cell_kwargs)  # (B, H_s)
-        if not isinstance(new_cell_states, (list, tuple)):
-            new_cell_states = [new_cell_states]
+        s_i, new_cell_states = self._run_cell(x_i, cell_states, training)  # (B, H_s)
         deep = ops.concatenate([inputs, ops.cast(s_i, inputs.dtype), ops.cast(c_i, inputs.dtype)], axis=-1)
         t_tilde = self.attention_dense(deep)  # (B, 2U)
         t_i = ops.max(ops.reshape(t_tilde, (-1, self.units, 2)), axis=-1)  # (B, U): maxout over pairs
-        dtype = t_tm1.dtype
-        new_states = [ops.cast(s, dtype) for s in new_cell_states]
-        new_states += [ops.cast(t_i, dtype), ops.cast(alpha_i, dtype), memory, keys, memory_mask]
-        return t_i, new_states
+        return t_i, alpha_i, new_cell_states

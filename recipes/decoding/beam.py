@@ -160,8 +160,9 @@ def beam_search_state(
     def body(c):
         t = c["t"]
         logits, state = decoder.step(c["token"], c["state"], t)
-        history = ops.reshape(c["alive_ids"], (batch * K, -1))
-        logits = apply_controls(ops.cast(logits, "float32"), history, t, controls, end_id)
+        logits = ops.cast(logits, "float32")
+        if controls is not None:
+            logits = apply_controls(logits, ops.reshape(c["alive_ids"], (batch * K, -1)), t, controls, end_id)
         log_p = ops.log_softmax(logits, axis=-1)  # (B*K, V)
         vocabulary = ops.shape(log_p)[-1]
         total = c["alive_log_p"][:, :, None] + ops.reshape(log_p, (batch, K, vocabulary))  # (B, K, V): log P(y_1..t)

@@ -228,22 +228,28 @@ def test_bad_sample_settings_name_the_argument_and_the_value(settings, message):
 # Beam search against exhaustive search.
 
 
+def possible_outputs(length):
+    """Every output of at most ``length`` tokens over ALLOWED (ended by END, or cut at ``length``), with
+    the tokens the decoder was fed for it ([START] y_1 .. y_{n-1})."""
+    for n in range(1, length + 1):
+        for sequence in itertools.product(ALLOWED, repeat=n):
+            if END_ID not in sequence[:-1] and (n == length or sequence[-1] == END_ID):
+                yield sequence, (START_ID,) + sequence[:-1]
+
+
 def _brute_force(decoder_table, row, length_penalty, coverage_penalty=0.0, attention=None, source_length=None):
     """Every hypothesis (ended by END, or cut at max_length) with its GNMT score, best first."""
     length = decoder_table.shape[1]
     hypotheses = []
-    for n in range(1, length + 1):
-        for sequence in itertools.product(ALLOWED, repeat=n):
-            if END_ID in sequence[:-1] or (n < length and sequence[-1] != END_ID):
-                continue
-            previous = (START_ID,) + sequence[:-1]
-            log_p = sum(_log_softmax(decoder_table[row, t, previous[t]])[y] for t, y in enumerate(sequence))
-            score = log_p / ((5.0 + n) / 6.0) ** length_penalty
-            if attention is not None:
-                alphas = [_softmax(attention[row, t, previous[t], :source_length]) for t in range(n)]
-                coverage = np.sum(alphas, axis=0)
-                score += coverage_penalty * np.sum(np.log(np.clip(coverage, 1e-20, 1.0)))
-            hypotheses.append((score, list(sequence) + [PAD_ID] * (length - n)))
+    for sequence, previous in possible_outputs(length):
+        n = len(sequence)
+        log_p = sum(_log_softmax(decoder_table[row, t, previous[t]])[y] for t, y in enumerate(sequence))
+        score = log_p / ((5.0 + n) / 6.0) ** length_penalty
+        if attention is not None:
+            alphas = [_softmax(attention[row, t, previous[t], :source_length]) for t in range(n)]
+            coverage = np.sum(alphas, axis=0)
+            score += coverage_penalty * np.sum(np.log(np.clip(coverage, 1e-20, 1.0)))
+        hypotheses.append((score, list(sequence) + [PAD_ID] * (length - n)))
     hypotheses.sort(key=lambda h: -h[0])
     return hypotheses
 

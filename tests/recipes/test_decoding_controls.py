@@ -5,12 +5,10 @@ version must match it on random logits and histories, and greedy search and beam
 controls must match a NumPy greedy loop and an exhaustive search over a toy decoder's table.
 """
 
-import itertools
-
 import numpy as np
 import pytest
 import tensorflow as tf
-from test_decoding import ALLOWED, TableDecoder, _log_softmax, _table
+from test_decoding import TableDecoder, _log_softmax, _table, possible_outputs
 
 from seqrecipes import data, recipes
 from seqrecipes.data import END_ID, PAD_ID, START_ID
@@ -143,18 +141,14 @@ def _brute_force_controlled(table, row, length_penalty, **case):
     """Every hypothesis scored by the controlled log-probabilities, best first (finite scores only)."""
     length = table.shape[1]
     hypotheses = []
-    for n in range(1, length + 1):
-        for sequence in itertools.product(ALLOWED, repeat=n):
-            if END_ID in sequence[:-1] or (n < length and sequence[-1] != END_ID):
-                continue
-            previous = (START_ID,) + sequence[:-1]
-            log_p = sum(
-                _log_softmax(_controlled(table[row, t, previous[t]], list(sequence[:t]), **case))[y]
-                for t, y in enumerate(sequence)
-            )
-            if np.isfinite(log_p):
-                score = log_p / ((5.0 + n) / 6.0) ** length_penalty
-                hypotheses.append((score, list(sequence) + [PAD_ID] * (length - n)))
+    for sequence, previous in possible_outputs(length):
+        log_p = sum(
+            _log_softmax(_controlled(table[row, t, previous[t]], list(sequence[:t]), **case))[y]
+            for t, y in enumerate(sequence)
+        )
+        if np.isfinite(log_p):
+            score = log_p / ((5.0 + len(sequence)) / 6.0) ** length_penalty
+            hypotheses.append((score, list(sequence) + [PAD_ID] * (length - len(sequence))))
     hypotheses.sort(key=lambda h: -h[0])
     return hypotheses
 
