@@ -21,6 +21,10 @@ class RecipeModel(keras.Model):
         arguments: the recipe's keyword arguments (JSON values), without the tokenizers.
         tokenizers: a dict of ``seqrecipes.data`` tokenizers by role (``"source"``, ``"target"``,
             ``"text"``, ``"tags"``, ``"labels"``); roles given as None are left out.
+        model_loss: optional ``model_loss(model, x, y, y_pred)``, a scalar loss that reads the model's
+            own layers (a CRF tagger's transitions), used instead of the compiled loss.
+        training_logits: optional ``training_logits(model, x)``, the outputs a training step uses
+            instead of the functional graph's (``training/scheduled_sampling.py``).
         **kwargs: passed on to ``keras.Model`` (``name``).
 
     Attributes:
@@ -48,12 +52,20 @@ class RecipeModel(keras.Model):
     ('text_classifier', True, ['good', 'bad'])
     """
 
-    def __init__(self, inputs, outputs, recipe, arguments, tokenizers=None, model_loss=None, **kwargs):
+    def __init__(self, inputs, outputs, recipe, arguments, tokenizers=None, model_loss=None, training_logits=None, **kwargs):
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         self.recipe = recipe
         self.arguments = dict(arguments)
         self.tokenizers = {role: t for role, t in (tokenizers or {}).items() if t is not None}
         self.model_loss = model_loss
+        self.training_logits = training_logits
+
+    def call(self, inputs, training=None, mask=None, **kwargs):
+        """The functional graph; in training, the recipe's ``training_logits(model, inputs)`` instead when it
+        has one (scheduled sampling runs the decoder step by step)."""
+        if training and self.training_logits is not None:
+            return self.training_logits(self, inputs)
+        return super().call(inputs, training=training, mask=mask, **kwargs)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """Keras's compiled loss, or the recipe's ``model_loss(model, x, y, y_pred)`` (a scalar) for a loss

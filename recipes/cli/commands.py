@@ -10,6 +10,7 @@ import tempfile
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from seqrecipes.recipes.cli import demo
@@ -194,10 +195,22 @@ def generate(args):
     except ValueError as error:
         raise CommandError(str(error)) from error
     texts, scores = decoder.detokenize(result["ids"]).numpy(), result["scores"].numpy()  # (B, N) each
-    for text, row_texts, row_scores in zip(args.inputs, texts, scores):
+    looked = _looked_at(result)
+    for b, (text, row_texts, row_scores) in enumerate(zip(args.inputs, texts, scores)):
         for rank, (output, score) in enumerate(zip(row_texts, row_scores), start=1):
-            print(f"{text}\t{rank}\t{score:.4f}\t{as_text(output)}")
+            line = f"{text}\t{rank}\t{score:.4f}\t{as_text(output)}"
+            print(line if looked is None else f"{line}\t{looked[b][rank - 1]}")
     return 0
+
+
+def _looked_at(result):
+    """With alignments: per input and result, the source position each output token (its end token
+    included) attended most, space-separated; None without."""
+    if "alignments" not in result:
+        return None
+    alignments, lengths = result["alignments"].numpy(), result["lengths"].numpy()  # (B, N, L, S), (B, N)
+    ends = np.minimum(lengths + 1, alignments.shape[2])  # the tokens written, [END] included
+    return [[" ".join(map(str, a[:n].argmax(-1))) for a, n in zip(row, row_ends)] for row, row_ends in zip(alignments, ends)]
 
 
 def export(args):

@@ -187,13 +187,17 @@ def _parser():
         "generate",
         help="Print a generating model's outputs for raw strings: greedy, sampling or beam search (n-best with scores).",
         description="One line per result: input, rank, score, output (tab-separated). Scores: the penalised beam "
-        "score for beam search, the log-probability of the output otherwise.",
+        "score for beam search, the log-probability of the output otherwise; with --alignments a fifth column, the "
+        "source token position each output token (its end included) attended most.",
     )
     generate.add_argument("--model", required=True, help="a .keras file of a generating text recipe")
     for setting, (kind, default, meaning) in generate_parameters().items():
         flag = f"--{setting.replace('_', '-')}"  # the ranges are checked by generate; here only the number's form
         if kind is str:  # phrases: the flag once per phrase, joined one per line for generate
             generate.add_argument(flag, type=_text(flag), action="append", default=[], help=f"{meaning}; repeat the flag for more")
+            continue
+        if kind is bool:  # a switch, off by default
+            generate.add_argument(flag, action="store_true", help=meaning)
             continue
         parse = _integer(flag) if kind is int else _number(flag)
         generate.add_argument(flag, type=parse, default=default, help=f"{meaning} (default %(default)s)")

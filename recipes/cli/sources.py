@@ -39,7 +39,7 @@ def layer_summaries():
 def generate_parameters():
     """{setting: (type, default, meaning)} for the keyword-only parameters of ``decoding.generate``, in order.
 
-    The type is ``int``, ``str`` or ``float`` from the annotation (``Optional[int]`` is ``int``), the default is
+    The type is ``int``, ``str``, ``bool`` or ``float`` from the annotation (``Optional[int]`` is ``int``), the default is
     the literal default, the meaning is the setting's line under ``Args:`` in the docstring.
     """
     tree = _parse(_folder("seqrecipes.recipes") / "decoding" / "generation.py")
@@ -52,6 +52,6 @@ def generate_parameters():
     settings = {}
     for argument, default in zip(function.args.kwonlyargs, function.args.kw_defaults):
         annotation = ast.unparse(argument.annotation)
-        kind = int if "int" in annotation else str if annotation == "str" else float
+        kind = int if "int" in annotation else {"str": str, "bool": bool}.get(annotation, float)
         settings[argument.arg] = (kind, ast.literal_eval(default), meanings[argument.arg])
     return settings

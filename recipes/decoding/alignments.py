@@ -1,11 +1,97 @@
-"""Where an attention model looked: the alignments of its own output, or of a given one, for plotting."""
+"""Where an attention model looked: the alignments of its own output, or of a given one.
+
+``replay`` feeds tokens through ``decoder.step`` in one graph loop and reads ``decoder.alignments``
+after each step; ``output_alignments`` gives ``generate``'s n-best their alignments (B, N, L, S) that
+way, in the graph and in the export; ``attention_alignments`` returns them as arrays for plotting.
+"""
 
 import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from seqrecipes.data import PAD_ID, START_ID
+from seqrecipes.recipes.decoding._loop import branch, repeat_state, write_column
 from seqrecipes.recipes.decoding.decoder import Decoder
 from seqrecipes.recipes.decoding.greedy import greedy_search
+
+
+def attends(decoder):
+    """True for a decoder whose ``alignments(state)`` gives attention weights (not the default None)."""
+    return type(decoder).alignments is not Decoder.alignments
+
+
+def replay(decoder, state, fed, keep):
+    """Tokens ``fed`` (R, L) through ``decoder.step`` from ``state`` (R rows), in one graph loop.
+
+    Returns alignments (R, L, S) float32, row t the weights ``decoder.alignments`` gives after
+    step t (0 where ``keep`` (R, L) is False), and the most probable next token (R, L) int32 at
+    each step. The loop stops after the last column any row keeps (``keep`` is a prefix per row).
+    """
+    alpha, _ = decoder.alignments(state)  # (R, S): S from the state the loop carries
+    rows, length = ops.shape(fed)[0], ops.shape(fed)[1]
+    keep = ops.convert_to_tensor(keep)
+    steps = ops.max(ops.concatenate([ops.sum(ops.cast(keep, "int32"), axis=1), ops.zeros((1,), "int32")]))
+    aligned = ops.zeros((rows, length, ops.shape(alpha)[1]), "float32")
+    best = ops.zeros((rows, length), "int32")
+
+    def body(t, aligned, best, state):
+        logits, state = decoder.step(ops.take(fed, t, axis=1), state, t)
+        alpha = ops.cast(decoder.alignments(state)[0], "float32")  # (R, S)
+        at_t = ops.cast(ops.equal(ops.arange(length, dtype="int32"), t), "float32")  # (L,)
+        aligned = aligned + at_t[None, :, None] * alpha[:, None, :]
+        best = write_column(best, t, ops.cast(ops.argmax(logits, axis=-1), "int32"))
+        return t + 1, aligned, best, state
+
+    loop_vars = (ops.convert_to_tensor(0, "int32"), aligned, best, state)
+    _, aligned, best, _ = ops.while_loop(lambda t, *_: t < steps, body, loop_vars)
+    return ops.where(keep[:, :, None], aligned, 0.0), ops.where(keep, best, PAD_ID)
+
+
+def fed_tokens(ids, start_id=START_ID):
+    """The tokens a decoder was fed to write ids (R, L): [START] y_1 .. y_{L-1}."""
+    start = ops.full((ops.shape(ids)[0], 1), start_id, "int32")
+    return ops.concatenate([start, ops.cast(ids[:, :-1], "int32")], axis=1)
+
+
+def check_alignments(decoder, alignments):
+    """A TypeError unless ``alignments`` is a bool or a tensor (a scalar bool, checked in the graph); a
+    ValueError for a Python True with a decoder without attention."""
+    if not (isinstance(alignments, (bool, np.bool_)) or tf.is_tensor(alignments)):
+        raise TypeError(f"`alignments` must be a bool or a scalar bool tensor. Received: alignments={alignments!r:.100}")
+    if isinstance(alignments, (bool, np.bool_)) and alignments and not attends(decoder):
+        raise ValueError(
+            f"`alignments` needs a decoder with attention (seq2seq_attention, transformer_seq2seq, "
+            f"image_captioner); {type(decoder).__name__} has none. Received: alignments=True"
+        )
+
+
+def output_alignments(decoder, state, result, alignments):
+    """``generate``'s result with "alignments" (B, N, L, S) float32 added when ``alignments`` is on.
+
+    ``state`` is the encoded batch (B rows), ``result["ids"]`` the n-best (B, N, L). Row t of a
+    result's alignments holds the weights over the S source positions when its token t was written
+    (its [END] included), 0 after its end; they come from replaying the ids (the decoder's state
+    depends on the output so far only, so this equals reading them inside the search). A tensor
+    ``alignments`` is decided per request: off gives an empty (B, N, 0, S) tensor; a Python False adds
+    nothing, and neither does a decoder without attention (``check_alignments`` refuses a Python True).
+    """
+    if (isinstance(alignments, (bool, np.bool_)) and not alignments) or not attends(decoder):
+        return result
+    ids = result["ids"]
+    shape = ops.shape(ids)  # (B, N, L)
+    sources = ops.shape(decoder.alignments(state)[0])[1]
+
+    def replayed():
+        flat = ops.reshape(ids, (-1, shape[2]))
+        aligned, _ = replay(decoder, repeat_state(state, shape[1]), fed_tokens(flat, decoder.start_id), flat != PAD_ID)
+        return ops.reshape(aligned, (shape[0], shape[1], shape[2], sources))
+
+    def empty():
+        return ops.zeros((shape[0], shape[1], 0, sources), "float32")
+
+    if tf.is_tensor(alignments):
+        alignments = tf.ensure_shape(tf.cast(alignments, tf.bool), [])
+    return dict(result, alignments=branch(alignments, replayed, empty))
 
 
 def attention_alignments(model, inputs, target_in=None, max_length=None):
@@ -48,7 +134,7 @@ def attention_alignments(model, inputs, target_in=None, max_length=None):
     True
     """
     decoder = model.decoder
-    if type(decoder).alignments is Decoder.alignments:
+    if not attends(decoder):
         raise ValueError(
             "attention_alignments needs a model whose decoder attends (seq2seq_attention, transformer_seq2seq, "
             f"image_captioner). Received: model.recipe={model.recipe!r}"
@@ -56,8 +142,7 @@ def attention_alignments(model, inputs, target_in=None, max_length=None):
     encoded = decoder.inputs_from_raw(inputs)
     if target_in is None:
         ids, _ = greedy_search(decoder, encoded, max_length=max_length)
-        start = ops.full((ops.shape(ids)[0], 1), START_ID, "int32")
-        target_in = ops.concatenate([start, ids[:, :-1]], axis=1)  # the tokens the decoder was fed
+        target_in = fed_tokens(ids, decoder.start_id)
         keep = ops.not_equal(ids, PAD_ID)  # (B, L): the output tokens, [END] included
     else:
         target_in = ops.cast(target_in, "int32")
@@ -67,13 +152,7 @@ def attention_alignments(model, inputs, target_in=None, max_length=None):
                 f"Received: target_in.shape={tuple(target_in.shape)}"
             )
         ids, keep = None, ops.not_equal(target_in, PAD_ID)
-    state = decoder.encode(encoded)
-    alphas, best = [], []
-    for t in range(target_in.shape[1]):  # an analysis tool: a Python loop over the (few) steps
-        logits, state = decoder.step(target_in[:, t], state, t)
-        alphas.append(ops.cast(decoder.alignments(state)[0], "float32"))  # (B, S)
-        best.append(ops.cast(ops.argmax(logits, axis=-1), "int32"))  # (B,)
-    alignments = ops.where(keep[:, :, None], ops.stack(alphas, axis=1), 0.0)  # (B, L, S)
+    alignments, best = replay(decoder, decoder.encode(encoded), target_in, keep)
     if ids is None:
-        ids = ops.where(keep, ops.stack(best, axis=1), PAD_ID)
+        ids = best
     return np.asarray(ops.convert_to_numpy(ids), "int32"), np.asarray(ops.convert_to_numpy(alignments), "float32")

@@ -4,6 +4,7 @@ from typing import Optional
 
 from seqrecipes.recipes.decoding._loop import branch
 from seqrecipes.recipes.decoding._settings import is_number
+from seqrecipes.recipes.decoding.alignments import check_alignments, output_alignments
 from seqrecipes.recipes.decoding.beam import beam_search_state, beam_settings
 from seqrecipes.recipes.decoding.controls import control_settings
 from seqrecipes.recipes.decoding.sampling import sample_state, sampling_settings
@@ -26,6 +27,7 @@ def generate(
     no_repeat_ngram_size: int = 0,
     repetition_penalty: float = 1.0,
     banned: str = "",
+    alignments: bool = False,
 ):
     """Greedy search, sampling or beam search, chosen by the settings, in one graph.
 
@@ -33,7 +35,8 @@ def generate(
     ``length_penalty``, ``coverage_penalty``); else ``temperature > 0`` -> ``sample``
     (``temperature``, ``top_k``, ``top_p``, ``seed``, ``num_results``); else greedy search (one
     result per input; it equals ``greedy_search``). Settings the chosen strategy does not use are
-    checked but ignored. The decoding controls (``min_length``, ``no_repeat_ngram_size``,
+    checked but ignored. With ``alignments`` on, the result also holds the attention alignments of
+    each result (decoders with attention only). The decoding controls (``min_length``, ``no_repeat_ngram_size``,
     ``repetition_penalty``, ``banned``; ``decoding.controls`` defines them) apply to all three.
 
     Every setting may be a Python number or a scalar tensor (the export's ``generate`` signature
@@ -71,6 +74,7 @@ def generate(
         no_repeat_ngram_size: no n-gram of this size is written twice (0: off).
         repetition_penalty: CTRL's penalty on tokens already written, > 0 (1: off; > 1 repeats less).
         banned: phrases never written, one per line, in the output's text (Python: or token id lists).
+        alignments: also return each result's attention weights over the source (attention decoders).
 
     Returns:
         {"ids": (B, N, L) int32, "scores": (B, N) float32, "lengths": (B, N) int32}: N results per
@@ -78,12 +82,16 @@ def generate(
         token where produced and PAD (0) after it; scores are beam search's s(Y, X), or for
         greedy and sampling the sum of the log-probabilities of the emitted tokens under the
         model's unmodified distribution (end token included); lengths count the ids before the
-        end token.
+        end token. With ``alignments`` on, also "alignments": (B, N, L, S) float32, row t the
+        attention weights over the S source positions when token t was written (the last block's
+        cross-attention averaged over the heads for a Transformer), 0 after the end token; a tensor
+        ``alignments`` that is off gives (B, N, 0, S) (``decoding.alignments.output_alignments``).
 
     Raises:
         ValueError: a Python setting out of range or not finite, naming it (or ``num_results`` > 1
-            for greedy search).
-        TypeError: a setting that is neither a number nor a scalar tensor of one (``seed="a"``).
+            for greedy search, or ``alignments=True`` for a decoder without attention).
+        TypeError: a setting that is neither a number nor a scalar tensor of one (``seed="a"``), or an
+            ``alignments`` that is neither a bool nor a scalar tensor.
 
     Example:
     >>> import numpy as np
@@ -103,6 +111,7 @@ def generate(
     )
     sampling_options = sampling_settings(decoder, max_length, temperature, top_k, top_p, seed, num_results)
     controls = control_settings(decoder, min_length, no_repeat_ngram_size, repetition_penalty, banned)
+    check_alignments(decoder, alignments)
     greedy_only = is_number(beam_width) and beam_width < 2 and is_number(temperature) and temperature == 0
     if greedy_only and is_number(num_results) and num_results != 1:
         raise ValueError(
@@ -124,7 +133,7 @@ def generate(
     def not_beam():
         return branch(sampling_options["temperature"] > 0, sampling, greedy)
 
-    return branch(beam_options["beam_width"] >= 2, beam, not_beam)
+    return output_alignments(decoder, state, branch(beam_options["beam_width"] >= 2, beam, not_beam), alignments)
 
 
 def _for_beam(num_results, beam_width):

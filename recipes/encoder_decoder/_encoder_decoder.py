@@ -27,6 +27,7 @@ from seqrecipes.recipes._components import saved_arguments
 from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.training.metrics import TokenAccuracy
+from seqrecipes.recipes.training.scheduled_sampling import scheduled_logits
 
 
 def inputs():
@@ -43,7 +44,8 @@ def compiled_model(recipe, values, source, target_in, logits, optimizer):
     tokenizers = {"source": values["source_tokenizer"], "target": values["target_tokenizer"]}
     arguments = saved_arguments(recipe, values)
     model = RecipeModel({"source": source, "target_in": target_in}, logits, recipe=recipe.__name__,
-                        arguments=arguments, tokenizers=tokenizers, name=values["name"])  # fmt: skip
+                        arguments=arguments, tokenizers=tokenizers, name=values["name"],
+                        training_logits=training_logits(values))  # fmt: skip
     model.compile(
         optimizer=optimizer,
         loss=token_loss(values["label_smoothing"]),
@@ -108,3 +110,40 @@ class SourceDecoder(Decoder):
 
     def inputs_from_raw(self, raw):
         return source_ids(self.model.tokenizers.get("source"), raw, self.model.arguments["max_source_length"])
+
+
+class RecurrentSourceDecoder(SourceDecoder):
+    """What the recurrent decoders share (``seq2seq``, ``seq2seq_attention``): the layers they step
+    through, and ``step`` as ``step_logits`` with [PAD] and [START] banned.
+
+    ``step_logits`` (and ``encode``) pass the recipe's Dropout layers, which act only in training (in
+    a training call of the model: scheduled sampling); at inference they return their input.
+    """
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.source_embedding = model.get_layer("source_embedding")
+        self.source_dropout = model.get_layer("source_dropout")
+        self.encoder = model.get_layer("encoder")
+        self.target_embedding = model.get_layer("target_embedding")
+        self.target_dropout = model.get_layer("target_dropout")
+        self.cell = model.get_layer("decoder").cell
+        self.output_dropout = model.get_layer("output_dropout")
+        self.logits = model.get_layer("logits")
+
+    def step_logits(self, token_ids, state, index):
+        """token_ids (B,), the state, index -> (the training model's logits (B, V) for this step, next state)."""
+        raise NotImplementedError
+
+    def step(self, token_ids, state, index):
+        logits, state = self.step_logits(token_ids, state, index)
+        return ban_never_generated(logits), state
+
+
+def training_logits(values):
+    """The ``RecipeModel`` ``training_logits`` of a recurrent encoder-decoder: scheduled sampling when
+    ``values["scheduled_sampling"]`` (its k) is not 0, else None (teacher forcing)."""
+    k = values.get("scheduled_sampling", 0)
+    if not k:
+        return None
+    return lambda model, inputs: scheduled_logits(model, inputs, float(k))

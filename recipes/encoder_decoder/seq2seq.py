@@ -6,11 +6,12 @@ from keras import ops
 from seqrecipes import layers
 from seqrecipes._checks import check_bool, check_choice, check_positive_int, check_rate
 from seqrecipes.recipes._components import CELLS, check_lengths, embed, make_cell, recurrent_optimizer, vocabulary_size_of
-from seqrecipes.recipes.encoder_decoder._encoder_decoder import SourceDecoder, compiled_model, inputs, next_token_logits, source_mask
+from seqrecipes.recipes.encoder_decoder._encoder_decoder import RecurrentSourceDecoder, compiled_model, inputs, source_mask
 from seqrecipes.recipes.recipe_model import RecipeModel
+from seqrecipes.recipes.training.scheduled_sampling import check_schedule
 
 
-class Seq2SeqDecoder(SourceDecoder):
+class Seq2SeqDecoder(RecurrentSourceDecoder):
     """The ``Decoder`` of ``seq2seq``: the encoder once in ``encode``, one decoder-cell step in ``step``.
 
     State: {"cell": the decoder cell's states, each (B, U); "context": W_c c (B, U), with
@@ -29,11 +30,6 @@ class Seq2SeqDecoder(SourceDecoder):
     def __init__(self, model):
         super().__init__(model)
         self.context_every_step = model.arguments["context_every_step"]
-        self.source_embedding = model.get_layer("source_embedding")
-        self.encoder = model.get_layer("encoder")
-        self.target_embedding = model.get_layer("target_embedding")
-        self.cell = model.get_layer("decoder").cell
-        self.logits = model.get_layer("logits")
         if self.context_every_step:
             self.context_projection = model.get_layer("context_projection")
             self.input_projection = model.get_layer("decoder_input_projection")
@@ -43,7 +39,7 @@ class Seq2SeqDecoder(SourceDecoder):
 
     def encode(self, inputs):
         ids = ops.cast(inputs, "int32")  # (B, S)
-        x = self.source_embedding(ids)  # (B, S, E)
+        x = self.source_dropout(self.source_embedding(ids))  # (B, S, E)
         _, *states = self.encoder(x, mask=source_mask(ids))
         state = {"cell": list(states)}
         if self.context_every_step:
@@ -51,8 +47,8 @@ class Seq2SeqDecoder(SourceDecoder):
             state["output_context"] = self.deep_output_context(states[0])  # (B, 2U): O_c c
         return state
 
-    def step(self, token_ids, state, index):
-        y = embed(self.target_embedding, token_ids)  # (B, E)
+    def step_logits(self, token_ids, state, index):
+        y = self.target_dropout(embed(self.target_embedding, token_ids))  # (B, E)
         x = y
         if self.context_every_step:
             x = self.input_projection(y) + state["context"]  # (B, U): W_y y_{t-1} + W_c c
@@ -60,7 +56,7 @@ class Seq2SeqDecoder(SourceDecoder):
         if self.context_every_step:  # Cho's output: maxout(O_h s_t + O_y y_{t-1} + O_c c + b)
             output = self.maxout(self.deep_output(ops.concatenate([output, y], axis=-1)) + state["output_context"])
         new_state = dict(state, cell=list(cell_states))
-        return next_token_logits(self.logits, output), new_state
+        return self.logits(self.output_dropout(output)), new_state
 
 
 def seq2seq(
@@ -76,6 +72,7 @@ def seq2seq(
     max_source_length: int = 64,
     max_target_length: int = 32,
     label_smoothing: float = 0.0,
+    scheduled_sampling: float = 0.0,
     learning_rate: float = 3e-3,
     clipnorm: float = 1.0,
     source_tokenizer=None,
@@ -121,6 +118,10 @@ def seq2seq(
         max_target_length: the most tokens generation writes.
         label_smoothing: epsilon of the label-smoothed token loss (``training.losses.LabelSmoothingCrossentropy``:
             (1 - epsilon) onehot(y) + epsilon / V as the target, padding left out); 0: plain cross-entropy.
+        scheduled_sampling: k of Bengio et al.'s inverse-sigmoid schedule, k >= 1: at training step i
+            the decoder is fed the true previous token with probability k / (k + exp(i / k)), else a
+            token sampled from its own step t-1 distribution (``training/scheduled_sampling.py``; the
+            training step then runs the decoder step by step); 0: teacher forcing.
         learning_rate: Adam's learning rate.
         clipnorm: gradient clipping by global norm (None: off).
         source_tokenizer, target_tokenizer: ``seqrecipes.data`` tokenizers; needed for serving.
@@ -156,6 +157,7 @@ def seq2seq(
     check_bool("reverse_source", reverse_source)
     check_bool("context_every_step", context_every_step)
     check_rate("dropout", dropout)
+    check_schedule(scheduled_sampling)
     check_lengths(locals(), "max_source_length", "max_target_length")
     optimizer = recurrent_optimizer(learning_rate, clipnorm=clipnorm)
 

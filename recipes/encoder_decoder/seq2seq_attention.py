@@ -6,13 +6,14 @@ from keras import ops
 from seqrecipes import layers
 from seqrecipes._checks import check_bool, check_choice, check_positive_int, check_rate
 from seqrecipes.recipes._components import CELLS, check_lengths, embed, make_cell, recurrent_optimizer, vocabulary_size_of
-from seqrecipes.recipes.encoder_decoder._encoder_decoder import SourceDecoder, compiled_model, inputs, next_token_logits, source_mask
+from seqrecipes.recipes.encoder_decoder._encoder_decoder import RecurrentSourceDecoder, compiled_model, inputs, source_mask
 from seqrecipes.recipes.recipe_model import RecipeModel
+from seqrecipes.recipes.training.scheduled_sampling import check_schedule
 
 ATTENTIONS = {"bahdanau": None, "luong_dot": "dot", "luong_general": "general", "luong_concat": "concat"}
 
 
-class Seq2SeqAttentionDecoder(SourceDecoder):
+class Seq2SeqAttentionDecoder(RecurrentSourceDecoder):
     """The ``Decoder`` of ``seq2seq_attention``: the encoder once in ``encode``, one attention step in ``step``.
 
     State: the ``AttentionDecoderCell`` state list [*cell states, h~_{t-1}, alpha_{t-1}, memory, keys,
@@ -33,24 +34,19 @@ class Seq2SeqAttentionDecoder(SourceDecoder):
     def __init__(self, model):
         super().__init__(model)
         self.bidirectional = model.arguments["bidirectional"]
-        self.source_embedding = model.get_layer("source_embedding")
-        self.encoder = model.get_layer("encoder")
-        self.target_embedding = model.get_layer("target_embedding")
-        self.cell = model.get_layer("decoder").cell
-        self.logits = model.get_layer("logits")
 
     def encode(self, inputs):
         ids = ops.cast(inputs, "int32")  # (B, S)
         mask = source_mask(ids)
-        x = self.source_embedding(ids)  # (B, S, E)
+        x = self.source_dropout(self.source_embedding(ids))  # (B, S, E)
         memory, *states = self.encoder(x, mask=mask)  # (B, S, U)
         states = _merge_directions(states, self.bidirectional, lambda i, f, b: ops.concatenate([f, b], axis=-1))
         return self.cell.get_initial_state(memory=memory, memory_mask=mask, cell_states=states)
 
-    def step(self, token_ids, state, index):
-        x = embed(self.target_embedding, token_ids)  # (B, E)
+    def step_logits(self, token_ids, state, index):
+        x = self.target_dropout(embed(self.target_embedding, token_ids))  # (B, E)
         h_tilde, new_state = self.cell(x, state)  # (B, U)
-        return next_token_logits(self.logits, h_tilde), list(new_state)
+        return self.logits(self.output_dropout(h_tilde)), list(new_state)
 
     def alignments(self, state):
         return state[self.cell.alignments_index], state[-1] > 0.5  # alpha (B, S), real positions (B, S)
@@ -97,6 +93,7 @@ def seq2seq_attention(
     max_source_length: int = 64,
     max_target_length: int = 32,
     label_smoothing: float = 0.0,
+    scheduled_sampling: float = 0.0,
     learning_rate: float = 3e-3,
     clipnorm: float = 1.0,
     source_tokenizer=None,
@@ -146,7 +143,8 @@ def seq2seq_attention(
             "luong_general" use U.
         dropout: dropout rate on the embeddings and on h~ (training only).
         source_vocabulary_size, target_vocabulary_size, max_source_length, max_target_length,
-            label_smoothing, learning_rate, clipnorm, source_tokenizer, target_tokenizer, name: as in ``seq2seq``.
+            label_smoothing, scheduled_sampling, learning_rate, clipnorm, source_tokenizer, target_tokenizer,
+            name: as in ``seq2seq``.
 
     Returns:
         A compiled ``RecipeModel`` with the inputs and logits of ``seq2seq``'s; ``model.decoder`` is a
@@ -182,6 +180,7 @@ def seq2seq_attention(
     if check_bool("bidirectional", bidirectional) and units % 2:
         raise ValueError(f"`units` must be even with a bidirectional encoder (U/2 per direction). Received: units={units}")
     check_rate("dropout", dropout)
+    check_schedule(scheduled_sampling)
     check_lengths(locals(), "max_source_length", "max_target_length")
     optimizer = recurrent_optimizer(learning_rate, clipnorm=clipnorm)
 

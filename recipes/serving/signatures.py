@@ -52,9 +52,12 @@ def input_signature(model):
 
 
 def _dtype(annotation):
-    """int32 for an ``int`` (or ``Optional[int]``) setting, string for a ``str`` one, float32 for a ``float`` one."""
+    """int32 for an ``int`` (or ``Optional[int]``) setting, string for a ``str`` one, bool for a ``bool`` one,
+    float32 for a ``float`` one."""
     if annotation is str:
         return tf.string
+    if annotation is bool:
+        return tf.bool
     return tf.int32 if annotation is int or int in typing.get_args(annotation) else tf.float32
 
 
@@ -115,7 +118,10 @@ def generate_function(model, max_beam_width=DEFAULT_MAX_BEAM_WIDTH, max_num_resu
     become ``generate``'s defaults). ``beam_width`` is clamped into [1, ``max_beam_width``] and
     ``num_results`` into [1, ``max_num_results``] (Python integers, or int32 scalar variables, as
     ``export`` stores them). Outputs: {"outputs": strings (B, N), "scores": (B, N) float32}, N
-    results per input, best first for beam search.
+    results per input, best first for beam search, and for decoders with attention "alignments"
+    (B, N, L, S) float32 when the request's ``alignments`` is true ((B, N, 0, S) when false): the
+    weights over the S source positions (the padded input tokens, or a captioner's feature-map
+    positions) of each output token, its end token included.
     """
     decoder = model.decoder
     model.tokenizer(decoder.output_role)  # a clear error now if the output tokenizer is missing
@@ -127,7 +133,10 @@ def generate_function(model, max_beam_width=DEFAULT_MAX_BEAM_WIDTH, max_num_resu
         for name, limit in limits.items():
             settings[name] = tf.clip_by_value(settings[name], 1, tf.cast(limit, tf.int32))
         result = generate(decoder, decoder.inputs_from_raw(raw), **settings)
-        return {"outputs": decoder.detokenize(result["ids"]), "scores": result["scores"]}  # (B, N) each
+        outputs = {"outputs": decoder.detokenize(result["ids"]), "scores": result["scores"]}  # (B, N) each
+        if "alignments" in result:  # decoders with attention: (B, N, L, S), or (B, N, 0, S) when off
+            outputs["alignments"] = result["alignments"]
+        return outputs
 
     spec = input_signature(model)
     specs = [spec] + [tf.TensorSpec([], dtype, name=name) for name, dtype in GENERATE_SETTINGS]

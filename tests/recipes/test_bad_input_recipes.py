@@ -68,6 +68,8 @@ def _cases():
             cases.append(raises(f"{recipe}-dropout=nan", _build(recipe, dropout=float("nan")), ValueError, "dropout"))
         for value in (-0.1, 1.0, float("nan"), "0.1") if "label_smoothing" in parameters else ():
             cases.append(raises(f"{recipe}-label_smoothing={value!r}", _build(recipe, label_smoothing=value), ValueError, "label_smoothing"))
+        for value in (-1, 0.5, float("nan"), float("inf"), 1e10, True, "100") if "scheduled_sampling" in parameters else ():
+            cases.append(raises(f"{recipe}-scheduled_sampling={value!r}", _build(recipe, scheduled_sampling=value), ValueError, "scheduled_sampling"))
         for flag in ("bidirectional", "reverse_source", "stateful", "share_embeddings", "position_embedding", "tie_embeddings", "backbone_trainable", "crf"):
             if flag in parameters:
                 cases.append(raises(f"{recipe}-{flag}='no'", _build(recipe, **{flag: "no"}), ValueError, flag))

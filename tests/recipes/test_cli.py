@@ -132,6 +132,22 @@ def test_generate_takes_the_decoding_controls_and_banned_phrases_one_per_flag(tr
     assert re.search(r"seqrecipes generate: error: `banned` must hold no empty phrase", capsys.readouterr().err)
 
 
+def test_generate_alignments_prints_where_each_output_token_looked(trained, capsys):
+    path = str(trained / "seq2seq_attention.keras")
+    assert cli.main(["generate", "--model", path, "--beam-width", "2", "--num-results", "2", "--alignments", "abc"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.strip().splitlines()]
+    model = commands.load_model(path)
+    expected = recipes.generate(model.decoder, model.decoder.inputs_from_raw(["abc"]), beam_width=2, num_results=2,
+                                alignments=True)  # fmt: skip
+    for row, alignments, length in zip(rows, expected["alignments"][0].numpy(), expected["lengths"][0].numpy()):
+        n = min(length + 1, alignments.shape[0])  # the tokens written, [END] included
+        assert len(row) == 5 and row[4] == " ".join(str(int(i)) for i in alignments[:n].argmax(-1))
+    lm = trained / "lm.keras"
+    recipes.rnn_language_model(units=4, embedding_dim=4, text_tokenizer=model.tokenizer("target")).save(lm)
+    assert cli.main(["generate", "--model", str(lm), "--alignments", "abc"]) == 2
+    assert re.search(r"seqrecipes generate: error: `alignments` needs a decoder with attention", capsys.readouterr().err)
+
+
 def test_list_reads_the_layers_summaries_from_the_sources_as_python_sees_them():
     from seqrecipes import layers
 
@@ -149,7 +165,8 @@ def test_generate_flags_are_the_settings_of_recipes_generate():
     assert list(read) == [p.name for p in parameters] == [name for name, _ in signatures.GENERATE_SETTINGS]
     for p, (name, dtype) in zip(parameters, signatures.GENERATE_SETTINGS):
         kind, default, meaning = read[name]
-        assert default == p.default and meaning and dtype == {int: tf.int32, str: tf.string, float: tf.float32}[kind]
+        kinds = {int: tf.int32, str: tf.string, bool: tf.bool, float: tf.float32}
+        assert default == p.default and meaning and dtype == kinds[kind]
 
 
 def _command_line(*argv):

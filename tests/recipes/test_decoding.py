@@ -395,12 +395,18 @@ def test_transformer_beam_scores_equal_the_teacher_forced_model():
     np.testing.assert_array_equal(alone["ids"][0].numpy(), ids[1])
 
 
-@pytest.mark.parametrize("name", ["seq2seq_attention", "transformer_seq2seq"])
-def test_coverage_penalty_on_attention_recipes_matches_a_replay_of_each_hypothesis(name):
+@pytest.mark.parametrize("name", ["seq2seq_attention", "transformer_seq2seq", "image_captioner"])
+def test_coverage_penalty_and_alignments_of_attention_recipes_match_a_replay_of_each_hypothesis(name):
+    """Each hypothesis replayed alone, step by step: its score with the coverage penalty, and the
+    alignments generate returns with it (the weights of every written token, 0 after its end)."""
     model, inputs = _recipe(name)
     decoder = model.decoder
-    out = recipes.beam_search(decoder, inputs, beam_width=3, num_results=3, length_penalty=0.6, coverage_penalty=0.5)
-    ids, lengths = out["ids"].numpy(), out["lengths"].numpy()
+    settings = dict(beam_width=3, num_results=3, length_penalty=0.6, coverage_penalty=0.5)
+    out = recipes.beam_search(decoder, inputs, **settings)
+    with_alignments = recipes.generate(decoder, inputs, **settings, alignments=True)
+    np.testing.assert_array_equal(with_alignments["ids"].numpy(), out["ids"].numpy())
+    ids, lengths, aligned = out["ids"].numpy(), out["lengths"].numpy(), with_alignments["alignments"].numpy()
+    assert aligned.shape[:3] == ids.shape
     for b in range(3):
         for k in range(3):
             n = min(lengths[b, k] + 1, ids.shape[-1])
@@ -409,11 +415,43 @@ def test_coverage_penalty_on_attention_recipes_matches_a_replay_of_each_hypothes
                 logits, state = decoder.step(token, state, tf.constant(t, tf.int32))
                 log_p += _log_softmax(logits.numpy()[0])[ids[b, k, t]]
                 alpha, mask = decoder.alignments(state)
+                np.testing.assert_allclose(aligned[b, k, t], alpha.numpy()[0], atol=1e-5)
                 coverage = coverage + alpha.numpy()[0]
                 token = tf.constant([ids[b, k, t]])
+            assert np.all(aligned[b, k, n:] == 0)
             real = mask.numpy()[0]
             expected = log_p / ((5 + n) / 6) ** 0.6 + 0.5 * np.sum(np.log(np.minimum(coverage[real], 1.0)))
             np.testing.assert_allclose(out["scores"][b, k].numpy(), expected, atol=1e-4)
+
+
+def test_alignments_of_greedy_and_sampling_and_per_request_in_a_graph():
+    model, inputs = _recipe("seq2seq_attention")
+    decoder = model.decoder
+    greedy = recipes.generate(decoder, inputs, alignments=True)
+    ids, expected = recipes.attention_alignments(model, inputs)
+    np.testing.assert_array_equal(greedy["ids"].numpy()[:, 0], ids)
+    np.testing.assert_allclose(greedy["alignments"].numpy()[:, 0], expected, atol=1e-6)
+    assert "alignments" not in recipes.generate(decoder, inputs)
+    sampled = recipes.generate(decoder, inputs, temperature=1.0, num_results=4, seed=2, alignments=True)
+    assert sampled["alignments"].shape[:3] == sampled["ids"].shape
+    written = sampled["ids"].numpy() != 0
+    np.testing.assert_allclose(sampled["alignments"].numpy().sum(-1), written.astype("float32"), atol=1e-5)
+    serve = tf.function(lambda x, on, k: recipes.generate(decoder, x, beam_width=k, num_results=k, alignments=on))
+    on, off = serve(inputs, tf.constant(True), tf.constant(2)), serve(inputs, tf.constant(False), tf.constant(2))
+    np.testing.assert_array_equal(on["ids"].numpy(), off["ids"].numpy())
+    assert on["alignments"].shape == (3, 2, decoder.max_length, 5) and off["alignments"].shape == (3, 2, 0, 5)
+    beam = recipes.generate(decoder, inputs, beam_width=2, num_results=2, alignments=True)
+    np.testing.assert_allclose(on["alignments"].numpy(), beam["alignments"].numpy(), atol=1e-6)
+
+
+def test_alignments_need_a_decoder_with_attention_and_a_bool():
+    model, inputs = _recipe("seq2seq")
+    with pytest.raises(ValueError, match=r"`alignments` needs a decoder with attention .*Received: alignments=True"):
+        recipes.generate(model.decoder, inputs, alignments=True)
+    assert "alignments" not in recipes.generate(model.decoder, inputs, alignments=tf.constant(True))  # ignored, as exported
+    attending, inputs = _recipe("seq2seq_attention")
+    with pytest.raises(TypeError, match=r"`alignments` must be a bool or a scalar bool tensor. Received: alignments=1"):
+        recipes.generate(attending.decoder, inputs, alignments=1)
 
 
 # ------------------------------------------------------------------------------------------------

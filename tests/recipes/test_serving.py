@@ -271,12 +271,17 @@ def _python_generate(model, feeds):
     # Phrases as the export reads them (a string tensor: the unusable ones ignored); Python strings are checked.
     settings["banned"] = tf.constant(feeds["banned"])
     (raw,) = [value for key, value in feeds.items() if key not in settings]
+    settings["alignments"] = tf.constant(settings["alignments"])  # as the export: (B, N, 0, S) when off
     result = recipes.generate(decoder, decoder.inputs_from_raw(tf.constant(raw)), **settings)
-    return {"outputs": decoder.detokenize(result["ids"]).numpy(), "scores": result["scores"].numpy()}  # (B, N)
+    outputs = {"outputs": decoder.detokenize(result["ids"]).numpy(), "scores": result["scores"].numpy()}  # (B, N)
+    if "alignments" in result:
+        outputs["alignments"] = result["alignments"].numpy()  # (B, N, L, S)
+    return outputs
 
 
 GREEDY = dict(beam_width=1, num_results=1, temperature=0.0, top_k=0, top_p=1.0, seed=0, length_penalty=0.6,
-              coverage_penalty=0.0, min_length=0, no_repeat_ngram_size=0, repetition_penalty=1.0, banned="")  # fmt: skip
+              coverage_penalty=0.0, min_length=0, no_repeat_ngram_size=0, repetition_penalty=1.0, banned="",
+              alignments=False)  # fmt: skip
 # Banned phrases for the word and the character tokenizers: each export ignores those it cannot write.
 BANNED = "the\ncat sat\nab\nc\nzzz-unknown"
 CONTROLS = dict(min_length=3, no_repeat_ngram_size=2, repetition_penalty=1.5, banned=BANNED)
@@ -285,7 +290,7 @@ GENERATE_REQUESTS = {
     "beam search": dict(GREEDY, beam_width=3, num_results=2, length_penalty=0.6, coverage_penalty=0.2),
     "sampling": dict(GREEDY, num_results=2, temperature=0.8, top_k=3, top_p=0.9, seed=5),
     "max_length over the limit": dict(GREEDY, max_length=1000),
-    "beam search with controls": dict(GREEDY, beam_width=3, num_results=2, **CONTROLS),
+    "beam search with controls": dict(GREEDY, beam_width=3, num_results=2, alignments=True, **CONTROLS),
     "sampling with controls": dict(GREEDY, num_results=2, temperature=0.8, seed=5, **dict(CONTROLS, repetition_penalty=0.7)),
 }
 
@@ -505,7 +510,8 @@ def test_generating_recipes_export_both_signatures(exported):
             raw_dtype = tf.float32 if raw == "images" else tf.string
             assert settings == {raw: raw_dtype, **dict(GENERATE_SETTINGS)}
             assert all(len(generate.inputs[key].tensor_shape.dim) == 0 for key in settings if key != raw)
-            assert sorted(generate.outputs) == ["outputs", "scores"]
+            attends = name in ("seq2seq_attention", "transformer_seq2seq", "image_captioner")
+            assert sorted(generate.outputs) == (["alignments"] if attends else []) + ["outputs", "scores"]
 
 
 @pytest.mark.parametrize("name", GENERATING)
@@ -523,6 +529,14 @@ def test_generate_signature_gives_the_n_best_strings_and_scores(served, name):
     beam = by_kind["beam search"]["scores"]
     assert np.all(beam[:, 0] >= beam[:, 1])
     assert np.all(by_kind["greedy"]["scores"] <= 0) and np.all(by_kind["sampling"]["scores"] <= 0)
+    # Decoders with attention: alignments when asked ((B, N, L, S), each written token's weights a
+    # distribution, or all 0 after the end), an empty (B, N, 0, S) when not.
+    if "alignments" in by_kind["greedy"]:
+        assert by_kind["greedy"]["alignments"].shape[:3] == (batch, 1, 0)
+        aligned = by_kind["beam search with controls"]["alignments"]
+        assert aligned.shape[:2] == (batch, 2) and aligned.shape[3] == by_kind["greedy"]["alignments"].shape[3]
+        sums = aligned.sum(-1)
+        assert np.all((np.abs(sums - 1) < 1e-4) | (sums == 0)) and np.any(sums > 0.5)
 
 
 def test_every_export_holds_one_warmup_request_per_signature(exported):
