@@ -13,7 +13,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seqrecipes.recipes.cli import demo
+from seqrecipes.data import RESERVED_TOKENS
+from seqrecipes.recipes.cli import demo, files
+from seqrecipes.recipes.cli.config import check_arguments, load_config, resolve, save_config
 from seqrecipes.recipes.cli.errors import CommandError
 from seqrecipes.recipes.cli.sources import generate_parameters
 from seqrecipes.recipes.cli.trainers import TRAINERS, as_text
@@ -96,32 +98,86 @@ def load_model(path):
     return model
 
 
+def _columns(text):
+    """``--columns A,B`` -> ["A", "B"] (None when not given)."""
+    return None if text is None else [part.strip() for part in text.split(",")]
+
+
+def _overrides(args):
+    """The flags given to ``train``, as configuration values (None: not given)."""
+    return {
+        "recipe": args.recipe,
+        "arguments": recipe_arguments(args.arg),
+        "data": {"train": args.train, "validation": args.validation, "format": args.format, "columns": _columns(args.columns),
+                 "dataset": args.dataset, "num_examples": args.num_examples, "num_validation": args.num_validation},  # fmt: skip
+        "tokenizer": {"kind": args.tokenizer, "vocabulary_size": args.vocabulary_size, "lowercase": args.lowercase},
+        "training": {"epochs": args.epochs, "batch_size": args.batch_size, "steps_per_epoch": args.steps_per_epoch,
+                     "patience": args.patience, "seed": args.seed, "bucket": False if args.no_bucket else None},  # fmt: skip
+        "run_dir": args.run_dir,
+        "output": args.output,
+    }
+
+
+def file_examples(info, paths, settings, names=None):
+    """(examples, names) of the user's files for ``info``'s trainer, labels and tags as ids: ``names`` (the
+    model's, when evaluating) or, when None, those the training file holds."""
+    kind = info.trainer
+    examples = files.read_examples(paths, files.file_format(paths, settings["format"], kind), kind, settings["columns"])
+    if kind == "classification":
+        ids, names = files.label_ids([label for _, label in examples], names)
+        examples = [(text, i) for (text, _), i in zip(examples, ids)]
+    elif kind == "tagging":
+        names = list(names) if names is not None else sorted({tag for _, tags in examples for tag in tags})
+        index = {name: i for i, name in enumerate(names)}
+        unknown = sorted({tag for _, tags in examples for tag in tags} - set(index))
+        if unknown:
+            raise CommandError(f"Tags the model does not know: {unknown[:10]}. Known tags: {names}")
+        examples = [(tokens, np.array([index[t] for t in tags], "int64")) for tokens, tags in examples]
+    if settings.get("num_examples"):
+        examples = examples[: settings["num_examples"]]
+    return examples, names
+
+
 def train(args):
-    info = _recipe(args.recipe)
+    config = resolve(load_config(args.config) if args.config else {}, _overrides(args))
+    info = _recipe(config["recipe"])
     trainer = _trainer(info)
-    _check_dataset(args.dataset, info)
-    arguments = recipe_arguments(args.arg)
-    run_dir = writable_folder(args.run_dir or os.path.join("runs", info.name), "--run-dir")
-    output = args.output or os.path.join(run_dir, f"{info.name}.keras")
+    check_arguments(info.function, config["arguments"])
+    settings, training = config["data"], config["training"]
+    args.seed = training["seed"]  # the built-in sources draw their examples with it
+    config["run_dir"] = run_dir = writable_folder(config["run_dir"] or os.path.join("runs", info.name), "--run-dir")
+    output = config["output"] or os.path.join(run_dir, f"{info.name}.keras")
     if os.path.isdir(output):
         raise CommandError(f"`--output` must be a .keras file, not a folder. Received: --output={output!r}")
     writable_folder(os.path.dirname(os.path.abspath(output)), "--output")
     t0 = time.perf_counter()
-    pairs, names = trainer.examples(args.dataset, args.num_examples, held_out=False, args=args)
-    validation = trainer.examples(args.dataset, args.num_validation, held_out=True, args=args)[0] if args.num_validation else None
-    print(f"data: {len(pairs)} training and {len(validation or [])} validation examples of {args.dataset} ({time.perf_counter() - t0:.1f} s)")
-    keras.utils.set_random_seed(args.seed)
+    if settings["dataset"]:
+        _check_dataset(settings["dataset"], info)
+        pairs, names = trainer.examples(settings["dataset"], settings["num_examples"] or 10_000, held_out=False, args=args)
+        count = settings["num_validation"]
+        validation = trainer.examples(settings["dataset"], count, held_out=True, args=args)[0] if count else None
+        source = settings["dataset"]
+    else:
+        pairs, names = file_examples(info, settings["train"], settings)
+        validation = None
+        if settings["validation"]:
+            validation, _ = file_examples(info, settings["validation"], dict(settings, num_examples=None), names)
+        source = " ".join(settings["train"])
+    print(f"data: {len(pairs)} training and {len(validation or [])} validation examples of {source} ({time.perf_counter() - t0:.1f} s)")
+    print(f"config: {save_config(config, run_dir)}")
+    keras.utils.set_random_seed(training["seed"])
     try:
-        model = trainer.build(info, pairs, arguments, names)
+        model = trainer.build(info, pairs, dict(config["arguments"]), names, tokenizer=config["tokenizer"])
     except (TypeError, ValueError) as error:
         raise CommandError(f"Could not build {info.name}: {error}") from error
     print(f"model: {info.name} {model.arguments}: {model.count_params():,} parameters")
-    batches = trainer.batches(model, pairs, args.batch_size, shuffle_seed=args.seed)
-    validation_batches = trainer.batches(model, validation, args.batch_size) if validation else None
+    batch_size = training["batch_size"]
+    batches = trainer.batches(model, pairs, batch_size, shuffle_seed=training["seed"], bucket=training["bucket"])
+    validation_batches = trainer.batches(model, validation, batch_size) if validation else None
     try:
         history = train_model(
-            model, batches, validation_batches, epochs=args.epochs, run_dir=run_dir, patience=args.patience,
-            resume=not args.no_resume, steps_per_epoch=args.steps_per_epoch, verbose=1,
+            model, batches, validation_batches, epochs=training["epochs"], run_dir=run_dir, patience=training["patience"],
+            resume=not args.no_resume, steps_per_epoch=training["steps_per_epoch"], verbose=1,
         )  # fmt: skip
     except ValueError as error:  # a token id outside the vocabulary, a backup of another model in --run-dir
         raise CommandError(str(error)) from error
@@ -133,19 +189,34 @@ def train(args):
         raise CommandError(f"Could not write the model ({error.strerror or error}). Received: --output={output!r}") from error
     print(f"saved {output}")
     if validation:
-        scores = trainer.scores(model, validation, args.batch_size)
+        scores = trainer.scores(model, validation, batch_size)
         if scores:
             print("validation: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
     return 0
+
+
+def _model_names(model):
+    """The label or tag names a model was trained with (None: classes are plain ids)."""
+    if model.info.trainer == "tagging":
+        return model.tokenizer("tags").get_vocabulary()[len(RESERVED_TOKENS):]  # the tag names, after the reserved ids
+    return model.arguments.get("label_names") or None
 
 
 def evaluate(args):
     model = load_model(args.model)
     info = model.info
     trainer = _trainer(info)
-    _check_dataset(args.dataset, info)
-    pairs, _ = trainer.examples(args.dataset, args.num_examples, held_out=True, args=args)
-    print(f"evaluating {args.model} ({info.name}) on {len(pairs)} held-out examples of {args.dataset}")
+    if (args.file is None) == (args.dataset is None):
+        raise CommandError(f"Pass one of --dataset NAME and --file FILE. Received: dataset={args.dataset!r}, file={args.file!r}")
+    if args.file:
+        settings = {"format": args.format, "columns": _columns(args.columns), "num_examples": args.num_examples}
+        pairs, _ = file_examples(info, args.file, settings, _model_names(model))
+        source = " ".join(args.file)
+    else:
+        _check_dataset(args.dataset, info)
+        pairs, _ = trainer.examples(args.dataset, args.num_examples or 1_000, held_out=True, args=args)
+        source = f"held-out examples of {args.dataset}"
+    print(f"evaluating {args.model} ({info.name}) on {len(pairs)} {source}")
     try:
         results = model.evaluate(trainer.batches(model, pairs, args.batch_size), verbose=1, return_dict=True)
     except ValueError as error:  # a token id outside the model's vocabulary
@@ -156,6 +227,21 @@ def evaluate(args):
     return 0
 
 
+def _inputs(args):
+    """The strings to predict: those given as arguments, then the lines of --input-file ('-': standard input)."""
+    inputs = list(args.inputs)
+    if args.input_file == "-":
+        inputs += [line.rstrip("\r\n") for line in sys.stdin]
+    elif args.input_file is not None:
+        try:
+            inputs += [line.decode("utf-8") for line in files.data.text_lines(args.input_file).as_numpy_iterator()]
+        except (OSError, ValueError, TypeError) as error:
+            raise CommandError(f"{error} Received: --input-file={args.input_file!r}") from error
+    if not inputs:
+        raise CommandError("Nothing to predict: give input strings, or --input-file FILE ('-': standard input)")
+    return inputs
+
+
 def predict(args):
     model = load_model(args.model)
     if model.info.serving not in ("generate", "classify", "tag", "embed"):
@@ -163,8 +249,9 @@ def predict(args):
             f"`seqrecipes predict` reads strings; a {model.info.serving!r} model takes arrays (use recipes.predict in "
             f"Python). Received: --model={args.model!r}"
         )
-    outputs = predict_outputs(model, args.inputs)
-    for i, text in enumerate(args.inputs):
+    inputs = _inputs(args)
+    outputs = predict_outputs(model, inputs, batch_size=args.batch_size)
+    for i, text in enumerate(inputs):
         if "outputs" in outputs:
             answer = as_text(outputs["outputs"][i])
         elif "filled" in outputs:  # a masked language model: the text with its [MASK] marks filled

@@ -2,6 +2,8 @@
 
     seqrecipes list
     seqrecipes train --recipe seq2seq_attention --dataset date_translation --epochs 5
+    seqrecipes train --recipe seq2seq_attention --train pairs.tsv --validation held_out.tsv --tokenizer sentencepiece
+    seqrecipes train --config runs/seq2seq_attention/config.yaml
     seqrecipes evaluate --model runs/seq2seq_attention/seq2seq_attention.keras --dataset date_translation
     seqrecipes predict --model runs/seq2seq_attention/seq2seq_attention.keras "June 25th, 2009" "2009년 6월 25일"
     seqrecipes generate --model runs/seq2seq_attention/seq2seq_attention.keras --beam-width 4 --num-results 3 "June 25th, 2009"
@@ -21,6 +23,7 @@ import sys
 
 from seqrecipes import __version__
 from seqrecipes.recipes.cli.errors import CommandError
+from seqrecipes.recipes.cli.config import FORMATS, TOKENIZERS
 from seqrecipes.recipes.cli.sources import generate_parameters, layer_summaries
 from seqrecipes.recipes.registry import list_recipes, trained_datasets
 
@@ -150,37 +153,63 @@ def _parser():
 
     sub.add_parser("list", help="List the recipes (task type, serving kind, datasets) and the layers.").set_defaults(func=list_command)
 
-    def data_options(p, default_examples):
-        p.add_argument("--dataset", required=True, help=f"a data source: {', '.join(trained_datasets())}")
-        p.add_argument("--num-examples", type=_integer("--num-examples", 1, MAX_EXAMPLES), default=default_examples,
-                       help=f"examples to read, 1 to {MAX_EXAMPLES:,} (default %(default)s)")  # fmt: skip
-        p.add_argument("--batch-size", type=_integer("--batch-size", 1), default=64, help="(default %(default)s)")
+    def data_options(p, default_examples, training=False):
+        """The data flags of train and evaluate; train's defaults are None, filled in by the configuration."""
+        default = None  # the data source's default_examples, or all of a file
+        p.add_argument("--dataset", default=None, help=f"a built-in data source: {', '.join(trained_datasets())}")
+        p.add_argument("--num-examples", type=_integer("--num-examples", 1, MAX_EXAMPLES), default=default,
+                       help=f"examples to read, 1 to {MAX_EXAMPLES:,} (default: {default_examples:,} of a data source, all of a file)")  # fmt: skip
+        p.add_argument("--format", choices=FORMATS, default=None, help="the files' format (default: told by the extension: "
+                       ".tsv, .tab, .csv, .conll; two files: parallel; otherwise lines)")  # fmt: skip
+        p.add_argument("--columns", type=_text("--columns"), default=None, metavar="A,B",
+                       help="TSV/CSV: the input and target column names (default: the first two); CoNLL: the token and tag column numbers (default 0,-1)")  # fmt: skip
+        p.add_argument("--batch-size", type=_integer("--batch-size", 1), default=None if training else 64, help="(default 64)")
         p.add_argument("--data-dir", default=None, help="TensorFlow Datasets folder")
         p.add_argument("--download", action="store_true", help="let TensorFlow Datasets download missing data")
-        p.add_argument("--seed", type=_integer("--seed", 0, MAX_SEED), default=0, help="0 to 2**32 - 1 (default %(default)s)")
+        p.add_argument("--seed", type=_integer("--seed", 0, MAX_SEED), default=None if training else 0, help="0 to 2**32 - 1 (default 0)")
 
-    train = sub.add_parser("train", help="Train a registered recipe on a named data source and save the .keras file.")
-    train.add_argument("--recipe", required=True, help="a recipe name (see `seqrecipes list`)")
-    data_options(train, 10_000)
-    train.add_argument("--num-validation", type=_integer("--num-validation", 0, MAX_EXAMPLES), default=500,
-                       help="held-out examples for validation (0: none)")  # fmt: skip
-    train.add_argument("--epochs", type=_integer("--epochs", 1), default=10, help="(default %(default)s)")
+    train = sub.add_parser(
+        "train", help="Train a registered recipe on your files or a built-in data source and save the .keras file.",
+        description="Flags override the --config file's values; the run folder keeps the resolved configuration as "
+        "config.yaml, so `seqrecipes train --config RUN_DIR/config.yaml` runs the same training again.",
+    )  # fmt: skip
+    train.add_argument("--config", type=_text("--config"), default=None, help="a YAML or JSON run configuration")
+    train.add_argument("--recipe", default=None, help="a recipe name (see `seqrecipes list`)")
+    train.add_argument("--train", type=_text("--train"), nargs="+", metavar="FILE", default=None,
+                       help="the training file, or two files of aligned lines (source, target)")  # fmt: skip
+    train.add_argument("--validation", type=_text("--validation"), nargs="+", metavar="FILE", default=None,
+                       help="the validation file(s), in the training files' format")  # fmt: skip
+    data_options(train, 10_000, training=True)
+    train.add_argument("--tokenizer", choices=TOKENIZERS, default=None,
+                       help="fitted on the training file (default: char for pairs and text, word for classes and tags)")  # fmt: skip
+    train.add_argument("--vocabulary-size", type=_integer("--vocabulary-size", 5), default=None,
+                       help="the tokenizer's most entries (default: every character, 20,000 words, 8,000 subwords)")  # fmt: skip
+    train.add_argument("--lowercase", action="store_true", default=None, help="lowercase the text before tokenizing")
+    train.add_argument("--no-bucket", action="store_true", default=None, help="batch pairs in file order, not by source length")
+    train.add_argument("--num-validation", type=_integer("--num-validation", 0, MAX_EXAMPLES), default=None,
+                       help="held-out examples of a data source for validation (0: none; default 500)")  # fmt: skip
+    train.add_argument("--epochs", type=_integer("--epochs", 1), default=None, help="(default 10)")
     train.add_argument("--steps-per-epoch", type=_integer("--steps-per-epoch", 1), default=None, help="batches per epoch (default: the whole data)")
     train.add_argument("--patience", type=_integer("--patience", 0), default=None, help="early stopping patience in epochs (default: off)")
-    train.add_argument("--run-dir", default=None, help="checkpoints, resume state and TensorBoard logs (default runs/RECIPE)")
+    train.add_argument("--run-dir", default=None, help="checkpoints, resume state, TensorBoard logs, config.yaml (default runs/RECIPE)")
     train.add_argument("--no-resume", action="store_true", help="start over even if the run folder holds a killed run")
     train.add_argument("--output", type=_keras_file("--output"), default=None, help="the .keras file to write (default RUN_DIR/RECIPE.keras)")
     train.add_argument("--arg", type=_text("--arg"), action="append", metavar="KEY=VALUE", help="a recipe argument, e.g. --arg units=64 (repeatable)")
     train.set_defaults(func=_command("train"))
 
-    evaluate = sub.add_parser("evaluate", help="Score a saved model on held-out examples of a data source.")
+    evaluate = sub.add_parser("evaluate", help="Score a saved model on held-out examples of a data source or on your file.")
     evaluate.add_argument("--model", required=True, help="a .keras file written by `seqrecipes train`")
+    evaluate.add_argument("--file", type=_text("--file"), nargs="+", metavar="FILE", default=None,
+                          help="a file (or two of aligned lines) in a format `train --train` reads, instead of --dataset")  # fmt: skip
     data_options(evaluate, 1_000)
     evaluate.set_defaults(func=_command("evaluate"))
 
     predict = sub.add_parser("predict", help="Print a saved model's outputs for raw input strings.")
     predict.add_argument("--model", required=True, help="a .keras file")
-    predict.add_argument("inputs", type=_text("inputs"), nargs="+", help="input strings (UTF-8)")
+    predict.add_argument("--input-file", type=_text("--input-file"), default=None, metavar="FILE",
+                         help="read the inputs from FILE, one a line ('-': standard input), after any given as arguments")  # fmt: skip
+    predict.add_argument("--batch-size", type=_integer("--batch-size", 1), default=64, help="(default %(default)s)")
+    predict.add_argument("inputs", type=_text("inputs"), nargs="*", help="input strings (UTF-8)")
     predict.set_defaults(func=_command("predict"))
 
     generate = sub.add_parser(

@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from seqrecipes import data
 from seqrecipes.recipes.cli.errors import CommandError
+from seqrecipes.recipes.cli.files import make_tokenizer
 from seqrecipes.recipes.many_to_many.sequence_tagger import predict_tags
 from seqrecipes.recipes.serving.predictions import predict
 from seqrecipes.recipes.training import metrics
@@ -77,19 +78,29 @@ class _Trainer:
             raise CommandError(f"The data set {name!r} gave no examples. Received: num_examples={num_examples}")
         return examples, None
 
+    def tokenizer(self, texts, spec=None, words_given=False):
+        """A tokenizer fitted on ``texts`` as ``spec`` says ({"kind", "vocabulary_size", "lowercase"}; kind None:
+        the trainer's default, with every character or up to 20,000 words, as the built-in data sets use)."""
+        spec = dict(spec or {})
+        kind = spec.get("kind") or self.default_tokenizer
+        size = spec.get("vocabulary_size")
+        return make_tokenizer(kind, list(texts), size, bool(spec.get("lowercase")), words_given=words_given)
+
 
 class TextPairs(_Trainer):
-    def build(self, info, pairs, arguments, names=None):
+    default_tokenizer = "char"
+
+    def build(self, info, pairs, arguments, names=None, tokenizer=None):
         sources, targets = zip(*pairs)
-        source_tokenizer = data.CharTokenizer().adapt(list(sources))
-        target_tokenizer = data.CharTokenizer().adapt(list(targets))
+        source_tokenizer = self.tokenizer(sources, tokenizer)
+        target_tokenizer = self.tokenizer(targets, tokenizer)
         return info.function(source_tokenizer=source_tokenizer, target_tokenizer=target_tokenizer, **arguments)
 
-    def batches(self, model, pairs, batch_size, shuffle_seed=None):
+    def batches(self, model, pairs, batch_size, shuffle_seed=None, bucket=False):
         sources, targets = zip(*pairs)
         dataset = _shuffled(tf.data.Dataset.from_tensor_slices((list(sources), list(targets))), len(pairs), shuffle_seed)
         step = data.seq2seq_batches(
-            model.tokenizer("source"), model.tokenizer("target"), batch_size,
+            model.tokenizer("source"), model.tokenizer("target"), batch_size, bucket=bucket,
             max_source_length=model.arguments["max_source_length"], max_target_length=model.arguments["max_target_length"],
         )  # fmt: skip
         return dataset.apply(step).prefetch(tf.data.AUTOTUNE)
@@ -101,12 +112,16 @@ class TextPairs(_Trainer):
 
 
 class Classification(_Trainer):
-    def build(self, info, pairs, arguments, names=None):
-        tokenizer = data.WordTokenizer(max_size=20_000).adapt([text for text, _ in pairs])
-        arguments.setdefault("num_classes", max(2, 1 + max(int(label) for _, label in pairs)))
-        return info.function(text_tokenizer=tokenizer, **arguments)
+    default_tokenizer = "word"
 
-    def batches(self, model, pairs, batch_size, shuffle_seed=None):
+    def build(self, info, pairs, arguments, names=None, tokenizer=None):
+        text_tokenizer = self.tokenizer([text for text, _ in pairs], tokenizer)
+        arguments.setdefault("num_classes", max(2, 1 + max(int(label) for _, label in pairs), len(names or ())))
+        if names:
+            arguments.setdefault("label_names", list(names))
+        return info.function(text_tokenizer=text_tokenizer, **arguments)
+
+    def batches(self, model, pairs, batch_size, shuffle_seed=None, bucket=False):
         texts, labels = zip(*pairs)
         dataset = tf.data.Dataset.from_tensor_slices((list(texts), [int(y) for y in labels]))
         dataset = _shuffled(dataset, len(pairs), shuffle_seed).apply(data.tokenize(model.tokenizer("text")))
@@ -130,11 +145,16 @@ class Tagging(_Trainer):
             raise CommandError(f"The data set {name!r} gave no examples. Received: num_examples={num_examples}")
         return aligned, names
 
-    def build(self, info, sentences, arguments, names=None):
-        text_tokenizer = data.WordTokenizer(split_punctuation=False, max_size=20_000).adapt([" ".join(t) for t, _ in sentences])
+    default_tokenizer = "word"
+
+    def build(self, info, sentences, arguments, names=None, tokenizer=None):
+        kind = (tokenizer or {}).get("kind") or "word"
+        if kind != "word":  # one tag a token: the tokenizer must keep the file's tokens
+            raise CommandError(f"A tagger reads its file's tokens as they are: --tokenizer word only. Received: --tokenizer={kind!r}")
+        text_tokenizer = self.tokenizer([" ".join(t) for t, _ in sentences], tokenizer, words_given=True)
         return info.function(text_tokenizer=text_tokenizer, tags_tokenizer=list(names), **arguments)
 
-    def batches(self, model, sentences, batch_size, shuffle_seed=None):
+    def batches(self, model, sentences, batch_size, shuffle_seed=None, bucket=False):
         dataset = tf.data.Dataset.from_generator(
             lambda: iter(sentences), output_signature=(tf.TensorSpec([None], tf.string), tf.TensorSpec([None], tf.int64))
         ).apply(tf.data.experimental.assert_cardinality(len(sentences)))
@@ -160,10 +180,12 @@ class Text(_Trainer):
             raise CommandError(f"The data set {name!r} gave no lines of text. Received: dataset={name!r}")
         return examples, None
 
-    def build(self, info, lines, arguments, names=None):
-        return info.function(text_tokenizer=data.CharTokenizer().adapt(lines), **arguments)
+    default_tokenizer = "char"
 
-    def batches(self, model, lines, batch_size, shuffle_seed=None):
+    def build(self, info, lines, arguments, names=None, tokenizer=None):
+        return info.function(text_tokenizer=self.tokenizer(lines, tokenizer), **arguments)
+
+    def batches(self, model, lines, batch_size, shuffle_seed=None, bucket=False):
         dataset = _shuffled(tf.data.Dataset.from_tensor_slices(lines), len(lines), shuffle_seed)
         dataset = dataset.apply(data.tokenize(model.tokenizer("text")))
         context = model.arguments.get("max_length")  # a Transformer's learned positions: [START] + ids fit them

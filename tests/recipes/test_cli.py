@@ -48,7 +48,8 @@ TINY = ["units=16", "embedding_dim=8", "max_target_length=14"]
 def _train(recipe, dataset, run_dir, num_examples, num_validation, batch_size, *arguments):
     """``seqrecipes train`` for one epoch with the recipe ``arguments`` (KEY=VALUE); its exit status."""
     argv = ["train", "--recipe", recipe, "--dataset", dataset, "--num-examples", str(num_examples),
-            "--num-validation", str(num_validation), "--epochs", "1", "--batch-size", str(batch_size), "--run-dir", str(run_dir)]  # fmt: skip
+            "--num-validation", str(num_validation), "--epochs", "1", "--batch-size", str(batch_size), "--run-dir", str(run_dir),
+            "--no-bucket"]  # fmt: skip
     return cli.main(argv + [word for argument in arguments for word in ("--arg", argument)])
 
 
