@@ -105,7 +105,8 @@ def saved_arguments(recipe, values, leave_out=()):
     JSON values (NumPy scalars as Python numbers, tuples as lists).
     """
     names = [n for n in inspect.signature(recipe).parameters if not n.endswith("_tokenizer")]
-    return {n: _json_value(values[n]) for n in names if n != "name" and n not in leave_out}
+    leave_out = (*leave_out, "name", "mixed_precision")  # the precision wrapper stores its own (``_precision.py``)
+    return {n: _json_value(values[n]) for n in names if n not in leave_out}
 
 
 def check_transformer_sizes(num_layers, num_heads, hidden_dim, intermediate_dim, dropout):

@@ -27,6 +27,8 @@ GENERATION_SERVING = "seqrecipes.recipes.serving.signatures:generation_serving"
 # How ``seqrecipes train`` turns a named data set into tokenizers, batches and scores for a recipe
 # (``recipes/cli/trainers.py``); a recipe without one is trained from Python.
 TRAINERS = ("text_pairs", "classification", "tagging", "text")
+# The dtype policies every recipe's ``mixed_precision`` takes (``recipes/_precision.py``).
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 @dataclasses.dataclass(frozen=True)

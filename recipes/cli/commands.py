@@ -107,12 +107,13 @@ def _overrides(args):
     """The flags given to ``train``, as configuration values (None: not given)."""
     return {
         "recipe": args.recipe,
-        "arguments": recipe_arguments(args.arg),
+        "arguments": dict(recipe_arguments(args.arg), **({"mixed_precision": args.mixed_precision} if args.mixed_precision else {})),
         "data": {"train": args.train, "validation": args.validation, "format": args.format, "columns": _columns(args.columns),
                  "dataset": args.dataset, "num_examples": args.num_examples, "num_validation": args.num_validation},  # fmt: skip
         "tokenizer": {"kind": args.tokenizer, "vocabulary_size": args.vocabulary_size, "lowercase": args.lowercase},
         "training": {"epochs": args.epochs, "batch_size": args.batch_size, "steps_per_epoch": args.steps_per_epoch,
-                     "patience": args.patience, "seed": args.seed, "bucket": False if args.no_bucket else None},  # fmt: skip
+                     "patience": args.patience, "seed": args.seed, "bucket": False if args.no_bucket else None,
+                     "strategy": args.strategy},  # fmt: skip
         "run_dir": args.run_dir,
         "output": args.output,
     }
@@ -138,12 +139,36 @@ def file_examples(info, paths, settings, names=None):
     return examples, names
 
 
+def distribution_strategy(name):
+    """The tf.distribute strategy of ``--strategy``: None, MirroredStrategy (every GPU here, else the CPU), or
+    MultiWorkerMirroredStrategy (the cluster of ``TF_CONFIG``: JSON with "cluster" and "task"; a CommandError
+    when it is set and malformed)."""
+    if name is None:
+        return None
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    config = os.environ.get("TF_CONFIG")
+    if config is not None:
+        try:
+            parsed = json.loads(config)
+            well_formed = isinstance(parsed, dict) and isinstance(parsed.get("cluster"), dict) and isinstance(parsed.get("task"), dict)
+        except json.JSONDecodeError:
+            well_formed = False
+        if not well_formed:
+            raise CommandError(
+                'TF_CONFIG must be JSON such as {"cluster": {"worker": ["host1:port", "host2:port"]}, "task": '
+                f'{{"type": "worker", "index": 0}}}}. Received: TF_CONFIG={config!r:.200}'
+            )
+    return tf.distribute.MultiWorkerMirroredStrategy()
+
+
 def train(args):
     config = resolve(load_config(args.config) if args.config else {}, _overrides(args))
     info = _recipe(config["recipe"])
     trainer = _trainer(info)
     check_arguments(info.function, config["arguments"])
     settings, training = config["data"], config["training"]
+    strategy = distribution_strategy(training["strategy"])  # a malformed TF_CONFIG fails before any work
     args.seed = training["seed"]  # the built-in sources draw their examples with it
     config["run_dir"] = run_dir = writable_folder(config["run_dir"] or os.path.join("runs", info.name), "--run-dir")
     output = config["output"] or os.path.join(run_dir, f"{info.name}.keras")
@@ -178,6 +203,7 @@ def train(args):
         history = train_model(
             model, batches, validation_batches, epochs=training["epochs"], run_dir=run_dir, patience=training["patience"],
             resume=not args.no_resume, steps_per_epoch=training["steps_per_epoch"], verbose=1,
+            strategy=strategy,
         )  # fmt: skip
     except ValueError as error:  # a token id outside the vocabulary, a backup of another model in --run-dir
         raise CommandError(str(error)) from error

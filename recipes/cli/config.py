@@ -5,7 +5,8 @@
     data: {train: [train.de, train.en], validation: [val.de, val.en], format: null, columns: null,
            dataset: null, num_examples: null, num_validation: 500}
     tokenizer: {kind: sentencepiece, vocabulary_size: 8000, lowercase: true}
-    training: {epochs: 10, batch_size: 64, steps_per_epoch: null, patience: null, seed: 0, bucket: true}
+    training: {epochs: 10, batch_size: 64, steps_per_epoch: null, patience: null, seed: 0, bucket: true,
+               strategy: null}                 # or mirrored, multi-worker
     run_dir: runs/de-en
     output: null                                    # the .keras file (default RUN_DIR/RECIPE.keras)
 
@@ -26,7 +27,8 @@ DEFAULTS = {
     "data": {"train": None, "validation": None, "format": None, "columns": None, "dataset": None,
              "num_examples": None, "num_validation": 500},  # fmt: skip
     "tokenizer": {"kind": None, "vocabulary_size": None, "lowercase": False},
-    "training": {"epochs": 10, "batch_size": 64, "steps_per_epoch": None, "patience": None, "seed": 0, "bucket": True},
+    "training": {"epochs": 10, "batch_size": 64, "steps_per_epoch": None, "patience": None, "seed": 0, "bucket": True,
+                 "strategy": None},
     "run_dir": None,
     "output": None,
 }
@@ -40,6 +42,7 @@ TRAINER_FORMATS = {
     "text": ("lines", "document"),
 }
 TOKENIZERS = ("char", "word", "wordpiece", "sentencepiece")
+STRATEGIES = ("mirrored", "multi-worker")  # tf.distribute's MirroredStrategy, MultiWorkerMirroredStrategy (TF_CONFIG)
 CONFIG_FILE = "config.yaml"
 
 
@@ -123,6 +126,7 @@ CHECKS = {
     ("training", "patience"): (lambda v: v is None or _is_int(v, 0), "an integer >= 0 or null"),
     ("training", "seed"): (lambda v: _is_int(v, 0, 2**32 - 1), "an integer in [0, 2**32 - 1]"),
     ("training", "bucket"): (lambda v: isinstance(v, bool), "true or false"),
+    ("training", "strategy"): (lambda v: v in (None, *STRATEGIES), f"one of {', '.join(STRATEGIES)} or null"),
     ("tokenizer", "kind"): (lambda v: v is None or v in TOKENIZERS, f"one of {', '.join(TOKENIZERS)} or null"),
     ("tokenizer", "vocabulary_size"): (lambda v: v is None or _is_int(v, 5), "an integer >= 5 or null"),
     ("tokenizer", "lowercase"): (lambda v: isinstance(v, bool), "true or false"),

@@ -23,9 +23,9 @@ import sys
 
 from seqrecipes import __version__
 from seqrecipes.recipes.cli.errors import CommandError
-from seqrecipes.recipes.cli.config import FORMATS, TOKENIZERS
+from seqrecipes.recipes.cli.config import FORMATS, STRATEGIES, TOKENIZERS
 from seqrecipes.recipes.cli.sources import generate_parameters, layer_summaries
-from seqrecipes.recipes.registry import list_recipes, trained_datasets
+from seqrecipes.recipes.registry import PRECISIONS, list_recipes, trained_datasets
 
 
 def list_command(args):
@@ -195,6 +195,11 @@ def _parser():
     train.add_argument("--no-resume", action="store_true", help="start over even if the run folder holds a killed run")
     train.add_argument("--output", type=_keras_file("--output"), default=None, help="the .keras file to write (default RUN_DIR/RECIPE.keras)")
     train.add_argument("--arg", type=_text("--arg"), action="append", metavar="KEY=VALUE", help="a recipe argument, e.g. --arg units=64 (repeatable)")
+    train.add_argument("--mixed-precision", choices=PRECISIONS, default=None,
+                       help="the recipe's mixed_precision: half-precision compute, float32 variables (default float32)")  # fmt: skip
+    train.add_argument("--strategy", choices=STRATEGIES, default=None,
+                       help="tf.distribute: mirrored (this machine's GPUs) or multi-worker (the machines of TF_CONFIG); the "
+                       "--batch-size is the global batch (default: one device)")  # fmt: skip
     train.set_defaults(func=_command("train"))
 
     evaluate = sub.add_parser("evaluate", help="Score a saved model on held-out examples of a data source or on your file.")

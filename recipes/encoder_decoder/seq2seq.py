@@ -9,6 +9,7 @@ from seqrecipes.recipes._components import CELLS, check_lengths, embed, make_cel
 from seqrecipes.recipes.encoder_decoder._encoder_decoder import RecurrentSourceDecoder, compiled_model, inputs, source_mask
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.training.scheduled_sampling import check_schedule
+from seqrecipes.recipes._precision import with_precision
 
 
 class Seq2SeqDecoder(RecurrentSourceDecoder):
@@ -59,6 +60,7 @@ class Seq2SeqDecoder(RecurrentSourceDecoder):
         return self.logits(self.output_dropout(output)), new_state
 
 
+@with_precision
 def seq2seq(
     *,
     source_vocabulary_size: int = 0,
@@ -184,6 +186,6 @@ def seq2seq(
         deep = keras.layers.Add(name="deep_output_sum")([deep, output_context])  # (B, T, 2U)
         outputs = layers.Maxout(2, name="maxout")(deep)  # (B, T, U)
     outputs = keras.layers.Dropout(dropout, name="output_dropout")(outputs)
-    logits = keras.layers.Dense(target_vocabulary_size, name="logits")(outputs)  # (B, T, V)
+    logits = keras.layers.Dense(target_vocabulary_size, dtype="float32", name="logits")(outputs)  # (B, T, V)
 
     return compiled_model(seq2seq, locals(), source, target_in, logits, optimizer)

@@ -9,6 +9,7 @@ from seqrecipes.recipes._components import CELLS, check_lengths, embed, make_cel
 from seqrecipes.recipes.encoder_decoder._encoder_decoder import RecurrentSourceDecoder, compiled_model, inputs, source_mask
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.training.scheduled_sampling import check_schedule
+from seqrecipes.recipes._precision import with_precision
 
 ATTENTIONS = {"bahdanau": None, "luong_dot": "dot", "luong_general": "general", "luong_concat": "concat"}
 
@@ -79,6 +80,7 @@ def _encoder(cell, units, bidirectional):
     return keras.layers.Bidirectional(forward, merge_mode="concat", name="encoder")
 
 
+@with_precision
 def seq2seq_attention(
     *,
     source_vocabulary_size: int = 0,
@@ -199,6 +201,6 @@ def seq2seq_attention(
     y = keras.layers.Dropout(dropout, name="target_dropout")(y)
     outputs = layers.AttentionDecoder(decoder_cell, name="decoder")(y, memory, initial_state=states)  # (B, T, U)
     outputs = keras.layers.Dropout(dropout, name="output_dropout")(outputs)
-    logits = keras.layers.Dense(target_vocabulary_size, name="logits")(outputs)  # (B, T, V)
+    logits = keras.layers.Dense(target_vocabulary_size, dtype="float32", name="logits")(outputs)  # (B, T, V)
 
     return compiled_model(seq2seq_attention, locals(), source, target_in, logits, optimizer)

@@ -8,6 +8,7 @@ from seqrecipes._checks import check_bool, check_choice, check_positive_number, 
 from seqrecipes.recipes._components import check_lengths, check_positive_ints, vocabulary_size_of
 from seqrecipes.recipes.encoder_decoder._encoder_decoder import SourceDecoder, compiled_model, inputs, next_token_logits, source_mask
 from seqrecipes.recipes.recipe_model import RecipeModel
+from seqrecipes.recipes._precision import with_precision
 
 POSITIONS = ("sinusoidal", "learned")
 
@@ -108,6 +109,7 @@ class TransformerSeq2SeqDecoder(SourceDecoder):
         return state["alignments"], ops.cast(state["memory_mask"], "bool")  # (B, S), real positions (B, S)
 
 
+@with_precision
 def transformer_seq2seq(
     *,
     source_vocabulary_size: int = 0,
@@ -215,7 +217,7 @@ def transformer_seq2seq(
         y = layers.TransformerDecoder(intermediate_dim, num_heads, **block, name=f"decoder_{i}")(y, x)
     if normalize_first:
         y = keras.layers.LayerNormalization(epsilon=1e-5, name="decoder_norm")(y)
-    logits = keras.layers.Dense(target_vocabulary_size, name="logits")(y)  # (B, T, V)
+    logits = keras.layers.Dense(target_vocabulary_size, dtype="float32", name="logits")(y)  # (B, T, V)
 
     return compiled_model(transformer_seq2seq, locals(), source, target_in, logits, optimizer)
 

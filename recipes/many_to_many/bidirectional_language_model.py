@@ -19,6 +19,7 @@ from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_
 from seqrecipes.recipes.decoding.recurrent_lm import RecurrentLanguageModelDecoder
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.training.metrics import Perplexity, TokenAccuracy
+from seqrecipes.recipes._precision import with_precision
 
 
 class BidirectionalLanguageModelDecoder(RecurrentLanguageModelDecoder):
@@ -36,6 +37,7 @@ class BidirectionalLanguageModelDecoder(RecurrentLanguageModelDecoder):
     """
 
 
+@with_precision
 def bidirectional_language_model(
     *,
     text_vocabulary_size: int = 0,
@@ -125,7 +127,7 @@ def bidirectional_language_model(
     forward = recurrent_stack(x, cell, units, num_layers, dropout)  # (B, T, H), layers rnn_j
     backward = recurrent_stack(layers.ReverseSequence(name="reverse_inputs")(x), cell, units, num_layers, dropout, prefix="backward_")
     backward = layers.ReverseSequence(name="reverse_outputs")(backward)  # (B, T, H): h_bwd,t back at step t
-    softmax = keras.layers.Dense(text_vocabulary_size, name="logits")  # one (W, b) for both directions
+    softmax = keras.layers.Dense(text_vocabulary_size, dtype="float32", name="logits")  # one (W, b) for both directions
     # (B, T, 2, V); a stacking op, not a Reshape layer, which would warn that it drops the padding mask
     # (the loss needs none: the targets are 0 at padding and at the ends).
     logits = ops.stack([softmax(forward), softmax(backward)], axis=2)

@@ -16,6 +16,7 @@ from seqrecipes.recipes.training.losses import token_loss
 from seqrecipes.recipes._components import check_lengths, check_schedule, check_transformer_sizes, gpt_optimizer, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.training.metrics import TokenAccuracy
+from seqrecipes.recipes._precision import with_precision
 
 MASK_TEXT = "[MASK]"
 INITIALIZER_STDDEV = 0.02  # BERT's truncated normal, here a plain N(0, 0.02)
@@ -62,6 +63,7 @@ def masked_lm_serving(model):
     return serve
 
 
+@with_precision
 def masked_language_model(
     *,
     text_vocabulary_size: int = 0,
@@ -159,7 +161,7 @@ def masked_language_model(
         )(x)  # fmt: skip
     x = keras.layers.Dense(hidden_dim, activation="gelu", kernel_initializer=initializer(), name="mlm_transform")(x)
     x = keras.layers.LayerNormalization(epsilon=1e-12, name="mlm_norm")(x)
-    logits = embedding(x, reverse=True)  # (B, T, V)
+    logits = keras.layers.Activation("linear", dtype="float32", name="float32_logits")(embedding(x, reverse=True))  # (B, T, V)
 
     model = RecipeModel(
         token_ids, logits, recipe="masked_language_model", arguments=saved_arguments(masked_language_model, locals()),

@@ -20,6 +20,7 @@ from seqrecipes.recipes.many_to_many import _ngram_arpa as arpa
 from seqrecipes.recipes.many_to_many._ngram import MAX_ORDER, count_ngrams
 from seqrecipes.recipes.many_to_many._ngram_estimators import ESTIMATORS
 from seqrecipes.recipes.recipe_model import RecipeModel
+from seqrecipes.recipes._precision import with_precision
 
 # What ``estimator`` may be: a name of ``ESTIMATORS``, or "arpa" for a model read from an ARPA file.
 ESTIMATOR_NAMES = tuple(ESTIMATORS) + ("arpa",)
@@ -146,6 +147,7 @@ def _set_tables(model, tables):
     table.set_weights([np.asarray(w, dtype=v.dtype) for w, v in zip(weights, table.weights)])
 
 
+@with_precision
 def ngram_language_model(
     sentences=None,
     *,

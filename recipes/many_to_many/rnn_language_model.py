@@ -13,6 +13,7 @@ from seqrecipes.recipes.decoding.prompts import MAX_PROMPT_LENGTH  # noqa: F401 
 from seqrecipes.recipes.decoding.recurrent_lm import RecurrentLanguageModelDecoder
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.training.metrics import Perplexity, TokenAccuracy
+from seqrecipes.recipes._precision import with_precision
 
 
 class RNNLanguageModelDecoder(RecurrentLanguageModelDecoder):
@@ -42,6 +43,7 @@ class RNNLanguageModelDecoder(RecurrentLanguageModelDecoder):
 
 
 
+@with_precision
 def rnn_language_model(
     *,
     text_vocabulary_size: int = 0,

@@ -14,6 +14,7 @@ from seqrecipes.recipes.backbones import backbone_features, check_downstream, fi
 from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_ints, embedded_tokens, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.training.metrics import TokenAccuracy
+from seqrecipes.recipes._precision import with_precision
 
 NUM_RESERVED = len(RESERVED_TOKENS)
 ENCODERS = ("rnn", "pretrained")
@@ -66,6 +67,7 @@ def crf_loss(model, token_ids, tags, emissions):
     return ops.sum(negative_log_likelihood) / ops.maximum(ops.sum(ops.cast(real, "float32")), 1.0)
 
 
+@with_precision
 def sequence_tagger(
     *,
     text_vocabulary_size: int = 0,
@@ -189,7 +191,7 @@ def sequence_tagger(
     else:
         x = embedded_tokens(token_ids, text_vocabulary_size, embedding_dim, dropout)  # (B, T, E)
         x = recurrent_stack(x, cell, units, num_layers, dropout, bidirectional)  # (B, T, 2H) or (B, T, H)
-    logits = keras.layers.Dense(tags_vocabulary_size, name="logits")(x)  # (B, T, V_tags)
+    logits = keras.layers.Dense(tags_vocabulary_size, dtype="float32", name="logits")(x)  # (B, T, V_tags)
     if crf:  # the emissions x_t, the CRF's weights in the graph
         outputs = keras.layers.Activation("linear", dtype="float32", name="emissions")(layers.CRF(tags_vocabulary_size, name="crf")(logits))
     else:

@@ -15,6 +15,7 @@ from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
 from seqrecipes.recipes.decoding.prompts import prompt_ids
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.training.metrics import Perplexity, TokenAccuracy
+from seqrecipes.recipes._precision import with_precision
 
 # GPT-2's initialization of every kernel and table: N(0, 0.02).
 INITIALIZER_STDDEV = 0.02
@@ -117,6 +118,7 @@ def _last_ids(ids, k):
     return ops.where(columns < lengths[:, None], kept, PAD_ID), ops.minimum(lengths, k)
 
 
+@with_precision
 def transformer_language_model(
     *,
     text_vocabulary_size: int = 0,
@@ -240,9 +242,9 @@ def transformer_language_model(
         )(x)  # fmt: skip
     x = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
     if tie_embeddings:
-        logits = embedding(x, reverse=True)  # (B, T, V)
+        logits = keras.layers.Activation("linear", dtype="float32", name="float32_logits")(embedding(x, reverse=True))  # (B, T, V)
     else:
-        logits = keras.layers.Dense(text_vocabulary_size, use_bias=False, kernel_initializer=initializer(), name="logits")(x)
+        logits = keras.layers.Dense(text_vocabulary_size, use_bias=False, kernel_initializer=initializer(), dtype="float32", name="logits")(x)
 
     model = RecipeModel(
         token_ids, logits, recipe="transformer_language_model",

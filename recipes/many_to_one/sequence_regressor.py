@@ -13,6 +13,7 @@ import tensorflow as tf
 from seqrecipes._checks import check_choice, check_rate
 from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_ints, recurrent_optimizer, recurrent_stack, saved_arguments
 from seqrecipes.recipes.recipe_model import RecipeModel
+from seqrecipes.recipes._precision import with_precision
 
 
 def forecast_serving(model):
@@ -34,6 +35,7 @@ def forecast_serving(model):
     return serve
 
 
+@with_precision
 def sequence_regressor(
     *,
     input_length: int = 24,

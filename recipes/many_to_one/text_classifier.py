@@ -15,6 +15,7 @@ from seqrecipes.data import BAG_MODES, PAD_ID, RESERVED_TOKENS, BagOfWords
 from seqrecipes.recipes.backbones import backbone_features, check_downstream, fine_tuning_optimizer
 from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_ints, recurrent_optimizer, recurrent_stack, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.recipe_model import RecipeModel
+from seqrecipes.recipes._precision import with_precision
 
 ENCODERS = ("rnn", "birnn", "transformer", "bag_of_words", "pretrained")
 POOLINGS = {
@@ -70,6 +71,7 @@ def _label_names(model):
     return model.arguments["label_names"]
 
 
+@with_precision
 def text_classifier(
     *,
     text_vocabulary_size: int = 0,

@@ -17,6 +17,7 @@ from seqrecipes.recipes._components import CELLS, check_lengths, check_positive_
 from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.training.metrics import TokenAccuracy
+from seqrecipes.recipes._precision import with_precision
 
 
 class ImageCaptionerDecoder(Decoder):
@@ -63,6 +64,7 @@ class ImageCaptionerDecoder(Decoder):
         return tf.cast(raw, tf.float32)  # (B, H, W, C): the signature fixes H, W, C to the model's
 
 
+@with_precision
 def image_captioner(
     *,
     image_height: int = 32,

@@ -17,6 +17,7 @@ from seqrecipes.recipes._components import check_lengths, check_positive_ints, s
 from seqrecipes.recipes.decoding.decoder import Decoder, ban_never_generated
 from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.training.metrics import Perplexity
+from seqrecipes.recipes._precision import with_precision
 
 
 class WindowLanguageModelDecoder(Decoder):
@@ -91,6 +92,7 @@ def window_contexts(tokenizer, strings, context_size):
     return tf.where(positions >= 0, window, tf.zeros_like(window))
 
 
+@with_precision
 def window_language_model(
     *,
     text_vocabulary_size: int = 0,

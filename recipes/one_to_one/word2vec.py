@@ -13,6 +13,7 @@ from seqrecipes import data, layers
 from seqrecipes._checks import check_choice, check_positive_int, check_positive_number
 from seqrecipes.recipes._components import check_lengths, check_positive_ints, saved_arguments, vocabulary_size_of
 from seqrecipes.recipes.recipe_model import RecipeModel
+from seqrecipes.recipes._precision import with_precision
 
 
 def word2vec_serving(model):
@@ -35,6 +36,7 @@ def word2vec_serving(model):
     return serve
 
 
+@with_precision
 def word2vec(
     *,
     text_vocabulary_size: int = 0,

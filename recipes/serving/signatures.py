@@ -92,18 +92,24 @@ def generation_serving(model):
     return serve
 
 
+def _float32(tensor):
+    """A half-precision output (a mixed-precision model's) as float32, so an export answers as a float32 model does."""
+    return tf.cast(tensor, tf.float32) if tensor.dtype in (tf.float16, tf.bfloat16) else tensor
+
+
 def checked_input(function, spec):
     """``function(raw, ...)`` with ``raw`` checked against ``spec``'s shape inside the graph.
 
     A signature loaded with ``tf.saved_model.load`` runs on any shape it is fed (a 2-D batch of
     strings would be read as more inputs than rows); ``tf.ensure_shape`` is a run-time check that
     stays in the graph (a rank test on the traced input would be folded away), so such a request
-    fails with "Shape of tensor inputs [2,2] is not compatible with expected shape [?]".
+    fails with "Shape of tensor inputs [2,2] is not compatible with expected shape [?]". Float16 and bfloat16
+    outputs (of a mixed-precision model) are cast to float32.
     """
 
     def checked(raw, *rest):
         raw = tf.ensure_shape(tf.identity(raw, name=spec.name), spec.shape)
-        return function(raw, *rest)
+        return tf.nest.map_structure(_float32, function(raw, *rest))
 
     return checked
 

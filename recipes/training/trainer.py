@@ -61,6 +61,7 @@ def train(
     verbose="auto",
     callbacks=None,
     keep_checkpoints=0,
+    strategy=None,
     **fit_kwargs,
 ):
     """Trains ``model`` with ``model.fit``, checkpointing, resuming, early stopping and a divergence guard.
@@ -107,6 +108,14 @@ def train(
         callbacks: more Keras callbacks, run after these.
         keep_checkpoints: k >= 0; also keep the weights after each of the last k epochs,
             ``run_dir/checkpoints/epoch-NNNN.weights.h5``, for ``average_checkpoints`` (0: none).
+        strategy: a ``tf.distribute.Strategy`` (``MirroredStrategy`` over the GPUs or CPU devices of
+            one machine, ``MultiWorkerMirroredStrategy`` over machines from ``TF_CONFIG``, a TPU
+            strategy); None trains on the default device. A ``RecipeModel`` built outside the
+            strategy is built and compiled again inside its scope from its config (the recipe runs
+            again), given ``model``'s weights, trained, and its weights are copied back into
+            ``model`` (the optimizer state stays with the run's backup and checkpoints). The batches
+            of ``train_data`` are global batches, split across the replicas: their size must be a
+            multiple of ``strategy.num_replicas_in_sync``.
         **fit_kwargs: passed on to ``model.fit`` (``steps_per_epoch``, ``class_weight``, ...).
 
     Returns:
@@ -130,6 +139,14 @@ def train(
     (2, None)
     """
     check_positive_int("epochs", epochs)
+    if strategy is not None:
+        replica = _in_scope(model, strategy, train_data)
+        if replica is not model:
+            kwargs = dict(run_dir=run_dir or os.path.join("runs", model.name), patience=patience, monitor=monitor, resume=resume,
+                          tensorboard=tensorboard, verbose=verbose, callbacks=callbacks, keep_checkpoints=keep_checkpoints)  # fmt: skip
+            history = train(replica, train_data, validation_data, epochs=epochs, strategy=strategy, **kwargs, **fit_kwargs)
+            model.set_weights(replica.get_weights())
+            return history
     if isinstance(keep_checkpoints, bool) or not isinstance(keep_checkpoints, int) or keep_checkpoints < 0:
         raise ValueError(f"`keep_checkpoints` must be an integer >= 0. Received: keep_checkpoints={keep_checkpoints!r}")
     if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 0):
@@ -179,6 +196,39 @@ def train(
     elif stopping is not None and stopping.stopped_epoch > 0:
         history.stopped_because = "early stopping"
     return history
+
+
+def _in_scope(model, strategy, train_data):
+    """``model`` when its variables live in ``strategy`` already, else a ``RecipeModel`` built and compiled
+    again in its scope with ``model``'s weights; a ValueError for another kind of model, or a first
+    global batch of ``train_data`` that the replicas cannot split evenly."""
+    if not isinstance(strategy, tf.distribute.Strategy):
+        raise ValueError(
+            "`strategy` must be a tf.distribute.Strategy (MirroredStrategy, MultiWorkerMirroredStrategy, ...) or None. "
+            f"Received: strategy={strategy!r:.100}"
+        )
+    replicas = strategy.num_replicas_in_sync
+    if isinstance(train_data, tf.data.Dataset):
+        first = next(iter(train_data.take(1)))
+        batch = int(tf.shape(tf.nest.flatten(first)[0])[0])
+        if batch % replicas:
+            raise ValueError(
+                f"The global batch must split evenly across the strategy's {replicas} replicas. "
+                f"Received: a first batch of {batch} examples"
+            )
+    if model.distribute_strategy is strategy:
+        return model
+    from seqrecipes.recipes.recipe_model import RecipeModel  # here: that module imports the registry
+
+    if not isinstance(model, RecipeModel):
+        raise ValueError(
+            "A model built outside the strategy must be a recipe's (its recipe builds it again in the scope); build "
+            f"and compile other models inside `with strategy.scope():`. Received: model={type(model).__name__}"
+        )
+    with strategy.scope():
+        replica = RecipeModel.from_config(model.get_config())
+    replica.set_weights(model.get_weights())
+    return replica
 
 
 def _restore_last_good(model, backup_dir, guard):

@@ -79,7 +79,8 @@ def test_parallel_files_with_a_wordpiece_tokenizer_from_a_json_config(folder, ca
 
 
 def test_csv_labels_by_name_train_evaluate_and_predict_from_a_file_and_stdin(folder, capsys, monkeypatch):
-    assert _train(folder, "labels", "--recipe", "text_classifier", "--train", str(folder / "labels.csv"), *TINY) == 0
+    assert _train(folder, "labels", "--recipe", "text_classifier", "--train", str(folder / "labels.csv"), "--strategy", "mirrored", *TINY) == 0
+    assert "seqrecipes train: warning" not in capsys.readouterr().err
     path = str(folder / "labels" / "text_classifier.keras")
     model = commands.load_model(path)
     assert model.arguments["label_names"] == ["other", "vehicle"] and model.arguments["num_classes"] == 2
@@ -104,8 +105,9 @@ def test_conll_tags_and_a_text_document_train(folder, capsys):
     assert cli.main(["evaluate", "--model", tagger, "--file", str(folder / "tags.conll")]) == 0
     assert "macro_f1: " in capsys.readouterr().out
     assert _train(folder, "text", "--recipe", "rnn_language_model", "--train", str(folder / "lines.txt"),
-                  "--format", "document", "--tokenizer", "word", *TINY) == 0  # fmt: skip
+                  "--format", "document", "--tokenizer", "word", "--mixed-precision", "mixed_bfloat16", *TINY) == 0  # fmt: skip
     model = commands.load_model(str(folder / "text" / "rnn_language_model.keras"))
+    assert model.arguments["mixed_precision"] == "mixed_bfloat16" and model.get_layer("logits").compute_dtype == "bfloat16"
     assert isinstance(model.tokenizer("text"), data.WordTokenizer) and "house" in model.tokenizer("text").get_vocabulary()
 
 
@@ -148,8 +150,17 @@ BAD_RUNS = {
                                           r"This recipe trains on tsv, csv files; .* reads as 'conll'"),
     "a subword tokenizer for a tagger": (lambda f: ["train", "--recipe", "sequence_tagger", "--train", str(f / "tags.conll"), "--tokenizer", "wordpiece"],
                                          r"--tokenizer word only. Received: --tokenizer='wordpiece'"),
+    "an unknown strategy": (lambda f: _config(f, "recipe: seq2seq\ndata: {train: x.tsv}\ntraining: {strategy: ring}\n"),
+                            r"`training.strategy` must be one of mirrored, multi-worker or null. Received: training.strategy='ring'"),
     "predict with a missing model": (lambda f: ["predict", "--model", str(f / "missing.keras")], r"No model file at"),
 }  # fmt: skip
+
+
+def test_a_malformed_tf_config_is_refused_before_any_work(folder, capsys, monkeypatch):
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": ["not", "a", "mapping"]}')
+    argv = ["train", "--recipe", "seq2seq", "--train", str(folder / "pairs.tsv"), "--strategy", "multi-worker", "--run-dir", str(folder / "bad")]
+    assert cli.main(argv) == 2
+    assert re.search(r"TF_CONFIG must be JSON such as .*Received: TF_CONFIG=", capsys.readouterr().err)
 
 
 @pytest.mark.parametrize("case", sorted(BAD_RUNS))
