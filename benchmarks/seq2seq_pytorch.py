@@ -450,8 +450,9 @@ def report(args, model, peers, rounds, times):
               f"{'(ours)' if name == 'ours' else f'{ratio:.2f}x'}")  # fmt: skip
     print("GFLOP/step: 3 x the forward matmul work of a mean timed batch (an estimate from the sizes)")
     ratio = statistics.median(theirs / ours for (ours, _), (theirs, _) in zip(times["ours"], times["bentrevett"]))
-    met = "met" if ratio >= 1.0 else "not met"
-    print(f"goal bahdanau_training_speed_vs_pytorch: {ratio:.2f}x (target >= 1.0x bentrevett's PyTorch model) {met}")
+    met = "met" if ratio >= 1.0 and not args.quick else "not met"  # a smoke run at tiny sizes decides nothing
+    scope = ", judged at the default sizes only" if args.quick else ""
+    print(f"goal bahdanau_training_speed_vs_pytorch: {ratio:.2f}x (target >= 1.0x bentrevett's PyTorch model{scope}) {met}")
 
 
 if __name__ == "__main__":

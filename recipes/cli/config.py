@@ -97,7 +97,7 @@ def resolve(config, overrides):
         paths = resolved["data"][key]
         if isinstance(paths, str):
             resolved["data"][key] = [paths]
-    check_values(dict(resolved, recipe=resolved["recipe"] or ""))
+    check_values(resolved)
     if not resolved["recipe"]:
         raise CommandError("No recipe: pass --recipe, or give `recipe` in the --config file. Received: recipe=None")
     if not (resolved["data"]["train"] or resolved["data"]["dataset"]):
@@ -138,7 +138,7 @@ CHECKS = {
     ("data", "dataset"): (lambda v: v is None or isinstance(v, str), "a data source name or null"),
     ("data", "num_examples"): (lambda v: v is None or _is_int(v, 1), "a positive integer or null"),
     ("data", "num_validation"): (lambda v: _is_int(v, 0), "an integer >= 0"),
-    ("recipe",): (lambda v: isinstance(v, str), "a recipe name"),
+    ("recipe",): (lambda v: v is None or isinstance(v, str), "a recipe name"),
     ("run_dir",): (lambda v: v is None or (isinstance(v, str) and v), "a folder path or null"),
     ("output",): (lambda v: v is None or (isinstance(v, str) and v.endswith(".keras")), "a path ending in .keras or null"),
 }

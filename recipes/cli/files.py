@@ -99,9 +99,7 @@ def read_examples(paths, format_name, kind, columns=None):
             examples = [text[i : i + DOCUMENT_PIECE] for i in range(0, len(text), DOCUMENT_PIECE) if text[i : i + DOCUMENT_PIECE].strip()]
         else:
             examples = [_as_text(line) for line in data.text_lines(paths[0]).as_numpy_iterator()]
-    except (OSError, ValueError, TypeError) as error:
-        if isinstance(error, CommandError):
-            raise
+    except (OSError, ValueError, TypeError) as error:  # the readers' errors (a CommandError passes through)
         raise CommandError(str(error)) from error
     if not examples:
         raise CommandError(f"{paths[0]!r} holds no examples. Received: format={format_name!r}")

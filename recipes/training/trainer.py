@@ -144,7 +144,7 @@ def train(
         if replica is not model:
             kwargs = dict(run_dir=run_dir or os.path.join("runs", model.name), patience=patience, monitor=monitor, resume=resume,
                           tensorboard=tensorboard, verbose=verbose, callbacks=callbacks, keep_checkpoints=keep_checkpoints)  # fmt: skip
-            history = train(replica, train_data, validation_data, epochs=epochs, strategy=strategy, **kwargs, **fit_kwargs)
+            history = train(replica, train_data, validation_data, epochs=epochs, **kwargs, **fit_kwargs)  # fit reads its strategy
             model.set_weights(replica.get_weights())
             return history
     if isinstance(keep_checkpoints, bool) or not isinstance(keep_checkpoints, int) or keep_checkpoints < 0:

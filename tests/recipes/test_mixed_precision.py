@@ -18,8 +18,8 @@ RNG = np.random.default_rng(0)
 
 
 def _random_inputs(model, batch=2, length=5):
-    """Random inputs for every input of a model: ids in [4, 8) (TINY's vocabularies have 8 entries, the
-    tagger's tags 6), float values elsewhere; unknown sizes are ``length``."""
+    """Random inputs for every input of a model: ids in [4, 6) (inside TINY's vocabularies of 8 entries and the
+    tagger's 6 tags), float values elsewhere; unknown sizes are ``length``."""
 
     def value(x):
         shape = [batch] + [length if d is None else d for d in x.shape[1:]]
