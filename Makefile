@@ -17,12 +17,13 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 demo: $(VENV)/.installed
 	$(VENV)/bin/seqrecipes demo
 
+# One pytest worker per core, each test file on one worker (its module fixtures are built once).
 test: $(VENV)/.installed
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n auto --dist loadfile tests
 
 # The CPU benchmarks; benchmarks/*_gpu.py run on a GPU machine with Keras on JAX (see their docstrings).
 bench: $(VENV)/.installed
-	$(PY) -m pip install -q -e '.[bench-ngram,bench-gpt,bench-word2vec]'
+	$(PY) -m pip install -q -e '.[bench-ngram,bench-gpt,bench-word2vec,bench-translation]'
 	for f in $(filter-out %_gpu.py,$(wildcard benchmarks/*.py)); do $(PY) $$f || exit 1; done
 
 clean:

@@ -105,6 +105,28 @@ class RecipeModel(keras.Model):
         """
         return self._checked(super().evaluate, x, y, args, kwargs)
 
+    def train_step(self, data):
+        return _per_worker_logs(self.distribute_strategy, super().train_step(data))
+
+    def test_step(self, data):
+        return _per_worker_logs(self.distribute_strategy, super().test_step(data))
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras builds a distributed model on the first batch reduced with strategy.reduce("MEAN", ...), which
+        # MultiWorkerMirroredStrategy cannot do on a dict of inputs (nor need: building reads shapes). This
+        # builds on this worker's first replica's part of the batch instead.
+        strategy = self._distribute_strategy
+        if strategy is None or iterator is None:
+            return super()._maybe_symbolic_build(iterator, data_batch)
+        for _, _, batches in iterator:
+            local = tf.nest.map_structure(
+                lambda x: strategy.experimental_local_results(x)[0] if isinstance(x, tf.distribute.DistributedValues) else x,
+                next(batches),
+            )  # fmt: skip
+            break
+        with strategy.scope():
+            self._symbolic_build(data_batch=local)
+
     def _checked(self, run, x, y, args, kwargs):
         from seqrecipes.recipes.training import token_ids  # here: the training package imports this module's users
 
@@ -155,3 +177,12 @@ class RecipeModel(keras.Model):
         }
         function = get_recipe(config["recipe"]).function
         return function(**config["arguments"], **{f"{role}_tokenizer": t for role, t in tokenizers.items()}, name=config["name"])
+
+
+def _per_worker_logs(strategy, logs):
+    """The step's scalar logs as vectors of one value under several workers: Keras reduces them across the
+    workers with ``strategy.reduce("MEAN", v, axis=0)``, which fails on a scalar (tensorflow#72388); a vector of
+    one reduces to the scalar."""
+    if not (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and strategy.extended._in_multi_worker_mode()):
+        return logs
+    return tf.nest.map_structure(lambda v: tf.reshape(v, [1]) if v.shape.rank == 0 else v, logs)

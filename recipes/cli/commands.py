@@ -24,7 +24,7 @@ from seqrecipes.recipes.recipe_model import RecipeModel
 from seqrecipes.recipes.registry import get_recipe, list_recipes, trained_datasets
 from seqrecipes.recipes.serving.predictions import predict as predict_outputs
 from seqrecipes.recipes.serving.saved_model import export as export_model
-from seqrecipes.recipes.training.trainer import train as train_model
+from seqrecipes.recipes.training.trainer import train as train_model, worker_run_dir
 
 
 def _trainer(info):
@@ -172,6 +172,9 @@ def train(args):
     args.seed = training["seed"]  # the built-in sources draw their examples with it
     config["run_dir"] = run_dir = writable_folder(config["run_dir"] or os.path.join("runs", info.name), "--run-dir")
     output = config["output"] or os.path.join(run_dir, f"{info.name}.keras")
+    own_dir = worker_run_dir(run_dir, strategy) if strategy is not None else run_dir
+    if own_dir != run_dir:  # a worker other than the chief keeps its copies in its own folder (see recipes.train)
+        output = os.path.join(own_dir, os.path.basename(output))
     if os.path.isdir(output):
         raise CommandError(f"`--output` must be a .keras file, not a folder. Received: --output={output!r}")
     writable_folder(os.path.dirname(os.path.abspath(output)), "--output")
@@ -189,7 +192,7 @@ def train(args):
             validation, _ = file_examples(info, settings["validation"], dict(settings, num_examples=None), names)
         source = " ".join(settings["train"])
     print(f"data: {len(pairs)} training and {len(validation or [])} validation examples of {source} ({time.perf_counter() - t0:.1f} s)")
-    print(f"config: {save_config(config, run_dir)}")
+    print(f"config: {save_config(config, writable_folder(own_dir, '--run-dir'))}")
     keras.utils.set_random_seed(training["seed"])
     try:
         model = trainer.build(info, pairs, dict(config["arguments"]), names, tokenizer=config["tokenizer"])
@@ -217,7 +220,7 @@ def train(args):
     if validation:
         scores = trainer.scores(model, validation, batch_size)
         if scores:
-            print("validation: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
+            print("validation: " + ", ".join(f"{k} {v}" if isinstance(v, str) else f"{k} {v:.4f}" for k, v in scores.items()))
     return 0
 
 
@@ -247,9 +250,9 @@ def evaluate(args):
         results = model.evaluate(trainer.batches(model, pairs, args.batch_size), verbose=1, return_dict=True)
     except ValueError as error:  # a token id outside the model's vocabulary
         raise CommandError(str(error)) from error
-    results.update(trainer.scores(model, pairs, args.batch_size))
+    results.update(trainer.scores(model, pairs, args.batch_size, lowercase=args.lowercase))
     for key, value in results.items():
-        print(f"{key}: {float(value):.4f}")
+        print(f"{key}: {value}" if isinstance(value, str) else f"{key}: {float(value):.4f}")
     return 0
 
 

@@ -206,6 +206,8 @@ def _parser():
     evaluate.add_argument("--model", required=True, help="a .keras file written by `seqrecipes train`")
     evaluate.add_argument("--file", type=_text("--file"), nargs="+", metavar="FILE", default=None,
                           help="a file (or two of aligned lines) in a format `train --train` reads, instead of --dataset")  # fmt: skip
+    evaluate.add_argument("--lowercase", action="store_true",
+                          help="score BLEU on lowercased text (sacreBLEU's -lc), for a model whose tokenizer lowercases")  # fmt: skip
     data_options(evaluate, 1_000)
     evaluate.set_defaults(func=_command("evaluate"))
 

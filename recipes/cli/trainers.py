@@ -2,8 +2,9 @@
 scores, for each ``trainer`` a recipe's registry entry names.
 
     text_pairs       (source, target) string pairs -> character tokenizers, ``data.seq2seq_batches``;
-                     scored by exact match and BLEU of the greedy outputs (encoder-decoders)
-    classification   (text, label id) pairs -> a word tokenizer, token-id batches; scored by accuracy
+                     scored by exact match and sacreBLEU (with its signature) of the greedy outputs
+    classification   (text, label id) pairs -> a word tokenizer, token-id batches; scored by accuracy and
+                     macro-F1
     tagging          (tokens, tag ids) sentences -> ``data.tagging_batches``; scored by per-tag and macro F1
     text             lines of text -> character tokenizer, ``[START] w`` / ``w [END]`` batches; scored by
                      the compiled perplexity
@@ -15,6 +16,7 @@ lets TFDS fetch them).
 
 import numpy as np
 import tensorflow as tf
+from sklearn.metrics import f1_score
 
 from seqrecipes import data
 from seqrecipes.recipes.cli.errors import CommandError
@@ -22,6 +24,7 @@ from seqrecipes.recipes.cli.files import make_tokenizer
 from seqrecipes.recipes.many_to_many.sequence_tagger import predict_tags
 from seqrecipes.recipes.serving.predictions import predict
 from seqrecipes.recipes.training import metrics
+from seqrecipes.recipes.training.bleu import sacre_bleu
 
 # (training split, held-out split) of each TensorFlow Datasets name.
 TFDS_SPLITS = {
@@ -105,10 +108,11 @@ class TextPairs(_Trainer):
         )  # fmt: skip
         return dataset.apply(step).prefetch(tf.data.AUTOTUNE)
 
-    def scores(self, model, pairs, batch_size):
+    def scores(self, model, pairs, batch_size, lowercase=False):
         sources, targets = zip(*pairs)
-        scores, _ = metrics.generation_scores(model, list(sources), list(targets), batch_size=batch_size, progress=True)
-        return scores
+        outputs = [s.decode("utf-8") for s in predict(model, list(sources), batch_size=batch_size, progress=True)["outputs"]]
+        bleu, signature = sacre_bleu(list(targets), outputs, lowercase=lowercase)
+        return {"exact_match": metrics.exact_match(list(targets), outputs), "bleu": bleu, "bleu_signature": signature}
 
 
 class Classification(_Trainer):
@@ -127,10 +131,12 @@ class Classification(_Trainer):
         dataset = _shuffled(dataset, len(pairs), shuffle_seed).apply(data.tokenize(model.tokenizer("text")))
         return dataset.apply(data.truncate_or_pad(model.arguments["max_length"])).batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
-    def scores(self, model, pairs, batch_size):
+    def scores(self, model, pairs, batch_size, lowercase=False):
         texts, labels = zip(*pairs)
         predicted = predict(model, list(texts), batch_size=batch_size, progress=True)["label_id"]
-        return {"accuracy": float(np.mean(predicted == np.array([int(y) for y in labels])))}
+        labels = np.array([int(y) for y in labels])
+        macro = f1_score(labels, predicted, average="macro", labels=np.union1d(labels, predicted), zero_division=0)
+        return {"accuracy": float(np.mean(predicted == labels)), "macro_f1": float(macro)}
 
 
 class Tagging(_Trainer):
@@ -161,7 +167,7 @@ class Tagging(_Trainer):
         step = data.tagging_batches(model.tokenizer("text"), model.tokenizer("tags"), batch_size, max_length=model.arguments["max_length"])
         return _shuffled(dataset, len(sentences), shuffle_seed).apply(step).prefetch(tf.data.AUTOTUNE)
 
-    def scores(self, model, sentences, batch_size):
+    def scores(self, model, sentences, batch_size, lowercase=False):
         vocabulary = model.tokenizer("tags").get_vocabulary()
         f1 = metrics.TaggingF1(len(vocabulary), tag_names=vocabulary)
         for ids, tags in self.batches(model, sentences, batch_size):
@@ -198,7 +204,7 @@ class Text(_Trainer):
         dataset = dataset.apply(data.batch_with_padding(batch_size, pad_to_multiple_of=PAD_MULTIPLE))
         return dataset.map(lambda x, y: (x[:, :context], y[:, :context])).prefetch(tf.data.AUTOTUNE)
 
-    def scores(self, model, lines, batch_size):
+    def scores(self, model, lines, batch_size, lowercase=False):
         return {}  # model.evaluate reports the perplexity the recipe compiles in
 
 

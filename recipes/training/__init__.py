@@ -10,6 +10,7 @@ divergence guard), its callbacks, the token-id check of ``RecipeModel.fit``, and
                    with ``label_smoothing``
     metrics.py     Perplexity, TokenAccuracy, ExactMatch, TaggingF1 (Keras metrics); bleu, exact_match,
                    generation_scores (on decoded strings)
+    bleu.py        sacre_bleu: sacreBLEU's corpus BLEU and signature, without sacreBLEU
 """
 
 from seqrecipes.recipes.training import metrics

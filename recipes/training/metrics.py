@@ -2,8 +2,8 @@
 
 The metric classes are ``keras.metrics.Metric`` subclasses for ``model.compile(metrics=[...])``
 and ``model.evaluate``; each ignores padding (id ``PAD_ID``, 0) and is registered for
-serialization, so a compiled model with them saves and reloads. ``bleu`` and
-``generation_scores`` score decoded strings (what the exported model returns); ``series_metrics``
+serialization, so a compiled model with them saves and reloads. ``bleu``,
+``sacre_bleu`` (from ``bleu.py``) and ``generation_scores`` score decoded strings (what the exported model returns); ``series_metrics``
 gives Keras' own MSE and MAE for forecasting recipes.
 
 Shapes: B batch, T time steps, V vocabulary (or number of tags).
@@ -17,6 +17,7 @@ from keras import ops
 from seqrecipes._checks import check_positive_int
 from seqrecipes.data import PAD_ID
 from seqrecipes.recipes.serving.predictions import predict
+from seqrecipes.recipes.training.bleu import sacre_bleu  # noqa: F401  (recipes.metrics.sacre_bleu)
 
 
 def _predicted_ids(y_pred, y_true=None):

@@ -8,6 +8,9 @@
     run_dir/checkpoints/epoch-NNNN.weights.h5   with keep_checkpoints=k, the weights of the last k
                                     epochs (``average_checkpoints`` averages them)
     run_dir/logs/                   TensorBoard logs (``tensorboard --logdir run_dir/logs``)
+    run_dir/workers/worker-N/       under MultiWorkerMirroredStrategy, the same files of every worker
+                                    but the chief (each worker backs up and resumes on its own; the
+                                    workers train in step, so their backups hold the same state)
 
 plus early stopping with the best weights restored, and a divergence guard that stops at the first
 non-finite loss, exploding loss (``EXPLOSION_FACTOR`` times the best) or non-finite weights, writes
@@ -153,7 +156,7 @@ def train(
         raise ValueError(f"`patience` must be None or an integer >= 0. Received: patience={patience!r}")
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
         raise ValueError(f"`model` must be compiled before training. Received: model={getattr(model, 'name', model)!r}")
-    run_dir = run_dir or os.path.join("runs", model.name)
+    run_dir = worker_run_dir(run_dir or os.path.join("runs", model.name), model.distribute_strategy)
     backup_dir = os.path.join(run_dir, "backup")
     if not resume and os.path.exists(backup_dir):
         shutil.rmtree(backup_dir)
@@ -196,6 +199,23 @@ def train(
     elif stopping is not None and stopping.stopped_epoch > 0:
         history.stopped_because = "early stopping"
     return history
+
+
+def worker_run_dir(run_dir, strategy):
+    """The folder a worker of ``strategy`` writes its run to: ``run_dir`` itself, except on a
+    MultiWorkerMirroredStrategy worker other than the chief, which writes to ``run_dir/workers/<type>-<index>``
+    (two workers writing one file on a shared disk would clash).
+
+    Example:
+    >>> import tensorflow as tf
+    >>> from seqrecipes.recipes.training.trainer import worker_run_dir
+    >>> worker_run_dir("runs/x", tf.distribute.get_strategy())
+    'runs/x'
+    """
+    if getattr(strategy.extended, "should_checkpoint", True):  # the chief, or a single worker
+        return run_dir
+    resolver = strategy.cluster_resolver
+    return os.path.join(run_dir, "workers", f"{resolver.task_type}-{resolver.task_id}")
 
 
 def _in_scope(model, strategy, train_data):

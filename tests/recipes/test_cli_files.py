@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import yaml
 
-from seqrecipes import data
-from seqrecipes.recipes import cli
+from seqrecipes import data, recipes
+from seqrecipes.recipes import cli, metrics
 from seqrecipes.recipes.cli import commands
 
 WORDS = ["a red car", "the blue sky", "a green tree", "one small dog", "the old house", "a long road"]
@@ -63,6 +63,25 @@ def test_tsv_pairs_train_keep_their_config_and_repeat_exactly(folder, capsys):
     assert re.search(r"evaluating .* on 18 .*pairs.tsv.*\n(.|\n)*bleu: ", capsys.readouterr().out)
 
 
+def test_evaluate_reports_the_sacrebleu_of_the_api_outputs_with_its_signature(folder, capsys):
+    # Word tokens and targets of 6: outputs of several words, so that BLEU's 4-grams exist.
+    rows = "".join(f"{w}\tso {w} is here\n" for w in WORDS * 3)
+    train = _write(folder / "long.tsv", "source\ttarget\n" + rows)
+    assert _train(folder, "words", "--recipe", "seq2seq_attention", "--train", train, "--tokenizer", "word", *TINY, "--epochs", "30") == 0
+    path = folder / "words" / "seq2seq_attention.keras"
+    outputs = [o.decode() for o in recipes.predict(commands.load_model(str(path)), WORDS)["outputs"]]
+    # References: every other one the model's own output, so the BLEU is neither 0 nor 100.
+    references = [o.upper() if i % 2 else w[::-1] for i, (w, o) in enumerate(zip(WORDS, outputs))]
+    _write(folder / "scored.tsv", "source\ttarget\n" + "".join(f"{w}\t{r}\n" for w, r in zip(WORDS, references)))
+    for flags, lowercase in (([], False), (["--lowercase"], True)):
+        assert cli.main(["evaluate", "--model", str(path), "--file", str(folder / "scored.tsv"), *flags]) == 0
+        out = capsys.readouterr().out
+        expected, signature = metrics.sacre_bleu(references, outputs, lowercase=lowercase)
+        assert float(re.search(r"^bleu: (\S+)$", out, flags=re.M).group(1)) == pytest.approx(expected, abs=5e-5)
+        assert f"bleu_signature: {signature}" in out and ("case:lc" in signature) == lowercase
+    assert 0 < metrics.sacre_bleu(references, outputs, lowercase=True)[0] < 100
+
+
 def test_parallel_files_with_a_wordpiece_tokenizer_from_a_json_config(folder, capsys):
     config = {"recipe": "seq2seq", "arguments": {"units": 8, "embedding_dim": 4},
               "data": {"train": [str(folder / "train.src"), str(folder / "train.tgt")]},
@@ -87,7 +106,7 @@ def test_csv_labels_by_name_train_evaluate_and_predict_from_a_file_and_stdin(fol
     capsys.readouterr()
     assert cli.main(["evaluate", "--model", path, "--file", str(folder / "labels.csv")]) == 0
     out = capsys.readouterr().out
-    assert "on 18 " in out and re.search(r"^accuracy: \d\.\d{4}$", out, flags=re.M)
+    assert "on 18 " in out and re.search(r"^accuracy: \d\.\d{4}$", out, flags=re.M) and re.search(r"^macro_f1: \d\.\d{4}$", out, flags=re.M)
     inputs = _write(folder / "inputs.txt", "a red car\nthe old house\n")
     assert cli.main(["predict", "--model", path, "first", "--input-file", inputs]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
