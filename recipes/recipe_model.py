@@ -95,7 +95,11 @@ class RecipeModel(keras.Model):
         Raises:
             ValueError: a token id outside its vocabulary, naming the batch tensor and the id.
         """
-        return self._checked(super().fit, x, y, args, kwargs)
+        from seqrecipes.recipes.training.clipping import summed_before_clipping  # here: see _checked
+
+        with self.distribute_strategy.scope(), summed_before_clipping(self.optimizer):
+            # under a strategy, the global batch's gradient is clipped, not each replica's (training/clipping.py)
+            return self._checked(super().fit, x, y, args, kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """``keras.Model.evaluate`` with the token ids checked (see the class docstring).

@@ -11,6 +11,8 @@ divergence guard), its callbacks, the token-id check of ``RecipeModel.fit``, and
     metrics.py     Perplexity, TokenAccuracy, ExactMatch, TaggingF1 (Keras metrics); bleu, exact_match,
                    generation_scores (on decoded strings)
     bleu.py        sacre_bleu: sacreBLEU's corpus BLEU and signature, without sacreBLEU
+    clipping.py    summed_before_clipping: under a strategy, clip the global batch's gradient, not each
+                   replica's (RecipeModel.train_step)
 """
 
 from seqrecipes.recipes.training import metrics
