@@ -184,14 +184,20 @@ def train(
     if isinstance(train_data, tf.data.Dataset):
         fit_kwargs.setdefault("shuffle", False)  # a dataset shuffles itself; Keras warns otherwise
 
-    history = model.fit(
-        train_data,
-        validation_data=validation_data,
-        epochs=epochs,
-        callbacks=run_callbacks,
-        verbose=verbose,
-        **fit_kwargs,
-    )
+    with warnings.catch_warnings():
+        if fit_kwargs.get("steps_per_epoch") is None:
+            # Without steps_per_epoch the end of the data is the end of the epoch, not an interruption; Keras
+            # still warns "Your input ran out of data" at the first end of a dataset of unknown length (bucketed
+            # batches, every file on the command line).
+            warnings.filterwarnings("ignore", message="Your input ran out of data", category=UserWarning)
+        history = model.fit(
+            train_data,
+            validation_data=validation_data,
+            epochs=epochs,
+            callbacks=run_callbacks,
+            verbose=verbose,
+            **fit_kwargs,
+        )
     history.stopped_because = None
     if guard.terminated:
         history.stopped_because = guard.reason

@@ -3,6 +3,7 @@ TensorBoard) and the metrics, against NumPy, hand-computed values and scikit-lea
 
 import math
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -102,6 +103,18 @@ def test_checkpoints_and_tensorboard_logs_are_written(tmp_path):
     assert int(checkpoint.optimizer.iterations.numpy()) == 12  # the optimizer state travels with it
     assert os.listdir(tmp_path / "logs" / "train")
     assert sorted(os.listdir(tmp_path / "checkpoints")) == ["last.keras"]
+
+
+def test_a_dataset_of_unknown_length_trains_without_the_ran_out_of_data_warning(tmp_path):
+    data = _dataset().filter(lambda x, y: tf.constant(True))  # the length is unknown until a pass ends
+    assert data.cardinality() == tf.data.UNKNOWN_CARDINALITY
+    with pytest.warns() as caught:
+        warnings.warn("a marker, so that pytest.warns has one warning to see", UserWarning)
+        history = recipes.train(_model(), data, epochs=2, run_dir=str(tmp_path / "a"), verbose=0, tensorboard=False)
+    assert len(history.history["loss"]) == 2
+    assert not [w for w in caught if "ran out of data" in str(w.message)]
+    with pytest.warns(UserWarning, match="Your input ran out of data"):  # a real interruption still warns
+        recipes.train(_model(), data, epochs=2, steps_per_epoch=10, run_dir=str(tmp_path / "b"), verbose=0, tensorboard=False)
 
 
 def test_early_stopping_stops_and_restores_the_best_weights(tmp_path):
