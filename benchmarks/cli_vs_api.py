@@ -120,8 +120,9 @@ def main():
     print(f"goal cli_reproduces_api_bleu: |{cli_bleu:.2f} - {api_bleu:.2f}| = {gap:.2f} (target <= {TOLERANCE}"
           f"{', judged on full runs only' if args.quick else ''}) {'met' if met else 'not met'}")  # fmt: skip
     gap = abs(api_bleu - sacre)
-    print(f"goal sacre_bleu_equals_sacrebleu: |{api_bleu:.4f} - {sacre:.4f}| = {gap:.4f} (target <= 0.0001) "
-          f"{'met' if gap <= 1e-4 else 'not met'}")  # fmt: skip
+    met = gap <= 1e-4 and not args.quick  # a smoke run's BLEU is about 0, where both agree trivially
+    print(f"goal sacre_bleu_equals_sacrebleu: |{api_bleu:.4f} - {sacre:.4f}| = {gap:.4f} (target <= 0.0001"
+          f"{', judged on full runs only' if args.quick else ''}) {'met' if met else 'not met'}")  # fmt: skip
 
 
 if __name__ == "__main__":

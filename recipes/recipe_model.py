@@ -97,7 +97,7 @@ class RecipeModel(keras.Model):
         """
         from seqrecipes.recipes.training.clipping import summed_before_clipping  # here: see _checked
 
-        with self.distribute_strategy.scope(), summed_before_clipping(self.optimizer):
+        with summed_before_clipping(self.optimizer, self.distribute_strategy):
             # under a strategy, the global batch's gradient is clipped, not each replica's (training/clipping.py)
             return self._checked(super().fit, x, y, args, kwargs)
 

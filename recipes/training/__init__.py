@@ -12,7 +12,7 @@ divergence guard), its callbacks, the token-id check of ``RecipeModel.fit``, and
                    generation_scores (on decoded strings)
     bleu.py        sacre_bleu: sacreBLEU's corpus BLEU and signature, without sacreBLEU
     clipping.py    summed_before_clipping: under a strategy, clip the global batch's gradient, not each
-                   replica's (RecipeModel.train_step)
+                   replica's (entered by RecipeModel.fit)
 """
 
 from seqrecipes.recipes.training import metrics

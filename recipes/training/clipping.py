@@ -39,22 +39,23 @@ def _global_norm(grads):
 
 
 @contextlib.contextmanager
-def summed_before_clipping(optimizer):
+def summed_before_clipping(optimizer, strategy):
     """While a model trains, make ``optimizer.apply_gradients`` clip the gradient of the whole global batch.
 
-    Enter it in the cross-replica context (around ``fit``): the replicas share the optimizer. Nothing changes
+    Enter it in the cross-replica context (around ``fit``, with the model's ``strategy``): the replicas share
+    the optimizer. Nothing changes
     outside a strategy with several replicas, or for an optimizer without ``global_clipnorm``.
 
     Example:
-    >>> import keras
+    >>> import keras, tensorflow as tf
     >>> from seqrecipes.recipes.training.clipping import summed_before_clipping
     >>> optimizer = keras.optimizers.Adam(global_clipnorm=1.0)
-    >>> with summed_before_clipping(optimizer):
+    >>> with summed_before_clipping(optimizer, tf.distribute.get_strategy()):
     ...     "apply_gradients" in vars(optimizer)  # one replica: as it was
     False
     """
     clipping = _clipping(optimizer) if optimizer is not None else None
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    replicas = strategy.num_replicas_in_sync
     usable = hasattr(type(clipping), "_all_reduce_sum_gradients") and not getattr(clipping, "gradient_accumulation_steps", None)
     if replicas == 1 or not getattr(clipping, "global_clipnorm", None) or not usable:
         yield
