@@ -5,6 +5,7 @@ import binascii
 import functools
 import io
 import os
+import re
 import uuid
 
 import keras
@@ -157,7 +158,8 @@ class SentencePieceTokenizer(Tokenizer):
         Raises:
             ImportError: the ``sentencepiece`` package is not installed.
             TypeError: ``data`` does not hold strings.
-            ValueError: ``data`` holds no text (no strings, or only empty or blank ones).
+            ValueError: ``data`` holds no text (no strings, or only empty or blank ones), or
+                ``max_size`` is smaller than the text's distinct characters and the reserved tokens.
         """
         try:
             import sentencepiece
@@ -169,6 +171,21 @@ class SentencePieceTokenizer(Tokenizer):
         if not sentences:
             raise no_text_error(data)
         model = io.BytesIO()
+        try:
+            self._train(sentencepiece, sentences, model)
+        except RuntimeError as error:
+            # character_coverage 1.0 makes every character of the text a piece: max_size must hold them.
+            needed = re.search(r"required_chars.*?(\d+) vs (\d+)", str(error), re.DOTALL)
+            if needed is None:
+                raise
+            raise ValueError(
+                f"`max_size` must be at least {needed.group(2)} for this text: every one of its characters is a "
+                f"piece (with the reserved tokens), so that no text is lost to [UNK]. Received: max_size={self.max_size}"
+            ) from None
+        self.set_proto(model.getvalue())
+        return self
+
+    def _train(self, sentencepiece, sentences, model):
         sentencepiece.SentencePieceTrainer.train(
             sentence_iterator=iter(s.decode("utf-8") for s in sentences),
             model_writer=model,
@@ -187,8 +204,6 @@ class SentencePieceTokenizer(Tokenizer):
             eos_piece=RESERVED_TOKENS[3],
             minloglevel=2,
         )
-        self.set_proto(model.getvalue())
-        return self
 
     def save_vocabulary(self, path):
         """Writes the binary SentencePiece model to ``path`` and returns the path."""

@@ -205,6 +205,12 @@ CASES += [
     # SentencePiece: bytes are a model, a string is a path; a config holds base64 text only.
     raises("sentence_piece_model_type", lambda: data.SentencePieceTokenizer(model_type="words"), ValueError, "`model_type`"),
     raises("sentence_piece_max_size_none", lambda: data.SentencePieceTokenizer(max_size=None), ValueError, "max_size"),
+    # 20 distinct characters and 4 reserved tokens do not fit in 10 pieces (SentencePiece's own RuntimeError before).
+    raises(
+        "sentence_piece_max_size_below_the_characters",
+        lambda: data.SentencePieceTokenizer(max_size=10).adapt(["가나다라마바사아자차 abcdefghij"] * 5),
+        ValueError, "`max_size` must be at least 25 for this text", "Received: max_size=10",
+    ),  # fmt: skip
     raises("sentence_piece_proto_int", lambda: data.SentencePieceTokenizer(proto=5), TypeError, "`proto`"),
     raises("sentence_piece_proto_empty_bytes", lambda: data.SentencePieceTokenizer(proto=b""), ValueError, "`proto`"),
     raises("sentence_piece_proto_garbage_bytes", lambda: data.SentencePieceTokenizer(proto=b"\x00not a model"), ValueError, "`proto`"),
