@@ -118,14 +118,13 @@ def scores(outputs, references):
     return bleu.corpus_score(outputs, [references]).score, chrf.corpus_score(outputs, [references]).score, bleu.get_signature()
 
 
-def batches(model, pairs, shuffle, seed):
+def training_batches(model, pairs, seed):
+    """Bucketed batches of one reshuffled pass (multi30k.py's repeat forever and need steps_per_epoch)."""
     step = data.seq2seq_batches(
-        model.tokenizer("source"), model.tokenizer("target"), BATCH, bucket=shuffle,
+        model.tokenizer("source"), model.tokenizer("target"), BATCH, bucket=True,
         max_source_length=MAX_LENGTH, max_target_length=MAX_LENGTH,
     )  # fmt: skip
-    dataset = tf.data.Dataset.from_tensor_slices(tuple(pairs))
-    if shuffle:
-        dataset = dataset.shuffle(len(pairs[0]), seed=seed, reshuffle_each_iteration=True)
+    dataset = tf.data.Dataset.from_tensor_slices(tuple(pairs)).shuffle(len(pairs[0]), seed=seed, reshuffle_each_iteration=True)
     return dataset.apply(step)
 
 
@@ -142,13 +141,13 @@ def train_recipe(task, name, tokenizers, train, args):
     fit_pairs, stop_pairs = [side[held_out:] for side in train], [side[:held_out] for side in train]
     t0 = time.perf_counter()
     history = recipes.train(
-        model, batches(model, fit_pairs, True, args.seed), batches(model, stop_pairs, False, args.seed),
+        model, training_batches(model, fit_pairs, args.seed), multi30k.validation_batches(stop_pairs, model, BATCH),
         epochs=args.epochs, patience=3, run_dir=os.path.join(REPO, "runs", "korean", f"{task}-{name}"), resume=False,
         verbose=2,
     )  # fmt: skip
-    epochs = len(history.history["loss"])
-    print(f"{task} {name}: {model.count_params():,} parameters, {epochs} epochs in {(time.perf_counter() - t0) / 60:.1f} min", flush=True)
-    return model, epochs, (time.perf_counter() - t0) / 60
+    epochs, minutes = len(history.history["loss"]), (time.perf_counter() - t0) / 60
+    print(f"{task} {name}: {model.count_params():,} parameters, {epochs} epochs in {minutes:.1f} min", flush=True)
+    return model, epochs, minutes
 
 
 def served_answers(model, questions, folder):
